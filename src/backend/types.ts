@@ -1,0 +1,336 @@
+// The kernel table: the one contract between the engine and every backend.
+//
+// The engine (src/engine) validates arguments, infers shapes, resolves padding and
+// strides into plain integers and allocates outputs. A kernel receives
+// (params, inputs..., outputs...) and only does arithmetic: it never allocates its
+// outputs, never infers a shape, never throws for a shape the engine accepted.
+// Every array is dense, row-major (NCHW for images) and starts at its own index 0
+// (subarray views are fine: native code honours byteOffset).
+//
+// The `ts` backend implements every kernel (src/backend/ts, the reference);
+// `cpu` (native C++) and later `cuda` implement a subset, and the registry falls
+// back to `ts` for whatever a backend lacks.
+
+export type F32 = Float32Array;
+export type I32 = Int32Array;
+
+/** C = alpha · op(A) · op(B) + beta · C; row-major, op(A) is M×K, op(B) is K×N. */
+export interface GemmParams {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean; // A is stored K×M when true
+  transB: boolean; // B is stored N×K when true
+  alpha: number;
+  beta: number; // beta = 0 means C is overwritten (its old contents, even NaN, are ignored)
+}
+
+/**
+ * A 2-D convolution (cross-correlation, like PyTorch).
+ * x: [N, C, H, W], w: [K, C/groups, kh, kw], y: [N, K, OH, OW].
+ * OH = floor((H + 2ph − dh·(kh−1) − 1)/sh) + 1, likewise OW.
+ * Zero padding only; reflection padding is a separate pad2d before the conv.
+ */
+export interface Conv2dParams {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  OH: number;
+  OW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+}
+
+/** Pooling window geometry. x: [N, C, H, W] → y: [N, C, OH, OW]. */
+export interface Pool2dParams {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number; // dilation (max pool only; 1 for avg pool)
+  dw: number;
+  ceilMode: boolean; // already folded into OH/OW by the engine; kept for clamping windows
+  countIncludePad: boolean; // avg pool only
+  divisorOverride: number; // avg pool only; 0 = none
+}
+
+/** Adaptive average pooling: window of output cell i spans [floor(i·H/OH), ceil((i+1)·H/OH)). */
+export interface AdaptivePool2dParams {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * Upsampling x: [N, C, H, W] → y: [N, C, OH, OW], PyTorch semantics.
+ * scaleH/scaleW: the source-per-destination ratio PyTorch uses when align_corners is
+ * false (in/out, or 1/scale_factor when the user gave a scale factor). Ignored when
+ * alignCorners is true (then (in−1)/(out−1)).
+ */
+export interface Upsample2dParams {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  alignCorners: boolean;
+  scaleH: number;
+  scaleW: number;
+}
+
+/** Padding of the last two dims. x: [NC, H, W] → y: [NC, H+top+bottom, W+left+right]. */
+export interface Pad2dParams {
+  NC: number;
+  H: number;
+  W: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+  mode: 'constant' | 'reflect' | 'replicate';
+  value: number; // constant mode only
+}
+
+/** Per-channel normalisation layout: x viewed as [N, C, HW]. */
+export interface ChannelParams {
+  N: number;
+  C: number;
+  HW: number;
+}
+
+/** Group normalisation: x viewed as [N, G, C/G, HW]; statistics per (n, g). */
+export interface GroupNormParams {
+  N: number;
+  C: number;
+  HW: number;
+  G: number;
+  eps: number;
+}
+
+/** Reduction over the middle axis of a dense [outer, mid, inner] view. */
+export interface ReduceParams {
+  outer: number;
+  mid: number;
+  inner: number;
+}
+
+/**
+ * A strided copy over up to 6 dims (the engine collapses more): for every index i of
+ * `shape`, dst[dstOffset + Σ i_d·dstStrides_d] (=|+=) src[srcOffset + Σ i_d·srcStrides_d].
+ * Covers permute, slice, concat, expand (stride 0), constant pad and their backwards.
+ */
+export interface StridedCopyParams {
+  shape: number[];
+  srcStrides: number[];
+  srcOffset: number;
+  dstStrides: number[];
+  dstOffset: number;
+  accumulate: boolean; // += instead of =
+}
+
+export type UnaryOp =
+  | 'neg'
+  | 'relu'
+  | 'leakyRelu' // alpha = negative slope
+  | 'sigmoid'
+  | 'tanh'
+  | 'silu'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'square'
+  | 'reciprocal'
+  | 'softplus'
+  | 'clamp' // alpha = min, beta = max (±Infinity for one-sided)
+  | 'powScalar' // alpha = exponent
+  | 'addScalar' // alpha
+  | 'mulScalar'; // alpha
+
+export interface UnaryParams {
+  op: UnaryOp;
+  n: number;
+  alpha: number;
+  beta: number;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'pow';
+
+/**
+ * Broadcasting binary op. The engine expands both operands to `shape` (≤ 6 dims after
+ * collapsing) and passes their strides (0 on broadcast dims). When both stride lists
+ * are the dense strides of `shape`, backends may take a flat fast path.
+ */
+export interface BinaryParams {
+  op: BinaryOp;
+  shape: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+export interface AdamParams {
+  n: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number; // L2 added to the gradient (torch.optim.Adam), not decoupled
+  step: number; // 1-based step count, for bias correction
+  amsgrad: boolean;
+}
+
+export interface SgdParams {
+  n: number;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  firstStep: boolean; // PyTorch initialises the momentum buffer to the gradient on the first step
+}
+
+/** Exact k-nearest-neighbour search (squared L2). queries [nq, d], base [nb, d]. */
+export interface KnnParams {
+  nq: number;
+  nb: number;
+  d: number;
+  k: number;
+}
+
+/** Greedy k-center coreset selection over [n, d] points; `start` is the first index. */
+export interface CoresetParams {
+  n: number;
+  d: number;
+  m: number;
+  start: number;
+}
+
+/**
+ * Every kernel a backend may implement. Outputs come last. Index outputs are
+ * Int32Array. "Backward" kernels write (or, where named, accumulate into) gradients.
+ */
+export interface KernelTable {
+  gemm(p: GemmParams, a: F32, b: F32, c: F32): void;
+  /** Batched GEMM: `batch` independent products over consecutive blocks. */
+  gemmBatched(p: GemmParams & { batch: number }, a: F32, b: F32, c: F32): void;
+
+  conv2d(p: Conv2dParams, x: F32, w: F32, bias: F32 | null, y: F32): void;
+  /** dx = conv2d's gradient w.r.t. its input (overwrites dx). Also the forward of conv_transpose2d. */
+  conv2dBackwardInput(p: Conv2dParams, dy: F32, w: F32, dx: F32): void;
+  /** dw = conv2d's gradient w.r.t. its weight (overwrites dw). */
+  conv2dBackwardWeight(p: Conv2dParams, x: F32, dy: F32, dw: F32): void;
+
+  pad2d(p: Pad2dParams, x: F32, y: F32): void;
+  /** dx from dy for pad2d (overwrites dx; reflect/replicate fold border gradients back). */
+  pad2dBackward(p: Pad2dParams, dy: F32, dx: F32): void;
+
+  maxPool2d(p: Pool2dParams, x: F32, y: F32, argmax: I32): void;
+  maxPool2dBackward(p: Pool2dParams, dy: F32, argmax: I32, dx: F32): void;
+  avgPool2d(p: Pool2dParams, x: F32, y: F32): void;
+  avgPool2dBackward(p: Pool2dParams, dy: F32, dx: F32): void;
+  adaptiveAvgPool2d(p: AdaptivePool2dParams, x: F32, y: F32): void;
+  adaptiveAvgPool2dBackward(p: AdaptivePool2dParams, dy: F32, dx: F32): void;
+
+  upsampleBilinear2d(p: Upsample2dParams, x: F32, y: F32): void;
+  upsampleBilinear2dBackward(p: Upsample2dParams, dy: F32, dx: F32): void;
+  /** PyTorch 'nearest': src = min(floor(dst · scale), in − 1). */
+  upsampleNearest2d(p: Upsample2dParams, x: F32, y: F32): void;
+  upsampleNearest2dBackward(p: Upsample2dParams, dy: F32, dx: F32): void;
+
+  /** Per-channel batch mean and biased variance (two-pass or Welford, not E[x²]−E[x]²). */
+  batchNormStats(p: ChannelParams, x: F32, mean: F32, variance: F32): void;
+  /** y = (x − mean) · invstd · gamma + beta; gamma/beta null = 1/0. */
+  batchNormApply(p: ChannelParams, x: F32, mean: F32, invstd: F32, gamma: F32 | null, beta: F32 | null, y: F32): void;
+  /**
+   * Gradients of batchNormApply. training = true: mean/invstd are batch statistics and
+   * dx includes their dependence on x; false: they are constants (eval mode).
+   * dgamma/dbeta may be null (affine = false). All outputs overwritten.
+   */
+  batchNormBackward(
+    p: ChannelParams & { training: boolean },
+    x: F32,
+    dy: F32,
+    mean: F32,
+    invstd: F32,
+    gamma: F32 | null,
+    dx: F32,
+    dgamma: F32 | null,
+    dbeta: F32 | null,
+  ): void;
+
+  groupNormForward(p: GroupNormParams, x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, invstd: F32): void;
+  groupNormBackward(
+    p: GroupNormParams,
+    x: F32,
+    dy: F32,
+    mean: F32,
+    invstd: F32,
+    gamma: F32 | null,
+    dx: F32,
+    dgamma: F32 | null,
+    dbeta: F32 | null,
+  ): void;
+
+  unary(p: UnaryParams, x: F32, y: F32): void;
+  /** dx = dy · f'(x); y is f(x) (some derivatives are cheaper from y). Overwrites dx. */
+  unaryBackward(p: UnaryParams, x: F32, y: F32, dy: F32, dx: F32): void;
+  binary(p: BinaryParams, a: F32, b: F32, y: F32): void;
+
+  reduceSum(p: ReduceParams, x: F32, y: F32): void;
+  /** Max over mid; argmax holds the winning mid index (first on ties). */
+  reduceMax(p: ReduceParams, x: F32, y: F32, argmax: I32): void;
+
+  /** Softmax over mid of [outer, mid, inner] (max-subtracted). */
+  softmax(p: ReduceParams, x: F32, y: F32): void;
+  softmaxBackward(p: ReduceParams, y: F32, dy: F32, dx: F32): void;
+  logSoftmax(p: ReduceParams, x: F32, y: F32): void;
+  logSoftmaxBackward(p: ReduceParams, y: F32, dy: F32, dx: F32): void;
+
+  stridedCopy(p: StridedCopyParams, src: F32, dst: F32): void;
+  fill(p: { n: number; value: number }, y: F32): void;
+  /** y += alpha · x (gradient accumulation). */
+  axpy(p: { n: number; alpha: number }, x: F32, y: F32): void;
+
+  adamStep(p: AdamParams, param: F32, grad: F32, m: F32, v: F32, vmax: F32 | null): void;
+  sgdStep(p: SgdParams, param: F32, grad: F32, momentumBuf: F32 | null): void;
+
+  /** Distances (squared L2, ascending) and indices of the k nearest base rows per query. */
+  knnSearch(p: KnnParams, queries: F32, base: F32, distances: F32, indices: I32): void;
+  /** Greedy k-center: writes m selected indices. */
+  coresetGreedy(p: CoresetParams, points: F32, selected: I32): void;
+}
+
+export type KernelName = keyof KernelTable;
+
+/** FLOPs a kernel call performs, for the profiler (0 when not meaningful). */
+export type FlopCounter = { [K in KernelName]?: (...args: Parameters<KernelTable[K]>) => number };
+
+export interface Backend {
+  name: 'ts' | 'cpu' | 'cuda';
+  /** null when usable, otherwise the reason it is not. */
+  unavailableReason(): string | null;
+  kernels: Partial<KernelTable>;
+  /** Free-form facts for `medianomaly backends` (BLAS in use, threads, SIMD, ...). */
+  info(): Record<string, unknown>;
+}
