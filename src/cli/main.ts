@@ -1,0 +1,29 @@
+// `medianomaly` command line: one yargs program, one file per command.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { version } from '../version.js';
+import { backendsCommand } from './commands/backends.js';
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('medianomaly')
+    .version(version)
+    .command(backendsCommand)
+    .demandCommand(1, 'Name a command (see --help).')
+    .strict()
+    .recommendCommands()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      console.error(`medianomaly: ${msg}\n`);
+      console.error(y.help());
+      process.exit(2);
+    })
+    .help()
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`medianomaly: ${message}`);
+  process.exitCode = 1;
+});
