@@ -1,0 +1,249 @@
+// The safetensors file format (https://github.com/huggingface/safetensors), without any
+// tensor library: an 8-byte little-endian header length N, N bytes of JSON header
+// { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { str: str } },
+// then the raw little-endian bytes, offsets relative to the end of the header.
+//
+// Reading validates everything a truncated or hand-edited file can get wrong and throws an
+// Error that names the file and the problem; writing is atomic (temp file + rename), so an
+// interrupted save never leaves a half-written checkpoint under the real name.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+export type RawData = Float64Array | Float32Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+
+/** One stored tensor: its dtype, shape and values (F16/BF16 as raw 16-bit words). */
+export interface RawTensor {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  data: RawData;
+}
+
+export interface SafetensorsContent {
+  tensors: Map<string, RawTensor>;
+  metadata: Record<string, string>;
+}
+
+const ITEM_SIZE: Record<SafetensorsDtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+// A header larger than this is not a safetensors file but garbage read as a length
+// (the reference implementation uses the same 100 MB cap).
+const MAX_HEADER_BYTES = 100_000_000;
+
+function assertLittleEndianHost(): void {
+  // Typed arrays use the host byte order; the format is little-endian.
+  if (endianness() !== 'LE') throw new Error('safetensors: big-endian hosts are not supported');
+}
+
+function numel(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function viewAs(dtype: SafetensorsDtype, bytes: Uint8Array): RawData {
+  // Copy into a fresh, aligned buffer: a file's tensor may start at any byte. (Not
+  // bytes.slice(): on a Node Buffer that is a view, not a copy.)
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const buf = copy.buffer;
+  switch (dtype) {
+    case 'F64':
+      return new Float64Array(buf);
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F16':
+    case 'BF16':
+      return new Uint16Array(buf);
+    case 'I64':
+      return new BigInt64Array(buf);
+    case 'I32':
+      return new Int32Array(buf);
+    case 'I16':
+      return new Int16Array(buf);
+    case 'I8':
+      return new Int8Array(buf);
+    case 'U8':
+    case 'BOOL':
+      return new Uint8Array(buf);
+  }
+}
+
+/** Parses a whole safetensors file held in memory. `source` names it in errors. */
+export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsContent {
+  assertLittleEndianHost();
+  const fail = (problem: string): never => {
+    throw new Error(`safetensors file ${source}: ${problem}`);
+  };
+  if (bytes.length < 8) fail(`too short for the 8-byte header length (${bytes.length} bytes): truncated or not a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen64 = view.getBigUint64(0, true);
+  if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file`);
+  const headerLen = Number(headerLen64);
+  if (8 + headerLen > bytes.length) fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes): truncated`);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(8, 8 + headerLen));
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }> = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ is not an object');
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (value === null || typeof value !== 'object') fail(`entry "${name}" is not an object`);
+    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = info.dtype as SafetensorsDtype;
+    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(info.dtype)} (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
+    const shape = info.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    const offs = info.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as number[];
+    if (end < begin) fail(`tensor "${name}" has data_offsets [${begin}, ${end}] with end before begin`);
+    if (end > dataLen) fail(`tensor "${name}" data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section: truncated`);
+    const expected = numel(shape as number[]) * ITEM_SIZE[dtype];
+    if (end - begin !== expected) {
+      fail(`tensor "${name}" holds ${end - begin} bytes but dtype ${dtype} and shape [${(shape as number[]).join(', ')}] need ${expected}`);
+    }
+    entries.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });
+  }
+  // Overlapping tensors would alias each other's bytes: always a corrupt or malicious file.
+  const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].begin < sorted[i - 1].end) {
+      fail(`tensors "${sorted[i - 1].name}" [${sorted[i - 1].begin}, ${sorted[i - 1].end}) and "${sorted[i].name}" [${sorted[i].begin}, ${sorted[i].end}) overlap`);
+    }
+  }
+  const tensors = new Map<string, RawTensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: viewAs(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end)) });
+  }
+  return { tensors, metadata };
+}
+
+/** Reads and validates a safetensors file. */
+export function readSafetensors(path: string): SafetensorsContent {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`safetensors file ${path}: cannot read it (${(e as Error).message})`);
+  }
+  return parseSafetensors(bytes, path);
+}
+
+/**
+ * Serialises tensors in the given order. The header is padded with spaces to a multiple of
+ * 8 bytes so that every 8-byte tensor is aligned in the file, as the reference writer does.
+ */
+export function serializeSafetensors(tensors: Iterable<[string, RawTensor]> | Map<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+  assertLittleEndianHost();
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = { ...metadata };
+  const list: Array<[string, RawTensor]> = [...tensors];
+  // Largest items first keeps every tensor naturally aligned once the header is 8-aligned.
+  list.sort((a, b) => ITEM_SIZE[b[1].dtype] - ITEM_SIZE[a[1].dtype]);
+  let offset = 0;
+  for (const [name, t] of list) {
+    if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is reserved and cannot name a tensor');
+    if (name in header) throw new Error(`safetensors: duplicate tensor name "${name}"`);
+    const dtype = t.dtype;
+    if (!(dtype in ITEM_SIZE)) throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${dtype}`);
+    const bytes = numel(t.shape) * ITEM_SIZE[dtype];
+    if (t.data.byteLength !== bytes) {
+      throw new Error(`safetensors: tensor "${name}" has ${t.data.byteLength} bytes of data but dtype ${dtype} and shape [${t.shape.join(', ')}] need ${bytes}`);
+    }
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const [, t] of list) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    pos += t.data.byteLength;
+  }
+  return out;
+}
+
+/** Writes a safetensors file atomically: a temp file in the same folder, fsync, rename. */
+export function writeSafetensors(path: string, tensors: Iterable<[string, RawTensor]> | Map<string, RawTensor>, metadata?: Record<string, string>): void {
+  const bytes = serializeSafetensors(tensors, metadata);
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temp file may not exist; the original error is what matters
+    }
+    throw new Error(`safetensors file ${path}: cannot write it (${(e as Error).message})`);
+  }
+}
+
+/** IEEE half → float. */
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Converts any stored dtype to float32 values (the engine's only dtype). */
+export function toFloat32(t: RawTensor): Float32Array {
+  const d = t.data;
+  if (t.dtype === 'F32') return d as Float32Array;
+  const out = new Float32Array(d.length);
+  if (t.dtype === 'F16') {
+    for (let i = 0; i < d.length; i++) out[i] = halfToFloat((d as Uint16Array)[i]);
+  } else if (t.dtype === 'BF16') {
+    // bfloat16 is the top half of a float32.
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < d.length; i++) u[i] = (d as Uint16Array)[i] << 16;
+  } else if (t.dtype === 'I64') {
+    for (let i = 0; i < d.length; i++) out[i] = Number((d as BigInt64Array)[i]);
+  } else if (t.dtype === 'BOOL') {
+    for (let i = 0; i < d.length; i++) out[i] = d[i] ? 1 : 0;
+  } else {
+    for (let i = 0; i < d.length; i++) out[i] = d[i] as number;
+  }
+  return out;
+}
