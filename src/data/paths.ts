@@ -1,0 +1,52 @@
+// Where datasets live: $MEDIANOMALY_DATA, else ~/MedIAnomaly-Data (the folder the reference
+// code hard-codes in the user's home directory).
+
+import { homedir } from 'node:os';
+import { resolve, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+
+export const DEFAULT_ROOT_NAME = 'MedIAnomaly-Data';
+
+/** Expands a leading `~` and makes the path absolute. */
+export function expandPath(p: string): string {
+  if (p === '~') return homedir();
+  if (p.startsWith('~/')) return join(homedir(), p.slice(2));
+  return resolve(p);
+}
+
+/** The dataset root: the explicit argument, else $MEDIANOMALY_DATA, else ~/MedIAnomaly-Data. */
+export function dataRoot(explicit?: string): string {
+  if (explicit !== undefined && explicit !== '') return expandPath(explicit);
+  const env = process.env.MEDIANOMALY_DATA;
+  if (env !== undefined && env !== '') return expandPath(env);
+  return join(homedir(), DEFAULT_ROOT_NAME);
+}
+
+export async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The file name up to its first dot: the reference code's `name.split('.')[0]`. */
+export function referenceId(fileName: string): string {
+  const base = fileName.slice(fileName.lastIndexOf('/') + 1);
+  return base.split('.')[0]!;
+}
+
+/** The file name without its image/volume extension (`.nii.gz` counts as one). */
+export function stem(fileName: string): string {
+  const base = fileName.slice(fileName.lastIndexOf('/') + 1);
+  const m = /\.(nii\.gz|[^.]+)$/i.exec(base);
+  return m ? base.slice(0, m.index) : base;
+}

@@ -1,0 +1,337 @@
+// `synth-brain`: axial brain MRI slices with a FLAIR-like look.
+//
+// One slice is painted from the outside in, in a head-centred frame (x to the
+// patient's left = image right, y posterior = image down, units of half the
+// image width): scalp (bright fat), skull (dark bone with a faint diploë line),
+// a thin dark CSF rim, cortex (grey matter, brighter than white matter in FLAIR)
+// with sulci and the interhemispheric fissure, white matter, deep grey nuclei and
+// the dark lateral ventricles (butterfly-shaped frontal horns, bodies, atria).
+// Then an optional tumour (mass + vasogenic oedema), a smooth multiplicative
+// bias field, and Rician noise (magnitude of a complex signal with Gaussian
+// noise in both channels, as in magnitude MR images).
+//
+// Anatomy, lesion and noise draw from separate child streams, so an abnormal
+// item's anatomy does not depend on the difficulty, and changing the difficulty
+// changes the lesion alone.
+
+import { addValueNoise, fbm, fillNormalPairs } from './noise.js';
+import type { Rng } from './rng.js';
+import { Blob, clamp, Harmonics, inside, lerp, profile, smoothstep } from './shape.js';
+import type { Rendered } from './render.js';
+import { lesionContrastScale, lesionSizeScale } from './render.js';
+
+/** Intensity that maps to +1 in the output; lesions at 'easy' reach it, normal tissue does not. */
+const WINDOW = 1.1;
+
+// Lateral ventricle outline along the antero-posterior axis: t = 0 at the tip of
+// the frontal horn, 1 at the tip of the occipital horn. Centre line distance from
+// the midline (c) and half-width (w), as fractions of the head's half-width.
+// Frontal horns flare anterolaterally (the "butterfly"), the bodies run close to
+// the septum, and the atria swing laterally before the occipital horns taper.
+const VENT_T = [0, 0.08, 0.22, 0.42, 0.6, 0.78, 0.92, 1];
+const VENT_C = [0.14, 0.125, 0.085, 0.07, 0.09, 0.15, 0.18, 0.17];
+const VENT_W = [0.0, 0.045, 0.05, 0.03, 0.03, 0.055, 0.035, 0.0];
+
+interface Anatomy {
+  cx: number;
+  cy: number;
+  cos: number;
+  sin: number;
+  ax: number;
+  ay: number;
+  egg: number;
+  outline: Harmonics;
+  scalpInner: number;
+  boneInner: number;
+  brainEdge: number;
+  cortex: number;
+  sulcalDepth: number;
+  gyralWidth: number;
+  sulcalWidth: number;
+  ventScale: number;
+  ventFront: number;
+  ventBack: number;
+  wm: number;
+  gm: number;
+  csf: number;
+  scalp: number;
+  bone: number;
+  gain: number;
+  biasX: number;
+  biasY: number;
+  sigma: number;
+}
+
+function drawAnatomy(rng: Rng): Anatomy {
+  const scale = rng.range(0.86, 1.0);
+  const theta = rng.range(-0.16, 0.16);
+  const wm = rng.range(0.36, 0.44);
+  return {
+    cx: 0.03 * rng.normal(),
+    cy: 0.03 * rng.normal(),
+    cos: Math.cos(theta),
+    sin: Math.sin(theta),
+    ax: 0.7 * scale * rng.range(0.92, 1.05),
+    ay: 0.86 * scale * rng.range(0.96, 1.04),
+    egg: rng.range(0.03, 0.1),
+    outline: Harmonics.random(rng, 2, 5, (k) => 0.022 / k),
+    scalpInner: 1 - rng.range(0.05, 0.075),
+    boneInner: 0,
+    brainEdge: 0,
+    cortex: rng.range(0.035, 0.05),
+    sulcalDepth: rng.range(0.12, 0.2),
+    gyralWidth: rng.range(0.1, 0.14),
+    sulcalWidth: rng.range(0.04, 0.06),
+    ventScale: rng.range(0.7, 1.45),
+    ventFront: -rng.range(0.3, 0.36),
+    ventBack: rng.range(0.3, 0.38),
+    wm,
+    gm: wm + rng.range(0.11, 0.16),
+    csf: rng.range(0.04, 0.08),
+    scalp: rng.range(0.6, 0.74),
+    bone: rng.range(0.03, 0.07),
+    gain: rng.range(0.9, 1.1),
+    biasX: rng.range(-0.15, 0.15),
+    biasY: rng.range(-0.15, 0.15),
+    sigma: rng.range(0.018, 0.04),
+  };
+}
+
+interface Tumour {
+  mass: Blob;
+  oedema: Blob;
+  contrast: number;
+  oedemaContrast: number;
+  necrosis: number;
+}
+
+export function renderBrain(size: number, rng: Rng, abnormal: boolean, difficulty: number): Rendered {
+  const A = drawAnatomy(rng.fork('anatomy'));
+  A.boneInner = A.scalpInner - rng.fork('bone').range(0.035, 0.05);
+  A.brainEdge = A.boneInner - 0.015;
+  const n = size * size;
+  const F = rng.fork('fields');
+  const gyri = new Float32Array(n);
+  addValueNoise(gyri, size, F, 15);
+  const cortexVar = new Float32Array(n);
+  addValueNoise(cortexVar, size, F, 5);
+  const texture = fbm(size, F, 10, 2);
+  const bias = new Float32Array(n);
+  addValueNoise(bias, size, F, 2);
+
+  const px = 2 / size; // one pixel in frame units
+  const soft = 0.6 * px; // half-width of an anti-aliased edge
+  const tissue = new Float32Array(n); // noise-free intensity
+  const brainW = new Float32Array(n); // brain parenchyma weight (0..1)
+  const ventW = new Float32Array(n);
+  const wmW = new Float32Array(n);
+  const hx = new Float32Array(n); // head-frame coordinates, kept for the lesion pass
+  const hy = new Float32Array(n);
+
+  const tumour = abnormal ? drawTumour(rng.fork('lesion'), A, difficulty, size) : null;
+  const shift = tumour ? massEffect(tumour, A) : 0;
+
+  for (let i = 0; i < size; i++) {
+    const v = ((i + 0.5) / size) * 2 - 1;
+    for (let j = 0; j < size; j++) {
+      const p = i * size + j;
+      const u = ((j + 0.5) / size) * 2 - 1;
+      const du = u - A.cx;
+      const dv = v - A.cy;
+      const x = A.cos * du + A.sin * dv;
+      const y = -A.sin * du + A.cos * dv;
+      hx[p] = x;
+      hy[p] = y;
+      // Egg-shaped head: wider at the back (y > 0) than at the forehead.
+      const xs = x / (A.ax * (1 + A.egg * (y / A.ay)));
+      const ys = y / A.ay;
+      const q = Math.sqrt(xs * xs + ys * ys);
+      const rho = q < 1e-9 ? 0 : q / (1 + A.outline.at(xs / q, ys / q));
+      const e = soft / A.ax; // edge softness in rho units
+
+      let val = 0;
+      const head = inside(rho, 1, e);
+      if (head <= 0) {
+        tissue[p] = 0;
+        continue;
+      }
+      // Scalp: skin and subcutaneous fat, brightest in its middle.
+      const scalpMid = 1 - smoothstep(0, 1, Math.abs(rho - (1 + A.scalpInner) / 2) / ((1 - A.scalpInner) / 2));
+      val = head * A.scalp * (0.75 + 0.25 * scalpMid) * (1 + 0.08 * texture[p]);
+      // Skull: dark cortical bone, faint diploë (marrow fat) along its middle.
+      const bone = inside(rho, A.scalpInner, e);
+      const diploe = Math.max(0, 1 - Math.abs(rho - (A.scalpInner + A.boneInner) / 2) / (0.3 * (A.scalpInner - A.boneInner)));
+      val = lerp(val, A.bone + 0.18 * A.scalp * diploe, bone);
+      // Thin CSF rim between skull and brain.
+      val = lerp(val, A.csf, inside(rho, A.boneInner, e));
+
+      // Brain surface with shallow sulcal notches.
+      const g = gyri[p];
+      const ag = Math.abs(g);
+      const surface = A.brainEdge - 0.01 * (1 - smoothstep(0, 0.12, ag));
+      const brain = inside(rho, surface, e);
+      if (brain > 0) {
+        const depth = surface - rho;
+        // Gyri: sulci are the zero-crossings of the gyral field inside the outer mantle;
+        // grey matter is an outer shell plus a lining along every sulcus, so each gyrus
+        // gets a white-matter core and the cortex folds like a real one.
+        const cortex = A.cortex * (1 + 0.35 * cortexVar[p]);
+        const sulcalDepth = A.sulcalDepth * (1 + 0.4 * cortexVar[p]);
+        const fold = 1 - smoothstep(sulcalDepth, sulcalDepth + cortex, depth);
+        const shell = 1 - smoothstep(cortex - e, cortex + e, depth);
+        const lining = fold * (1 - smoothstep(A.gyralWidth * 0.8, A.gyralWidth * 1.25, ag));
+        const grey = Math.max(shell, lining);
+        let t = lerp(A.wm, A.gm, grey) * (1 + 0.05 * texture[p]);
+        const sulcus = (1 - smoothstep(0, 1, depth / sulcalDepth)) * (1 - smoothstep(A.sulcalWidth * 0.5, A.sulcalWidth * 1.5, ag));
+        t = lerp(t, A.csf, 0.9 * sulcus);
+        const white = 1 - grey;
+        // Interhemispheric fissure, frontal and occipital, with a slight wobble.
+        const fx = Math.abs(x - 0.01 * g);
+        const front = 1 - smoothstep(A.ventFront * A.ay - 0.1, A.ventFront * A.ay + 0.02, y);
+        const back = smoothstep(A.ventBack * A.ay + 0.08, A.ventBack * A.ay + 0.2, y);
+        t = lerp(t, A.csf, 0.9 * inside(fx, 0.6 * px + 0.008, soft) * Math.max(front, back));
+        // Deep grey matter: thalami either side of the third ventricle, lentiform nuclei laterally.
+        const ax = A.ax;
+        const thal = Math.max(
+          ellipse(x, y, -0.13 * ax, 0.08 * A.ay, 0.09 * ax, 0.1 * A.ay, soft),
+          ellipse(x, y, 0.13 * ax, 0.08 * A.ay, 0.09 * ax, 0.1 * A.ay, soft),
+        );
+        const lent = Math.max(
+          ellipse(x, y, -0.3 * ax, -0.03 * A.ay, 0.07 * ax, 0.14 * A.ay, soft),
+          ellipse(x, y, 0.3 * ax, -0.03 * A.ay, 0.07 * ax, 0.14 * A.ay, soft),
+        );
+        t = lerp(t, A.gm - 0.02, 0.8 * thal + 0.5 * lent);
+        // Lateral ventricles and the slit of the third ventricle.
+        const vent = Math.max(ventricles(x - shift, y, A, soft), thirdVentricle(x - shift, y, A, px, soft));
+        t = lerp(t, A.csf, vent);
+        ventW[p] = vent;
+        wmW[p] = white * (1 - vent);
+        val = lerp(val, t, brain);
+      }
+      brainW[p] = brain;
+      tissue[p] = val;
+    }
+  }
+
+  let mask: Uint8Array | null = null;
+  if (tumour) mask = paintTumour(tumour, size, rng.fork('lesion-fields'), hx, hy, tissue, brainW, ventW, wmW, texture, A, soft);
+
+  // Acquisition: multiplicative bias field, receiver gain, Rician noise, window to [-1, 1].
+  const image = new Float32Array(n);
+  const na = new Float32Array(n);
+  const nb = new Float32Array(n);
+  fillNormalPairs(rng.fork('noise'), na, nb);
+  const s = A.sigma;
+  for (let i = 0; i < size; i++) {
+    const v = ((i + 0.5) / size) * 2 - 1;
+    for (let j = 0; j < size; j++) {
+      const p = i * size + j;
+      const u = ((j + 0.5) / size) * 2 - 1;
+      const b = A.gain * Math.exp(A.biasX * u + A.biasY * v + 0.12 * bias[p]);
+      const re = tissue[p] * b + s * na[p];
+      const im = s * nb[p];
+      image[p] = clamp((2 * Math.sqrt(re * re + im * im)) / WINDOW - 1, -1, 1);
+    }
+  }
+  const region = new Uint8Array(n);
+  for (let p = 0; p < n; p++) region[p] = brainW[p] > 0.5 ? 1 : 0;
+  return { image, mask, region };
+}
+
+function ellipse(x: number, y: number, cx: number, cy: number, rx: number, ry: number, soft: number): number {
+  const dx = (x - cx) / rx;
+  const dy = (y - cy) / ry;
+  return inside(Math.sqrt(dx * dx + dy * dy), 1, soft / Math.min(rx, ry));
+}
+
+function ventricles(x: number, y: number, A: Anatomy, soft: number): number {
+  const y0 = A.ventFront * A.ay;
+  const y1 = A.ventBack * A.ay;
+  const t = (y - y0) / (y1 - y0);
+  if (t <= 0 || t >= 1) return 0;
+  // Bigger ventricles are wider more than longer (atrophy, hydrocephalus).
+  const c = profile(VENT_T, VENT_C, t) * A.ax * (0.8 + 0.2 * A.ventScale);
+  const w = profile(VENT_T, VENT_W, t) * A.ax * A.ventScale;
+  return inside(Math.abs(Math.abs(x) - c), w, soft);
+}
+
+function thirdVentricle(x: number, y: number, A: Anatomy, px: number, soft: number): number {
+  const along = inside(Math.abs(y - 0.07 * A.ay), 0.08 * A.ay, soft);
+  return along * inside(Math.abs(x), 0.3 * px + 0.006 * A.ventScale, soft);
+}
+
+function drawTumour(rng: Rng, A: Anatomy, difficulty: number, size: number): Tumour {
+  // Radius in frame units; never below ~1.3 pixels so a mask always exists.
+  const r = Math.max(0.2 * lesionSizeScale(difficulty) * rng.range(0.7, 1.3) * A.ax, 2.6 / size);
+  // Centre: inside the brain, away from the cortex edge, not in a ventricle.
+  let cx = 0;
+  let cy = 0;
+  for (let tries = 0; tries < 50; tries++) {
+    const a = rng.range(0, 2 * Math.PI);
+    const d = Math.sqrt(rng.float());
+    cx = 0.62 * A.ax * d * Math.cos(a);
+    cy = 0.68 * A.ay * d * Math.sin(a);
+    if (ventricles(cx, cy, A, 0) < 0.5 && Math.abs(cx) > 0.03) break;
+  }
+  const angle = rng.range(0, Math.PI);
+  const elong = rng.range(0.75, 1.3);
+  const mass = new Blob(cx, cy, r * elong, r / elong, angle, Harmonics.random(rng, 2, 5, (k) => 0.16 / k));
+  const spread = rng.range(1.5, 2.4);
+  const oedema = new Blob(cx, cy, r * spread * elong, (r * spread) / elong, angle + rng.range(-0.5, 0.5), Harmonics.random(rng, 2, 6, (k) => 0.22 / k));
+  const contrast = 0.5 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2);
+  return {
+    mass,
+    oedema,
+    contrast,
+    oedemaContrast: contrast * rng.range(0.5, 0.75),
+    necrosis: r > 0.1 && rng.chance(0.4) ? rng.range(0.4, 0.8) : 0,
+  };
+}
+
+/** Mass effect: the ventricles are pushed away from the lesion side, more by larger, closer lesions. */
+function massEffect(t: Tumour, A: Anatomy): number {
+  const r = t.oedema.rx + t.oedema.ry;
+  const proximity = Math.exp(-(t.mass.cx ** 2 + t.mass.cy ** 2) / (0.5 * A.ax) ** 2);
+  return -Math.sign(t.mass.cx) * 0.25 * r * proximity;
+}
+
+function paintTumour(
+  t: Tumour,
+  size: number,
+  rng: Rng,
+  hx: Float32Array,
+  hy: Float32Array,
+  tissue: Float32Array,
+  brainW: Float32Array,
+  ventW: Float32Array,
+  wmW: Float32Array,
+  texture: Float32Array,
+  A: Anatomy,
+  soft: number,
+): Uint8Array {
+  const n = size * size;
+  const rough = new Float32Array(n); // boundary irregularity of the mass
+  addValueNoise(rough, size, rng, 9);
+  const fingers = new Float32Array(n); // finger-like spread of the oedema
+  addValueNoise(fingers, size, rng, 7);
+  const mask = new Uint8Array(n);
+  const eM = soft / Math.min(t.mass.rx, t.mass.ry);
+  const eO = soft / Math.min(t.oedema.rx, t.oedema.ry);
+  for (let p = 0; p < n; p++) {
+    const room = brainW[p] * (1 - ventW[p]); // tumour stays in the parenchyma
+    if (room <= 0) continue;
+    const rm = t.mass.rho(hx[p], hy[p]) + 0.25 * rough[p];
+    const ro = t.oedema.rho(hx[p], hy[p]) + 0.35 * fingers[p];
+    const massA = inside(rm, 1, eM);
+    const oedA = inside(ro, 1, eO);
+    if (massA <= 0 && oedA <= 0) continue;
+    // Vasogenic oedema tracks white matter and spares much of the cortex.
+    const oed = t.oedemaContrast * oedA * (0.55 + 0.45 * wmW[p]);
+    const core = t.necrosis * (1 - smoothstep(0.3, 0.6, rm));
+    const massV = A.wm + t.contrast * (1 + 0.12 * texture[p]) * (1 - core);
+    const withOedema = tissue[p] + oed;
+    tissue[p] = lerp(tissue[p], lerp(withOedema, Math.max(massV, withOedema), massA), room);
+    if ((massA > 0.5 || oedA > 0.5) && brainW[p] > 0.5 && ventW[p] < 0.5) mask[p] = 1;
+  }
+  return mask;
+}
