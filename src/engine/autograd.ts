@@ -1,0 +1,254 @@
+// Reverse-mode automatic differentiation over a dynamic graph.
+//
+// An op that has an input requiring grad (while grad mode is on) attaches a Node to its
+// output: the inputs plus a closure that maps the output's gradient to the inputs'
+// gradients. Nothing is recorded otherwise, so inference keeps no graph alive.
+// backward() walks the graph in reverse topological order, sums the gradients of
+// tensors used more than once, and frees every node it has run (no retained graph), so
+// a training loop's memory does not grow with the number of steps.
+import { Tensor } from './tensor.js';
+import { kernels } from '../backend/registry.js';
+import { fmt, sameShape } from './shape-util.js';
+
+/** Maps the output gradient to one gradient per input (null where not needed). */
+export type BackwardFn = (grad: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
+export class Node {
+  private fn: BackwardFn | null;
+  inputs: Tensor[];
+
+  constructor(
+    readonly name: string,
+    inputs: Tensor[],
+    fn: BackwardFn,
+  ) {
+    this.inputs = inputs;
+    this.fn = fn;
+  }
+
+  get released(): boolean {
+    return this.fn === null;
+  }
+
+  apply(grad: Tensor): (Tensor | null)[] {
+    if (!this.fn) {
+      throw new Error(
+        `${this.name}: backward through this graph a second time; its buffers were freed by the first backward (pass { retainGraph: true } to keep them)`,
+      );
+    }
+    return this.fn(grad, this.inputs.map((t) => t.requiresGrad));
+  }
+
+  /** Drops the saved tensors and the edges, so the graph can be garbage collected. */
+  release(): void {
+    this.fn = null;
+    this.inputs = [];
+  }
+}
+
+// ---- grad mode ----
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Sets grad mode and returns the previous one (prefer noGrad/enableGrad scopes). */
+export function setGradEnabled(flag: boolean): boolean {
+  const prev = gradEnabled;
+  gradEnabled = flag;
+  return prev;
+}
+
+/** Runs fn without recording a graph (inference, optimiser updates, running stats). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with recording on, even inside a noGrad scope. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Attaches a backward node to `out` when grad mode is on and an input requires grad;
+ * otherwise leaves it a plain tensor. Returns `out`.
+ */
+export function record(out: Tensor, name: string, inputs: Tensor[], fn: BackwardFn): Tensor {
+  if (!gradEnabled) return out;
+  let any = false;
+  for (const t of inputs) if (t.requiresGrad) any = true;
+  if (!any) return out;
+  (out as { gradFn: Node | null }).gradFn = new Node(name, inputs, fn);
+  out.requiresGrad = true;
+  return out;
+}
+
+// ---- backward ----
+
+/** Tensors reachable from `roots` through requiring-grad edges, in topological order. */
+function topoOrder(roots: Tensor[], stopAt: Set<Tensor>): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS: deep networks would overflow the call stack with recursion.
+  const stack: { t: Tensor; i: number }[] = [];
+  for (const r of roots) {
+    if (visited.has(r)) continue;
+    visited.add(r);
+    stack.push({ t: r, i: 0 });
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const node = top.t.gradFn;
+      if (node && !stopAt.has(top.t) && top.i < node.inputs.length) {
+        const child = node.inputs[top.i++];
+        if (child.requiresGrad && !visited.has(child)) {
+          visited.add(child);
+          stack.push({ t: child, i: 0 });
+        }
+      } else {
+        order.push(top.t);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+function copyOf(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape);
+  kernels().axpy({ n: t.size, alpha: 1 }, t.data, out.data);
+  return out;
+}
+
+/**
+ * Runs the graph backwards from `roots` and returns the gradient of every tensor that
+ * received one. `stopAt` tensors are treated as leaves (grad() w.r.t. intermediates).
+ */
+function propagate(
+  roots: Tensor[],
+  rootGrads: Tensor[],
+  stopAt: Set<Tensor>,
+  retainGraph: boolean,
+): { grads: Map<Tensor, Tensor>; owned: Set<Tensor> } {
+  const grads = new Map<Tensor, Tensor>();
+  // Gradients allocated here and referenced nowhere else may be accumulated in place;
+  // others (a root gradient, an output gradient passed through unchanged) are copied first.
+  const owned = new Set<Tensor>();
+  const accumulate = (t: Tensor, g: Tensor, op: string) => {
+    if (!sameShape(g.shape, t.shape)) {
+      throw new Error(`backward: ${op} produced a gradient of shape ${fmt(g.shape)} for an input of shape ${fmt(t.shape)}`);
+    }
+    const prev = grads.get(t);
+    if (!prev) {
+      grads.set(t, g);
+      return;
+    }
+    let acc = prev;
+    if (!owned.has(prev)) {
+      acc = copyOf(prev);
+      owned.add(acc);
+      grads.set(t, acc);
+    }
+    kernels().axpy({ n: g.size, alpha: 1 }, g.data, acc.data);
+  };
+
+  const order = topoOrder(roots, stopAt);
+  roots.forEach((r, i) => accumulate(r, rootGrads[i], 'the output gradient'));
+  const prev = setGradEnabled(false); // backward closures compute with ops: record nothing
+  try {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const node = t.gradFn;
+      if (!node || stopAt.has(t)) continue;
+      const g = grads.get(t);
+      if (g) {
+        owned.delete(g); // it escapes into the closure, which may pass it on unchanged
+        const inputGrads = node.apply(g);
+        const inputs = node.inputs;
+        for (let j = 0; j < inputs.length; j++) {
+          const gi = inputGrads[j];
+          if (gi && inputs[j].requiresGrad) accumulate(inputs[j], gi, node.name);
+        }
+        grads.delete(t); // an intermediate's gradient is not kept
+      }
+      if (!retainGraph) node.release();
+    }
+  } finally {
+    setGradEnabled(prev);
+  }
+  return { grads, owned };
+}
+
+function defaultRootGrads(roots: Tensor[], given: Tensor[] | undefined, op: string): Tensor[] {
+  return roots.map((r, i) => {
+    const g = given?.[i];
+    if (g) {
+      if (!sameShape(g.shape, r.shape)) {
+        throw new RangeError(`${op}: the gradient for output ${i} has shape ${fmt(g.shape)} but the output has shape ${fmt(r.shape)}`);
+      }
+      return g;
+    }
+    if (r.size !== 1) {
+      throw new Error(`${op}: a gradient can be implied only for a one-element output; pass one for shape ${fmt(r.shape)}`);
+    }
+    const one = Tensor.empty(r.shape);
+    one.data[0] = 1;
+    return one;
+  });
+}
+
+/** Tensor.backward: accumulates into `.grad` of every leaf that requires grad. */
+export function backward(roots: Tensor[], rootGrads: Tensor[] | undefined, retainGraph: boolean): void {
+  roots.forEach((r, i) => {
+    if (!r.requiresGrad) throw new Error(`backward: output ${i} does not require grad (no input requires grad, or it was computed under noGrad)`);
+  });
+  const seeds = defaultRootGrads(roots, rootGrads, 'backward');
+  const { grads, owned } = propagate(roots, seeds, new Set(), retainGraph);
+  for (const [t, g] of grads) {
+    if (t.gradFn) continue; // only leaves keep a gradient
+    if (!t.grad) t.grad = owned.has(g) ? g : copyOf(g);
+    else kernels().axpy({ n: g.size, alpha: 1 }, g.data, t.grad.data);
+  }
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs` (like torch.autograd.grad), without
+ * touching any `.grad`. An input the outputs do not depend on raises an error unless
+ * allowUnused is set, in which case its gradient is zeros.
+ */
+export function grad(
+  outputs: Tensor | Tensor[],
+  inputs: Tensor[],
+  gradOutputs?: Tensor | Tensor[],
+  opts: { retainGraph?: boolean; allowUnused?: boolean } = {},
+): Tensor[] {
+  const roots = Array.isArray(outputs) ? outputs : [outputs];
+  const given = gradOutputs === undefined ? undefined : Array.isArray(gradOutputs) ? gradOutputs : [gradOutputs];
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new TypeError('grad: inputs must be a non-empty array of tensors');
+  roots.forEach((r, i) => {
+    if (!(r instanceof Tensor)) throw new TypeError(`grad: outputs[${i}] is not a Tensor`);
+    if (!r.requiresGrad) throw new Error(`grad: outputs[${i}] does not require grad`);
+  });
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`grad: inputs[${i}] is not a Tensor`);
+    if (!t.requiresGrad) throw new Error(`grad: inputs[${i}] does not require grad`);
+  });
+  const seeds = defaultRootGrads(roots, given, 'grad');
+  const { grads, owned } = propagate(roots, seeds, new Set(inputs), opts.retainGraph ?? false);
+  return inputs.map((t, i) => {
+    const g = grads.get(t);
+    if (g) return owned.has(g) ? g : copyOf(g);
+    if (!opts.allowUnused) throw new Error(`grad: inputs[${i}] was not used to compute the outputs (pass { allowUnused: true } for zeros)`);
+    return Tensor.empty(t.shape);
+  });
+}

@@ -1,0 +1,42 @@
+// Floating-point operation counts per kernel call, for the profiler's GFLOP/s column.
+// A multiply-add counts as 2. Memory-bound kernels (copies, fills) count 0; pointwise
+// ops count one per element; others count their arithmetic roughly (stated per line).
+import type { FlopCounter } from '../backend/types.js';
+
+const convMacs = (p: { N: number; K: number; OH: number; OW: number; C: number; groups: number; kh: number; kw: number }) =>
+  p.N * p.K * p.OH * p.OW * (p.C / p.groups) * p.kh * p.kw;
+
+export const flopCounter: FlopCounter = {
+  gemm: (p) => 2 * p.M * p.N * p.K,
+  gemmBatched: (p) => 2 * p.batch * p.M * p.N * p.K,
+  // Direct, backward-input and backward-weight convolutions all do one MAC per (output, tap).
+  conv2d: (p, _x, _w, bias) => 2 * convMacs(p) + (bias ? p.N * p.K * p.OH * p.OW : 0),
+  conv2dBackwardInput: (p) => 2 * convMacs(p),
+  conv2dBackwardWeight: (p) => 2 * convMacs(p),
+  maxPool2d: (p) => p.N * p.C * p.OH * p.OW * p.kh * p.kw, // one compare per tap
+  avgPool2d: (p) => p.N * p.C * p.OH * p.OW * (p.kh * p.kw + 1),
+  avgPool2dBackward: (p) => p.N * p.C * p.OH * p.OW * p.kh * p.kw,
+  adaptiveAvgPool2d: (p) => p.N * p.C * p.H * p.W,
+  adaptiveAvgPool2dBackward: (p) => p.N * p.C * p.H * p.W,
+  upsampleBilinear2d: (p) => 7 * p.N * p.C * p.OH * p.OW, // 4 weights · values, 3 adds
+  upsampleBilinear2dBackward: (p) => 8 * p.N * p.C * p.OH * p.OW,
+  batchNormStats: (p) => 3 * p.N * p.C * p.HW, // sum, then squared deviations
+  batchNormApply: (p) => 4 * p.N * p.C * p.HW,
+  batchNormBackward: (p) => 8 * p.N * p.C * p.HW,
+  groupNormForward: (p) => 7 * p.N * p.C * p.HW,
+  groupNormBackward: (p) => 10 * p.N * p.C * p.HW,
+  unary: (p) => p.n,
+  unaryBackward: (p) => 2 * p.n,
+  binary: (p) => p.shape.reduce((a, b) => a * b, 1),
+  reduceSum: (p) => p.outer * p.mid * p.inner,
+  reduceMax: (p) => p.outer * p.mid * p.inner,
+  softmax: (p) => 4 * p.outer * p.mid * p.inner, // max, sub+exp, sum, divide
+  softmaxBackward: (p) => 4 * p.outer * p.mid * p.inner,
+  logSoftmax: (p) => 4 * p.outer * p.mid * p.inner,
+  logSoftmaxBackward: (p) => 4 * p.outer * p.mid * p.inner,
+  axpy: (p) => 2 * p.n,
+  adamStep: (p) => 16 * p.n,
+  sgdStep: (p) => 6 * p.n,
+  knnSearch: (p) => 3 * p.nq * p.nb * p.d, // subtract, multiply, add per coordinate
+  coresetGreedy: (p) => 3 * p.n * p.d * p.m,
+};
