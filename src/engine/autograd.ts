@@ -30,13 +30,13 @@ export class Node {
     return this.fn === null;
   }
 
-  apply(grad: Tensor): (Tensor | null)[] {
+  apply(grad: Tensor, wanted?: Set<Tensor>): (Tensor | null)[] {
     if (!this.fn) {
       throw new Error(
         `${this.name}: backward through this graph a second time; its buffers were freed by the first backward (pass { retainGraph: true } to keep them)`,
       );
     }
-    return this.fn(grad, this.inputs.map((t) => t.requiresGrad));
+    return this.fn(grad, this.inputs.map((t) => t.requiresGrad && (!wanted || wanted.has(t))));
   }
 
   /** Drops the saved tensors and the edges, so the graph can be garbage collected. */
@@ -96,10 +96,15 @@ export function record(out: Tensor, name: string, inputs: Tensor[], fn: Backward
 
 // ---- backward ----
 
-/** Tensors reachable from `roots` through requiring-grad edges, in topological order. */
-function topoOrder(roots: Tensor[], stopAt: Set<Tensor>): Tensor[] {
+/**
+ * Tensors reachable from `roots` through requiring-grad edges, in topological order
+ * (inputs before the tensors computed from them), and the subset from which a `target`
+ * can be reached (all of them when targets is null): only those need a gradient.
+ */
+function topoOrder(roots: Tensor[], targets: Set<Tensor> | null): { order: Tensor[]; useful: Set<Tensor> } {
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
+  const useful = new Set<Tensor>();
   // Iterative DFS: deep networks would overflow the call stack with recursion.
   const stack: { t: Tensor; i: number }[] = [];
   for (const r of roots) {
@@ -109,19 +114,21 @@ function topoOrder(roots: Tensor[], stopAt: Set<Tensor>): Tensor[] {
     while (stack.length) {
       const top = stack[stack.length - 1];
       const node = top.t.gradFn;
-      if (node && !stopAt.has(top.t) && top.i < node.inputs.length) {
+      if (node && top.i < node.inputs.length) {
         const child = node.inputs[top.i++];
         if (child.requiresGrad && !visited.has(child)) {
           visited.add(child);
           stack.push({ t: child, i: 0 });
         }
       } else {
+        // Post-order: every child is classified already.
+        if (!targets || targets.has(top.t) || (node && node.inputs.some((c) => useful.has(c)))) useful.add(top.t);
         order.push(top.t);
         stack.pop();
       }
     }
   }
-  return order;
+  return { order, useful };
 }
 
 function copyOf(t: Tensor): Tensor {
@@ -132,12 +139,13 @@ function copyOf(t: Tensor): Tensor {
 
 /**
  * Runs the graph backwards from `roots` and returns the gradient of every tensor that
- * received one. `stopAt` tensors are treated as leaves (grad() w.r.t. intermediates).
+ * received one. With `targets`, only the part of the graph leading to them is run
+ * (grad() w.r.t. some inputs), and their gradients are kept even for intermediates.
  */
 function propagate(
   roots: Tensor[],
   rootGrads: Tensor[],
-  stopAt: Set<Tensor>,
+  targets: Set<Tensor> | null,
   retainGraph: boolean,
 ): { grads: Map<Tensor, Tensor>; owned: Set<Tensor> } {
   const grads = new Map<Tensor, Tensor>();
@@ -162,25 +170,25 @@ function propagate(
     kernels().axpy({ n: g.size, alpha: 1 }, g.data, acc.data);
   };
 
-  const order = topoOrder(roots, stopAt);
+  const { order, useful } = topoOrder(roots, targets);
   roots.forEach((r, i) => accumulate(r, rootGrads[i], 'the output gradient'));
   const prev = setGradEnabled(false); // backward closures compute with ops: record nothing
   try {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const node = t.gradFn;
-      if (!node || stopAt.has(t)) continue;
+      if (!node) continue;
       const g = grads.get(t);
-      if (g) {
+      if (g && useful.has(t)) {
         owned.delete(g); // it escapes into the closure, which may pass it on unchanged
-        const inputGrads = node.apply(g);
         const inputs = node.inputs;
+        const inputGrads = node.apply(g, useful);
         for (let j = 0; j < inputs.length; j++) {
           const gi = inputGrads[j];
-          if (gi && inputs[j].requiresGrad) accumulate(inputs[j], gi, node.name);
+          if (gi && inputs[j].requiresGrad && useful.has(inputs[j])) accumulate(inputs[j], gi, node.name);
         }
-        grads.delete(t); // an intermediate's gradient is not kept
       }
+      if (g && !targets?.has(t)) grads.delete(t); // an intermediate's gradient is not kept
       if (!retainGraph) node.release();
     }
   } finally {
@@ -213,7 +221,7 @@ export function backward(roots: Tensor[], rootGrads: Tensor[] | undefined, retai
     if (!r.requiresGrad) throw new Error(`backward: output ${i} does not require grad (no input requires grad, or it was computed under noGrad)`);
   });
   const seeds = defaultRootGrads(roots, rootGrads, 'backward');
-  const { grads, owned } = propagate(roots, seeds, new Set(), retainGraph);
+  const { grads, owned } = propagate(roots, seeds, null, retainGraph);
   for (const [t, g] of grads) {
     if (t.gradFn) continue; // only leaves keep a gradient
     if (!t.grad) t.grad = owned.has(g) ? g : copyOf(g);

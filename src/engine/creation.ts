@@ -71,9 +71,9 @@ function flattenNested(data: unknown[]): { flat: number[]; shape: number[] } {
   return { flat, shape };
 }
 
-export function full(shape: number[], value: number, opts?: CreateOptions): Tensor {
-  const s = checkShape(shape, 'full');
-  if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
+export function full(shape: number[], value: number, opts?: CreateOptions, op = 'full'): Tensor {
+  const s = checkShape(shape, op);
+  if (typeof value !== 'number') throw new TypeError(`${op}: value must be a number, got ${typeof value}`);
   const t = Tensor.empty(s);
   if (value !== 0 && t.size > 0) kernels().fill({ n: t.size, value }, t.data);
   return finish(t, opts);
@@ -84,7 +84,7 @@ export function zeros(shape: number[], opts?: CreateOptions): Tensor {
 }
 
 export function ones(shape: number[], opts?: CreateOptions): Tensor {
-  return full(shape, 1, opts);
+  return full(shape, 1, opts, 'ones');
 }
 
 export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor {

@@ -12,3 +12,4 @@ export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linear.js';
 export { profile } from './profile.js';
+export { backends, setBackend, currentBackend } from '../backend/registry.js';
