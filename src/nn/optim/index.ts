@@ -1,0 +1,4 @@
+export { Optimizer, type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
+export { Adam, type AdamOptions } from './adam.js';
+export { SGD, type SgdOptions } from './sgd.js';
+export { CosineAnnealingLR, CosineAnnealingWarmRestarts, LRScheduler } from './lr-scheduler.js';
