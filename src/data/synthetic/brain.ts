@@ -14,7 +14,8 @@
 // item's anatomy does not depend on the difficulty, and changing the difficulty
 // changes the lesion alone.
 
-import { addValueNoise, fbm, fillNormalPairs } from './noise.js';
+import { addValueNoise, fillNormalPairs } from './noise.js';
+import { scratch } from './scratch.js';
 import type { Rng } from './rng.js';
 import { Blob, clamp, Harmonics, inside, lerp, profile, smoothstep } from './shape.js';
 import type { Rendered } from './render.js';
@@ -57,8 +58,7 @@ interface Anatomy {
   scalp: number;
   bone: number;
   gain: number;
-  biasX: number;
-  biasY: number;
+  bias: number[];
   sigma: number;
 }
 
@@ -66,6 +66,8 @@ function drawAnatomy(rng: Rng): Anatomy {
   const scale = rng.range(0.86, 1.0);
   const theta = rng.range(-0.16, 0.16);
   const wm = rng.range(0.36, 0.44);
+  const scalpInner = 1 - rng.range(0.05, 0.075);
+  const boneInner = scalpInner - rng.range(0.035, 0.05);
   return {
     cx: 0.03 * rng.normal(),
     cy: 0.03 * rng.normal(),
@@ -75,9 +77,9 @@ function drawAnatomy(rng: Rng): Anatomy {
     ay: 0.86 * scale * rng.range(0.96, 1.04),
     egg: rng.range(0.03, 0.1),
     outline: Harmonics.random(rng, 2, 5, (k) => 0.022 / k),
-    scalpInner: 1 - rng.range(0.05, 0.075),
-    boneInner: 0,
-    brainEdge: 0,
+    scalpInner,
+    boneInner,
+    brainEdge: boneInner - 0.015,
     cortex: rng.range(0.035, 0.05),
     sulcalDepth: rng.range(0.12, 0.2),
     gyralWidth: rng.range(0.1, 0.14),
@@ -91,8 +93,7 @@ function drawAnatomy(rng: Rng): Anatomy {
     scalp: rng.range(0.6, 0.74),
     bone: rng.range(0.03, 0.07),
     gain: rng.range(0.9, 1.1),
-    biasX: rng.range(-0.15, 0.15),
-    biasY: rng.range(-0.15, 0.15),
+    bias: [rng.range(-0.15, 0.15), rng.range(-0.15, 0.15), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08)],
     sigma: rng.range(0.018, 0.04),
   };
 }
@@ -107,61 +108,85 @@ interface Tumour {
 
 export function renderBrain(size: number, rng: Rng, abnormal: boolean, difficulty: number): Rendered {
   const A = drawAnatomy(rng.fork('anatomy'));
-  A.boneInner = A.scalpInner - rng.fork('bone').range(0.035, 0.05);
-  A.brainEdge = A.boneInner - 0.015;
   const n = size * size;
   const F = rng.fork('fields');
-  const gyri = new Float32Array(n);
-  addValueNoise(gyri, size, F, 15);
-  const cortexVar = new Float32Array(n);
-  addValueNoise(cortexVar, size, F, 5);
-  const texture = fbm(size, F, 10, 2);
-  const bias = new Float32Array(n);
-  addValueNoise(bias, size, F, 2);
-
-  const px = 2 / size; // one pixel in frame units
-  const soft = 0.6 * px; // half-width of an anti-aliased edge
-  const tissue = new Float32Array(n); // noise-free intensity
-  const brainW = new Float32Array(n); // brain parenchyma weight (0..1)
-  const ventW = new Float32Array(n);
-  const wmW = new Float32Array(n);
-  const hx = new Float32Array(n); // head-frame coordinates, kept for the lesion pass
-  const hy = new Float32Array(n);
-
+  const fields: Fields = {
+    gyri: addValueNoise(scratch('brain.gyri', n), size, F, 15),
+    cortexVar: addValueNoise(scratch('brain.cortexVar', n), size, F, 5),
+    texture: addValueNoise(scratch('brain.texture', n), size, F, 16),
+  };
   const tumour = abnormal ? drawTumour(rng.fork('lesion'), A, difficulty, size) : null;
-  const shift = tumour ? massEffect(tumour, A) : 0;
+  const maps = paintAnatomy(size, A, fields, tumour ? massEffect(tumour, A) : 0);
+  const mask = tumour ? paintTumour(tumour, size, rng.fork('lesion-fields'), maps, fields.texture, A) : null;
+  const image = acquire(size, maps.tissue, A, rng.fork('noise'));
+  const region = new Uint8Array(n);
+  for (let p = 0; p < n; p++) region[p] = maps.brainW[p] > 0.5 ? 1 : 0;
+  return { image, mask, region };
+}
+
+interface Fields {
+  /** Gyral field: sulci run along its zero-crossings. */
+  gyri: Float32Array;
+  /** Slow variation of cortical thickness and sulcal depth. */
+  cortexVar: Float32Array;
+  /** Fine tissue texture. */
+  texture: Float32Array;
+}
+
+interface Maps {
+  /** Noise-free intensity. */
+  tissue: Float32Array;
+  /** Brain parenchyma weight (0..1), ventricles included. */
+  brainW: Float32Array;
+  ventW: Float32Array;
+  wmW: Float32Array;
+  /** Half-width of an anti-aliased edge, in frame units. */
+  soft: number;
+}
+
+/** The normal anatomy, painted from the outside in. `shift` moves the ventricles sideways (mass effect). */
+function paintAnatomy(size: number, A: Anatomy, fields: Fields, shift: number): Maps {
+  const n = size * size;
+  const px = 2 / size; // one pixel in frame units
+  const soft = 0.6 * px;
+  const e = soft / A.ax; // edge softness in rho units
+  const maps: Maps = {
+    tissue: scratch('brain.tissue', n),
+    brainW: scratch('brain.brainW', n),
+    ventW: scratch('brain.ventW', n),
+    wmW: scratch('brain.wmW', n),
+    soft,
+  };
+  const { tissue, brainW } = maps;
+  const { gyri, cortexVar, texture } = fields;
+  const scalpMidR = (1 + A.scalpInner) / 2;
+  const scalpHalf = (1 - A.scalpInner) / 2;
+  const boneMidR = (A.scalpInner + A.boneInner) / 2;
+  const diploeHalf = 0.3 * (A.scalpInner - A.boneInner);
 
   for (let i = 0; i < size; i++) {
     const v = ((i + 0.5) / size) * 2 - 1;
     for (let j = 0; j < size; j++) {
       const p = i * size + j;
       const u = ((j + 0.5) / size) * 2 - 1;
-      const du = u - A.cx;
-      const dv = v - A.cy;
-      const x = A.cos * du + A.sin * dv;
-      const y = -A.sin * du + A.cos * dv;
-      hx[p] = x;
-      hy[p] = y;
+      const x = headX(A, u, v);
+      const y = headY(A, u, v);
       // Egg-shaped head: wider at the back (y > 0) than at the forehead.
       const xs = x / (A.ax * (1 + A.egg * (y / A.ay)));
       const ys = y / A.ay;
       const q = Math.sqrt(xs * xs + ys * ys);
+      // Well outside the head (the outline deviates from the ellipse by < 5 %): background.
+      if (q > 1.06 + e) continue;
       const rho = q < 1e-9 ? 0 : q / (1 + A.outline.at(xs / q, ys / q));
-      const e = soft / A.ax; // edge softness in rho units
-
-      let val = 0;
       const head = inside(rho, 1, e);
-      if (head <= 0) {
-        tissue[p] = 0;
-        continue;
-      }
+      if (head <= 0) continue;
+
       // Scalp: skin and subcutaneous fat, brightest in its middle.
-      const scalpMid = 1 - smoothstep(0, 1, Math.abs(rho - (1 + A.scalpInner) / 2) / ((1 - A.scalpInner) / 2));
-      val = head * A.scalp * (0.75 + 0.25 * scalpMid) * (1 + 0.08 * texture[p]);
+      const scalpMid = 1 - smoothstep(0, 1, Math.abs(rho - scalpMidR) / scalpHalf);
+      let val = head * A.scalp * (0.75 + 0.25 * scalpMid) * (1 + 0.08 * texture[p]);
       // Skull: dark cortical bone, faint diploë (marrow fat) along its middle.
-      const bone = inside(rho, A.scalpInner, e);
-      const diploe = Math.max(0, 1 - Math.abs(rho - (A.scalpInner + A.boneInner) / 2) / (0.3 * (A.scalpInner - A.boneInner)));
-      val = lerp(val, A.bone + 0.18 * A.scalp * diploe, bone);
+      const diploe = Math.max(0, 1 - Math.abs(rho - boneMidR) / diploeHalf);
+      val = lerp(val, A.bone + 0.18 * A.scalp * diploe, inside(rho, A.scalpInner, e));
       // Thin CSF rim between skull and brain.
       val = lerp(val, A.csf, inside(rho, A.boneInner, e));
 
@@ -171,71 +196,113 @@ export function renderBrain(size: number, rng: Rng, abnormal: boolean, difficult
       const surface = A.brainEdge - 0.01 * (1 - smoothstep(0, 0.12, ag));
       const brain = inside(rho, surface, e);
       if (brain > 0) {
-        const depth = surface - rho;
-        // Gyri: sulci are the zero-crossings of the gyral field inside the outer mantle;
-        // grey matter is an outer shell plus a lining along every sulcus, so each gyrus
-        // gets a white-matter core and the cortex folds like a real one.
-        const cortex = A.cortex * (1 + 0.35 * cortexVar[p]);
-        const sulcalDepth = A.sulcalDepth * (1 + 0.4 * cortexVar[p]);
-        const fold = 1 - smoothstep(sulcalDepth, sulcalDepth + cortex, depth);
-        const shell = 1 - smoothstep(cortex - e, cortex + e, depth);
-        const lining = fold * (1 - smoothstep(A.gyralWidth * 0.8, A.gyralWidth * 1.25, ag));
-        const grey = Math.max(shell, lining);
-        let t = lerp(A.wm, A.gm, grey) * (1 + 0.05 * texture[p]);
-        const sulcus = (1 - smoothstep(0, 1, depth / sulcalDepth)) * (1 - smoothstep(A.sulcalWidth * 0.5, A.sulcalWidth * 1.5, ag));
-        t = lerp(t, A.csf, 0.9 * sulcus);
-        const white = 1 - grey;
-        // Interhemispheric fissure, frontal and occipital, with a slight wobble.
-        const fx = Math.abs(x - 0.01 * g);
-        const front = 1 - smoothstep(A.ventFront * A.ay - 0.1, A.ventFront * A.ay + 0.02, y);
-        const back = smoothstep(A.ventBack * A.ay + 0.08, A.ventBack * A.ay + 0.2, y);
-        t = lerp(t, A.csf, 0.9 * inside(fx, 0.6 * px + 0.008, soft) * Math.max(front, back));
-        // Deep grey matter: thalami either side of the third ventricle, lentiform nuclei laterally.
-        const ax = A.ax;
-        const thal = Math.max(
-          ellipse(x, y, -0.13 * ax, 0.08 * A.ay, 0.09 * ax, 0.1 * A.ay, soft),
-          ellipse(x, y, 0.13 * ax, 0.08 * A.ay, 0.09 * ax, 0.1 * A.ay, soft),
-        );
-        const lent = Math.max(
-          ellipse(x, y, -0.3 * ax, -0.03 * A.ay, 0.07 * ax, 0.14 * A.ay, soft),
-          ellipse(x, y, 0.3 * ax, -0.03 * A.ay, 0.07 * ax, 0.14 * A.ay, soft),
-        );
-        t = lerp(t, A.gm - 0.02, 0.8 * thal + 0.5 * lent);
-        // Lateral ventricles and the slit of the third ventricle.
-        const vent = Math.max(ventricles(x - shift, y, A, soft), thirdVentricle(x - shift, y, A, px, soft));
-        t = lerp(t, A.csf, vent);
-        ventW[p] = vent;
-        wmW[p] = white * (1 - vent);
+        const t = brainTissue(x, y, surface - rho, g, cortexVar[p], texture[p], A, maps, p, px, e, shift);
         val = lerp(val, t, brain);
       }
       brainW[p] = brain;
       tissue[p] = val;
     }
   }
+  return maps;
+}
 
-  let mask: Uint8Array | null = null;
-  if (tumour) mask = paintTumour(tumour, size, rng.fork('lesion-fields'), hx, hy, tissue, brainW, ventW, wmW, texture, A, soft);
+/** Intensity of brain tissue at head-frame (x, y), `depth` below the brain surface (rho units). */
+function brainTissue(
+  x: number,
+  y: number,
+  depth: number,
+  g: number,
+  cortexVar: number,
+  texture: number,
+  A: Anatomy,
+  maps: Maps,
+  p: number,
+  px: number,
+  e: number,
+  shift: number,
+): number {
+  const soft = maps.soft;
+  const ag = Math.abs(g);
+  // Gyri: sulci are the zero-crossings of the gyral field inside the outer mantle;
+  // grey matter is an outer shell plus a lining along every sulcus, so each gyrus
+  // gets a white-matter core and the cortex folds like a real one.
+  const cortex = A.cortex * (1 + 0.35 * cortexVar);
+  const sulcalDepth = A.sulcalDepth * (1 + 0.4 * cortexVar);
+  let grey = 0;
+  let t: number;
+  if (depth < sulcalDepth + cortex + e) {
+    const fold = 1 - smoothstep(sulcalDepth, sulcalDepth + cortex, depth);
+    const shell = 1 - smoothstep(cortex - e, cortex + e, depth);
+    const lining = fold * (1 - smoothstep(A.gyralWidth * 0.8, A.gyralWidth * 1.25, ag));
+    grey = Math.max(shell, lining);
+    t = lerp(A.wm, A.gm, grey) * (1 + 0.05 * texture);
+    const sulcus = (1 - smoothstep(0, 1, depth / sulcalDepth)) * (1 - smoothstep(A.sulcalWidth * 0.5, A.sulcalWidth * 1.5, ag));
+    t = lerp(t, A.csf, 0.9 * sulcus);
+  } else {
+    t = A.wm * (1 + 0.05 * texture);
+  }
+  // Interhemispheric fissure, frontal and occipital, with a slight wobble.
+  const front = 1 - smoothstep(A.ventFront * A.ay - 0.1, A.ventFront * A.ay + 0.02, y);
+  const back = smoothstep(A.ventBack * A.ay + 0.08, A.ventBack * A.ay + 0.2, y);
+  const fissure = Math.max(front, back);
+  if (fissure > 0) t = lerp(t, A.csf, 0.9 * fissure * inside(Math.abs(x - 0.01 * g), 0.6 * px + 0.008, soft));
 
-  // Acquisition: multiplicative bias field, receiver gain, Rician noise, window to [-1, 1].
+  let vent = 0;
+  // Deep structures lie in a central box; most pixels skip them.
+  if (Math.abs(x) < 0.45 * A.ax && Math.abs(y) < 0.45 * A.ay) {
+    // Deep grey matter: thalami either side of the third ventricle, lentiform nuclei laterally.
+    const ax = A.ax;
+    const ax2 = Math.abs(x);
+    const thal = ellipse(ax2, y, 0.13 * ax, 0.08 * A.ay, 0.09 * ax, 0.1 * A.ay, soft);
+    const lent = ellipse(ax2, y, 0.3 * ax, -0.03 * A.ay, 0.07 * ax, 0.14 * A.ay, soft);
+    t = lerp(t, A.gm - 0.02, 0.8 * thal + 0.5 * lent);
+    // Lateral ventricles and the slit of the third ventricle.
+    vent = Math.max(ventricles(x - shift, y, A, soft), thirdVentricle(x - shift, y, A, px, soft));
+    t = lerp(t, A.csf, vent);
+  }
+  maps.ventW[p] = vent;
+  maps.wmW[p] = (1 - grey) * (1 - vent);
+  return t;
+}
+
+/** Receiver gain, multiplicative bias field and Rician noise, windowed to [-1, 1]. */
+function acquire(size: number, tissue: Float32Array, A: Anatomy, rng: Rng): Float32Array {
+  const n = size * size;
   const image = new Float32Array(n);
-  const na = new Float32Array(n);
-  const nb = new Float32Array(n);
-  fillNormalPairs(rng.fork('noise'), na, nb);
+  const na = scratch('brain.noiseRe', n);
+  const nb = scratch('brain.noiseIm', n);
+  fillNormalPairs(rng, na, nb);
   const s = A.sigma;
+  const scale = 2 / WINDOW;
+  // Bias field: exp of a random quadratic in (u, v), the smooth shading across the
+  // slice that receive coils produce; the exp is evaluated by a cubic Taylor series
+  // (the exponent stays within ±0.4).
+  const [b1, b2, b3, b4, b5] = A.bias;
+  const gain = A.gain;
   for (let i = 0; i < size; i++) {
     const v = ((i + 0.5) / size) * 2 - 1;
     for (let j = 0; j < size; j++) {
       const p = i * size + j;
       const u = ((j + 0.5) / size) * 2 - 1;
-      const b = A.gain * Math.exp(A.biasX * u + A.biasY * v + 0.12 * bias[p]);
+      const z = b1 * u + b2 * v + b3 * u * u + b4 * v * v + b5 * u * v;
+      const b = gain * (1 + z * (1 + z * (0.5 + z / 6)));
+      // Magnitude image: |signal + complex Gaussian noise| is Rician distributed.
       const re = tissue[p] * b + s * na[p];
       const im = s * nb[p];
-      image[p] = clamp((2 * Math.sqrt(re * re + im * im)) / WINDOW - 1, -1, 1);
+      const out = scale * Math.sqrt(re * re + im * im) - 1;
+      image[p] = out > 1 ? 1 : out;
     }
   }
-  const region = new Uint8Array(n);
-  for (let p = 0; p < n; p++) region[p] = brainW[p] > 0.5 ? 1 : 0;
-  return { image, mask, region };
+  return image;
+}
+
+/** Image coordinates (u right, v down, in [-1, 1]) to the head frame (rotated, centred). */
+function headX(A: Anatomy, u: number, v: number): number {
+  return A.cos * (u - A.cx) + A.sin * (v - A.cy);
+}
+
+function headY(A: Anatomy, u: number, v: number): number {
+  return -A.sin * (u - A.cx) + A.cos * (v - A.cy);
 }
 
 function ellipse(x: number, y: number, cx: number, cy: number, rx: number, ry: number, soft: number): number {
@@ -295,33 +362,23 @@ function massEffect(t: Tumour, A: Anatomy): number {
   return -Math.sign(t.mass.cx) * 0.25 * r * proximity;
 }
 
-function paintTumour(
-  t: Tumour,
-  size: number,
-  rng: Rng,
-  hx: Float32Array,
-  hy: Float32Array,
-  tissue: Float32Array,
-  brainW: Float32Array,
-  ventW: Float32Array,
-  wmW: Float32Array,
-  texture: Float32Array,
-  A: Anatomy,
-  soft: number,
-): Uint8Array {
+function paintTumour(t: Tumour, size: number, rng: Rng, maps: Maps, texture: Float32Array, A: Anatomy): Uint8Array {
+  const { tissue, brainW, ventW, wmW, soft } = maps;
   const n = size * size;
-  const rough = new Float32Array(n); // boundary irregularity of the mass
-  addValueNoise(rough, size, rng, 9);
-  const fingers = new Float32Array(n); // finger-like spread of the oedema
-  addValueNoise(fingers, size, rng, 7);
+  const rough = addValueNoise(scratch('brain.rough', n), size, rng, 9); // boundary irregularity of the mass
+  const fingers = addValueNoise(scratch('brain.fingers', n), size, rng, 7); // finger-like spread of the oedema
   const mask = new Uint8Array(n);
   const eM = soft / Math.min(t.mass.rx, t.mass.ry);
   const eO = soft / Math.min(t.oedema.rx, t.oedema.ry);
   for (let p = 0; p < n; p++) {
     const room = brainW[p] * (1 - ventW[p]); // tumour stays in the parenchyma
     if (room <= 0) continue;
-    const rm = t.mass.rho(hx[p], hy[p]) + 0.25 * rough[p];
-    const ro = t.oedema.rho(hx[p], hy[p]) + 0.35 * fingers[p];
+    const u = (((p % size) + 0.5) / size) * 2 - 1;
+    const v = ((Math.floor(p / size) + 0.5) / size) * 2 - 1;
+    const x = headX(A, u, v);
+    const y = headY(A, u, v);
+    const rm = t.mass.rho(x, y) + 0.25 * rough[p];
+    const ro = t.oedema.rho(x, y) + 0.35 * fingers[p];
     const massA = inside(rm, 1, eM);
     const oedA = inside(ro, 1, eO);
     if (massA <= 0 && oedA <= 0) continue;
