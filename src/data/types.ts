@@ -154,6 +154,15 @@ export interface LoadOptions {
   seed?: number;
   /** `throw` (default) stops at the first bad file; `skip` drops it and lists it in `info.skipped`. */
   onError?: OnError;
+  /**
+   * How much of every file `load` checks before it returns: `exists` (stat only), `header`
+   * (default: readable, a known format, frame count and size; masks match their images) or
+   * `decode` (decode and preprocess everything now, so that `onError: 'skip'` also drops files
+   * whose pixel data is corrupt; the results are kept, as the reference code does at load).
+   */
+  verify?: 'exists' | 'header' | 'decode';
+  /** DICOM VOI: `header` (default: Window Center/Width when present, else min–max) or `minmax`. */
+  dicomWindow?: 'header' | 'minmax';
   /** NIfTI: axis the volume is sliced along (0, 1 or 2; default 2). */
   axis?: 0 | 1 | 2;
   /** Keep at most this many items per split (a seeded random subset, order preserved). */

@@ -1,0 +1,142 @@
+// One entry point for every file format: which format a path is, how many 2-D frames it
+// holds (1 for an image, the frame count of a DICOM, the slices of a NIfTI volume along
+// the chosen axis), and frame k as a RawImage. Parsed DICOM data sets and NIfTI volumes
+// are kept in a small cache because consecutive items usually come from the same file.
+
+import { open, readFile } from 'node:fs/promises';
+import { type RawImage, toGrayPlane } from '../raw.js';
+import { IMAGE_EXTENSIONS, decodeImage, probeImage } from './image.js';
+import { DICOM_EXTENSIONS, type DicomImage, type DicomWindow, dicomFrame, hasDicomMagic, parseDicom } from './dicom.js';
+import { NIFTI_EXTENSIONS, type Volume, normalizedSlice, readNifti, sliceOf } from './nifti.js';
+
+export type FileFormat = 'image' | 'dicom' | 'nifti';
+
+export interface FrameOptions {
+  /** NIfTI slicing axis. */
+  axis: 0 | 1 | 2;
+  /** DICOM VOI: header window when present (else min–max), or always min–max. */
+  window: DicomWindow;
+}
+
+export const DEFAULT_FRAME_OPTIONS: FrameOptions = { axis: 2, window: 'header' };
+
+/** The format a file name implies, or undefined for names we do not read. */
+export function formatOf(path: string): FileFormat | undefined {
+  const lower = path.toLowerCase();
+  if (NIFTI_EXTENSIONS.some((e) => lower.endsWith(e))) return 'nifti';
+  if (DICOM_EXTENSIONS.some((e) => lower.endsWith(e))) return 'dicom';
+  if (IMAGE_EXTENSIONS.some((e) => lower.endsWith(e))) return 'image';
+  return undefined;
+}
+
+/** True for a file that starts like a Part 10 DICOM file (for extension-less DICOM). */
+export async function sniffDicom(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(132);
+    const { bytesRead } = await fh.read(buf, 0, 132, 0);
+    return bytesRead === 132 && hasDicomMagic(buf);
+  } finally {
+    await fh.close();
+  }
+}
+
+type Container = { kind: 'dicom'; dicom: DicomImage } | { kind: 'nifti'; volume: Volume };
+
+const CACHE_SIZE = 3;
+const cache = new Map<string, Promise<Container>>();
+
+async function container(path: string, format: 'dicom' | 'nifti'): Promise<Container> {
+  const key = `${format}:${path}`;
+  let p = cache.get(key);
+  if (p) {
+    cache.delete(key);
+    cache.set(key, p); // most recently used last
+    return p;
+  }
+  p = readFile(path).then((buf): Container =>
+    format === 'dicom' ? { kind: 'dicom', dicom: parseDicom(buf, path) } : { kind: 'nifti', volume: readNifti(buf, path) },
+  );
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return p;
+}
+
+/** Forgets cached containers (tests; or to free memory after a load). */
+export function clearDecodeCache(): void {
+  cache.clear();
+}
+
+export interface FrameInfo {
+  frames: number;
+  width: number;
+  height: number;
+}
+
+const HEAD_BYTES = 256 * 1024;
+
+/** Reads enough of a file to know its frame count and frame size; throws for unreadable or corrupt headers. */
+export async function probeFile(path: string, format: FileFormat, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<FrameInfo> {
+  if (format === 'image') {
+    const fh = await open(path, 'r');
+    let head: Uint8Array;
+    let whole = false;
+    try {
+      const size = (await fh.stat()).size;
+      head = new Uint8Array(Math.min(size, HEAD_BYTES));
+      await fh.read(head, 0, head.length, 0);
+      whole = size <= HEAD_BYTES;
+    } finally {
+      await fh.close();
+    }
+    let h;
+    try {
+      h = await probeImage(head, path);
+    } catch (err) {
+      if (whole) throw err;
+      h = await probeImage(await readFile(path), path); // header beyond the first chunk (large EXIF)
+    }
+    return { frames: 1, width: h.width, height: h.height };
+  }
+  const c = await container(path, format);
+  if (c.kind === 'dicom') return { frames: c.dicom.frames, width: c.dicom.columns, height: c.dicom.rows };
+  const [nx, ny, nz] = c.volume.dims;
+  const frames = c.volume.dims[o.axis];
+  const [width, height] = o.axis === 2 ? [nx, ny] : o.axis === 1 ? [nx, nz] : [ny, nz];
+  return { frames, width, height };
+}
+
+/** Frame (DICOM frame, NIfTI slice) k of a file; k = 0 for plain images. */
+export async function readFrame(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<RawImage> {
+  if (format === 'image') {
+    if (k !== 0) throw new RangeError(`${path}: an image file has one frame, asked for frame ${k}`);
+    return decodeImage(await readFile(path), path);
+  }
+  const c = await container(path, format);
+  if (c.kind === 'dicom') return dicomFrame(c.dicom, k, o.window);
+  const s = normalizedSlice(c.volume, o.axis, k);
+  return { width: s.width, height: s.height, channels: 1, data: s.data };
+}
+
+/**
+ * Frame k of a mask file with its values as stored (no windowing or min–max), so that the
+ * > 0 binarisation sees the labels themselves.
+ */
+export async function readMaskFrame(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<RawImage> {
+  if (format === 'image') return readFrame(path, format, k, o);
+  const c = await container(path, format);
+  if (c.kind === 'dicom') return dicomFrame(c.dicom, k, 'none');
+  const s = sliceOf(c.volume, o.axis, k);
+  return { width: s.width, height: s.height, channels: 1, data: s.data };
+}
+
+/** Whether slice/frame k of a mask file has any foreground (> 0) pixel. */
+export async function frameHasForeground(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<boolean> {
+  const f = await readMaskFrame(path, format, k, o);
+  if (f.data instanceof Uint8Array && f.channels === 3) {
+    // Pillow's L conversion decides what counts as foreground in an RGB mask.
+    return toGrayPlane(f).some((v) => v > 0);
+  }
+  return f.data.some((v) => v > 0);
+}
