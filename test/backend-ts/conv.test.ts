@@ -43,6 +43,9 @@ const cases: [string, Geometry][] = [
   ['rectangular kernel, uneven stride, big pad', { N: 1, C: 2, H: 6, W: 7, K: 3, kh: 2, kw: 3, sh: 3, sw: 2, ph: 2, pw: 3, dh: 1, dw: 1, groups: 1 }],
   ['dilation 2', { N: 2, C: 2, H: 9, W: 10, K: 3, kh: 3, kw: 3, sh: 1, sw: 2, ph: 2, pw: 1, dh: 2, dw: 3, groups: 1 }],
   ['groups 2', { N: 2, C: 4, H: 5, W: 6, K: 6, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 0, dh: 1, dw: 1, groups: 2 }],
+  // Channel counts around the kernels' blocks of four: a full block plus a remainder.
+  ['K 9, C 5, stride 2', { N: 2, C: 5, H: 8, W: 7, K: 9, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, groups: 1 }],
+  ['groups 2 with 4 in / 5 out per group', { N: 1, C: 8, H: 6, W: 5, K: 10, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 2, groups: 2 }],
   ['depthwise', { N: 1, C: 3, H: 5, W: 5, K: 3, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, groups: 3 }],
 ];
 

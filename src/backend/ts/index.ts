@@ -7,6 +7,19 @@ import { binary, unary, unaryBackward } from './elementwise.js';
 import { logSoftmax, logSoftmaxBackward, reduceMax, reduceSum, softmax, softmaxBackward } from './reduce.js';
 import { axpy, fill, stridedCopy } from './copy.js';
 import { batchNormApply, batchNormBackward, batchNormStats, groupNormBackward, groupNormForward } from './norm.js';
+import { pad2d, pad2dBackward } from './pad.js';
+import {
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+} from './pool.js';
+import { upsampleBilinear2d, upsampleBilinear2dBackward, upsampleNearest2d, upsampleNearest2dBackward } from './upsample.js';
+import { adamStep, sgdStep } from './optim.js';
+import { knnSearch } from './knn.js';
+import { coresetGreedy } from './coreset.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -14,6 +27,18 @@ export const tsKernels: KernelTable = {
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardWeight,
+  pad2d,
+  pad2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
+  upsampleBilinear2d,
+  upsampleBilinear2dBackward,
+  upsampleNearest2d,
+  upsampleNearest2dBackward,
   unary,
   unaryBackward,
   binary,
@@ -31,7 +56,11 @@ export const tsKernels: KernelTable = {
   batchNormBackward,
   groupNormForward,
   groupNormBackward,
-} as KernelTable; // pad, pool, upsample, optim, knn and coreset land next
+  adamStep,
+  sgdStep,
+  knnSearch,
+  coresetGreedy,
+};
 
 export const tsBackend: Backend = {
   name: 'ts',
