@@ -15,6 +15,11 @@ export class DatasetError extends Error {
   }
 }
 
+/** A mask whose pixel size differs from its image's: always an error, never skipped. */
+export class MaskSizeError extends DatasetError {
+  override name = 'MaskSizeError';
+}
+
 /** A file that cannot be decoded (corrupt, truncated, unsupported encoding). */
 export class DecodeError extends Error {
   override name = 'DecodeError';

@@ -5,7 +5,7 @@
 import type { Batch, Item, Label, LabelCounts, Split, SplitName } from './types.js';
 import type { RawImage } from './raw.js';
 import { type PreprocessOptions, checkPreprocessOptions, preprocessImage, preprocessMask } from './preprocess.js';
-import { DatasetError, reasonOf } from './errors.js';
+import { DatasetError, MaskSizeError, reasonOf } from './errors.js';
 import { mapLimit } from './util.js';
 
 /** What a split needs to know about one item before decoding it. */
@@ -57,7 +57,7 @@ export async function prepareItem(spec: Pick<SplitSpec, 'dataset' | 'name' | 'ha
   if (!mask) return { image: prepared, mask: new Uint8Array(S * S) };
   if (mask.width !== image.width || mask.height !== image.height) {
     const where = maskPath ?? `the mask of ${src.path}`;
-    throw new DatasetError(
+    throw new MaskSizeError(
       `${spec.dataset}: mask ${where} is ${mask.width}×${mask.height} but its image ${src.path} is ${image.width}×${image.height}; ` +
         'a mask must have its image\'s pixel size',
       spec.dataset,
