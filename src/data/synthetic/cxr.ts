@@ -67,17 +67,17 @@ function drawChest(rng: Rng): Chest {
     lungW: [0.7 * lung * rng.range(0.97, 1.03), 0.68 * lung * rng.range(0.97, 1.03)],
     apexY: -rng.range(0.72, 0.8),
     domeY: [domeR, domeR + rng.range(0.03, 0.08)],
-    heartRx: 0.3 * rng.range(0.9, 1.12),
-    heartRy: 0.21 * rng.range(0.92, 1.1),
-    heartCx: rng.range(0.08, 0.13),
-    heartCy: domeR - rng.range(0.14, 0.2),
-    heartAngle: rng.range(0.3, 0.55),
+    heartRx: 0.34 * rng.range(0.9, 1.1),
+    heartRy: 0.27 * rng.range(0.92, 1.08),
+    heartCx: rng.range(0.07, 0.11),
+    heartCy: domeR + rng.range(0.0, 0.05),
+    heartAngle: rng.range(0.2, 0.45),
     ribY0: -rng.range(0.7, 0.76),
     ribSpacing: rng.range(0.125, 0.145),
-    ribRise: rng.range(0.45, 0.55),
-    ribFall: rng.range(0.8, 1.0),
-    soft: rng.range(0.4, 0.48),
-    lungDark: rng.range(0.36, 0.46),
+    ribRise: rng.range(0.35, 0.45),
+    ribFall: rng.range(1.1, 1.4),
+    soft: rng.range(0.5, 0.58),
+    lungDark: rng.range(0.36, 0.44),
     bone: rng.range(0.07, 0.11),
     breast: rng.chance(0.4) ? rng.range(0.03, 0.07) : 0,
     bodyW: rng.range(0.88, 0.98),
@@ -126,7 +126,7 @@ function lungField(C: Chest, s: 0 | 1, xl: number, y: number, soft: number): num
   const w = C.lungW[s];
   // Lateral border: narrow at the apex, widening quickly, then almost vertical.
   const t = clamp((y - C.apexY) / (C.domeY[s] + 0.15 - C.apexY), 0, 1);
-  const lateral = w * (0.42 + 0.58 * Math.sqrt(1 - (1 - t) * (1 - t)));
+  const lateral = w * (0.5 + 0.5 * Math.pow(t, 0.4));
   // Dome: a parabola peaking a little lateral of the lung's middle; steep at the
   // costophrenic angle, which therefore comes out sharp.
   const dx = xl - 0.42 * w;
@@ -158,55 +158,61 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       const y = bodyY(C, u, v);
       const s: 0 | 1 = x < 0 ? 0 : 1;
       const xl = Math.abs(x);
+      const w = C.lungW[s];
 
       // Torso outline: neck at the top, sloping shoulders, then the chest wall.
-      const shoulder = smoothstep(-1.05, -0.62, y);
-      const half = lerp(0.24, C.bodyW, shoulder) + 0.04 * smoothstep(-0.2, 1, y);
-      const torso = inside(xl, half, soft + 0.02);
+      const shoulder = smoothstep(-1.15, -0.7, y);
+      const half = lerp(0.3, C.bodyW, shoulder) + 0.04 * smoothstep(-0.2, 1, y);
+      const torso = inside(xl, half, soft + 0.015);
       // Arms alongside the chest, separated by a thin gap of air.
-      const arm = smoothstep(half + 0.05, half + 0.09, xl) * shoulder * 0.75;
-      const thick = Math.sqrt(Math.max(0, 1 - (xl / (half + 0.05)) ** 2));
-      let a = (torso * (0.55 + 0.45 * thick) + arm) * C.soft;
+      const arm = smoothstep(half + 0.04, half + 0.08, xl) * smoothstep(-0.8, -0.5, y) * 0.8;
+      const thick = Math.sqrt(Math.max(0, 1 - (xl / (half + 0.03)) ** 2));
+      let a = 0.04 + (torso * (0.78 + 0.22 * thick) + arm * 0.8) * C.soft;
 
-      // Abdomen below the domes, denser than the chest wall.
-      const w = C.lungW[s];
+      // Abdomen below the domes (liver on the right), denser than the chest wall.
       const dx = xl - 0.42 * w;
       const domeLine = C.domeY[s] + 0.9 * dx * dx;
-      const abdomen = smoothstep(domeLine - 0.02, domeLine + 0.04, y) * torso;
-      a += 0.12 * abdomen;
+      const abdomen = smoothstep(domeLine - 0.015, domeLine + 0.05, y) * torso;
+      a += (0.14 + 0.04 * smoothstep(0, 0.4, y - domeLine)) * abdomen;
 
-      // Mediastinum, heart and aortic knob: they hide the lungs behind them.
+      // Mediastinum, heart and aortic knob: dense, and they hide the lungs behind them.
       const hx = x - C.heartCx;
       const hy = y - C.heartCy;
       const hr = Math.sqrt(((hc * hx + hs * hy) / C.heartRx) ** 2 + ((-hs * hx + hc * hy) / C.heartRy) ** 2);
-      const heart = inside(hr, 1, 0.05 / C.heartRy) * smoothstep(C.heartCy - 0.45, C.heartCy - 0.2, y);
-      const knob = inside(Math.hypot(x - 0.11, y - (C.apexY + 0.4)), 0.065, soft + 0.01);
-      const medi = inside(xl, 0.1 + 0.04 * smoothstep(C.apexY + 0.3, C.heartCy, y), soft + 0.015);
+      const heart = inside(hr, 1, 0.04 / C.heartRy);
+      const knob = inside(Math.hypot(x - 0.09, y - (C.apexY + 0.4)), 0.06, soft + 0.01);
+      // The vascular pedicle widens from the thoracic inlet down to the heart.
+      const medi = inside(xl, 0.1 + 0.06 * smoothstep(C.apexY + 0.2, C.heartCy - C.heartRy, y), soft + 0.015);
       const cover = Math.max(heart, knob, medi);
-      a += 0.1 * cover * torso;
+      a += 0.12 * cover * torso * (1 - abdomen);
 
-      // Lungs: air lowers attenuation, more in the middle of a field than at its edges.
+      // Lungs: air lowers the attenuation, most where the lung is thickest.
       const field = lungField(C, s, xl, y, soft);
       const visible = field * (1 - cover);
       lungW[p] = visible;
-      // Vascular markings fan out from the hila and fade towards the periphery.
-      const hilum = Math.exp(-((xl - 0.17) ** 2 + (y - C.heartCy + 0.22) ** 2) / 0.012);
-      const periphery = clamp(1 - Math.hypot(xl - 0.15, y - C.heartCy + 0.2) / (0.9 * w), 0, 1);
-      const markings = (0.5 + vessels[p]) * (0.02 + 0.06 * periphery) + 0.08 * hilum;
-      a -= visible * (C.lungDark * (0.85 + 0.15 * field) - markings);
+      if (visible > 0) {
+        const central = clamp(1 - Math.abs(xl - 0.5 * w) / (0.6 * w), 0, 1);
+        // Vascular markings fan out from the hila and fade towards the periphery.
+        const hilum = Math.exp(-((xl - 0.16) ** 2 + (y - C.heartCy + 0.2) ** 2) / 0.01);
+        const periphery = clamp(1 - Math.hypot(xl - 0.15, y - C.heartCy + 0.2) / (0.85 * w), 0, 1);
+        const markings = (0.5 + vessels[p]) * (0.015 + 0.07 * periphery) + 0.1 * hilum;
+        a -= visible * (C.lungDark * Math.sqrt(field) * (0.8 + 0.2 * central) - markings);
+      }
       // Breast shadows over the lower lateral lung fields.
       a += C.breast * smoothstep(0.0, 0.35, y) * smoothstep(0.3, 0.6, xl) * torso;
       // Gastric bubble under the left hemidiaphragm.
       if (C.gastric > 0 && s === 1) {
-        a -= C.gastric * inside(Math.hypot((xl - 0.38 * w) / 1.4, y - domeLine - 0.1), 0.08, 0.03) * abdomen;
+        a -= C.gastric * inside(Math.hypot((xl - 0.38 * w) / 1.4, y - domeLine - 0.1), 0.07, 0.03) * abdomen;
       }
 
-      // Bones.
-      a += C.bone * torso * (ribs(C, xl, y, w, px) + clavicle(xl, y, C, px) + spine(xl, y, C, px));
+      // Bones: ribs show best against lung air; the spine shows through the mediastinum.
+      const chest = torso * (1 - 0.6 * abdomen);
+      const ribShow = (0.45 + 0.55 * visible) * (1 - 0.6 * cover);
+      a += C.bone * chest * (ribShow * ribs(C, xl, y, w, px) + clavicle(xl, y, C, px) + 0.35 * spine(xl, y, C, px));
       // Trachea: the air column over the upper spine.
-      a -= 0.09 * inside(xl, 0.025, soft + 0.01) * (1 - smoothstep(C.apexY + 0.35, C.apexY + 0.5, y)) * torso;
+      a -= 0.06 * inside(xl, 0.022, soft + 0.012) * (1 - smoothstep(C.apexY + 0.3, C.apexY + 0.5, y)) * torso;
 
-      a += 0.015 * mottle[p] * torso;
+      a += 0.012 * mottle[p] * torso;
       atten[p] = a;
     }
   }
@@ -232,11 +238,13 @@ function ribs(C: Chest, xl: number, y: number, w: number, px: number): number {
   return cortex * fade + ant * fade;
 }
 
+/** Clavicles: from the sternal notch laterally and a little upwards, gently S-shaped. */
 function clavicle(xl: number, y: number, C: Chest, px: number): number {
-  if (xl > 0.7) return 0;
-  const t = xl - 0.05;
-  const line = C.apexY + 0.12 - 0.22 * t + 0.3 * t * t;
-  return 1.3 * inside(Math.abs(y - line), 0.03, 0.6 * px) * smoothstep(0.03, 0.07, xl) * (1 - smoothstep(0.58, 0.68, xl));
+  if (xl > 0.75) return 0;
+  const t = xl - 0.06;
+  const line = C.apexY + 0.2 - 0.3 * t + 0.25 * t * t - 0.15 * Math.max(0, t - 0.35) ** 2;
+  const th = 0.025 + 0.01 * smoothstep(0.4, 0.65, xl); // thicker at the acromial end
+  return 1.2 * inside(Math.abs(y - line), th, 0.6 * px) * smoothstep(0.05, 0.09, xl) * (1 - smoothstep(0.62, 0.72, xl));
 }
 
 /** Thoracic spine behind the mediastinum: vertebral bodies with pedicles and disc spaces. */
@@ -272,7 +280,7 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
   }
   const elong = rng.range(0.75, 1.35);
   const blob = new Blob(s === 0 ? -xl : xl, y, r * elong, r / elong, rng.range(0, Math.PI), Harmonics.random(rng, 2, 5, (k) => 0.2 / k));
-  const op: Opacity = { blob, density: 0.42 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2) };
+  const op: Opacity = { blob, density: 0.45 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2) };
   const mask = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     const lung = lungW[p];
@@ -282,8 +290,8 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
     const rho = op.blob.rho(bodyX(C, u, v), bodyY(C, u, v)) + 0.3 * rough[p];
     if (rho >= 1.2) continue;
     // Dense core, soft fading margin, patchy (air bronchograms, sparing).
-    const core = 1 - smoothstep(0.45, 1.15, rho);
-    atten[p] += op.density * core * (0.7 + 0.5 * patch[p]) * lung;
+    const core = 1 - smoothstep(0.55, 1.15, rho);
+    atten[p] += op.density * core * (0.8 + 0.4 * patch[p]) * lung;
     if (rho < 0.85 && lung > 0.5) mask[p] = 1;
   }
   return mask;
@@ -297,7 +305,7 @@ function expose(size: number, C: Chest, atten: Float32Array, rng: Rng): Float32A
   const nb = scratch('cxr.noiseB', n);
   fillNormalPairs(rng, na, nb);
   for (let p = 0; p < n; p++) {
-    const a = clamp(C.contrast * atten[p] * 1.45 + C.offset, 0, 1);
+    const a = clamp(0.45 + C.contrast * (atten[p] - 0.45) + C.offset, 0, 1);
     // Quantum noise: stronger in the dark (high-dose) parts... of a film it is
     // roughly constant after log transform; a mild dependence keeps it natural.
     const val = Math.pow(a, C.gamma) + C.sigma * (0.7 + 0.3 * (1 - a)) * na[p];
