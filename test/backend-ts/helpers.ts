@@ -32,7 +32,7 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function close(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-5, rtol = 1e-5, what = 'values'): void {
   assert.is(a.length, b.length, `${what}: lengths differ`);
   for (let i = 0; i < a.length; i++) {
-    const ok = Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i]));
+    const ok = a[i] === b[i] || Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i]));
     if (!ok) assert.unreachable(`${what}[${i}]: got ${a[i]}, expected ${b[i]}`);
   }
 }
