@@ -68,6 +68,12 @@ test('Generator: same seed same numbers, different seeds differ, state round-tri
   assert.not.equal(child.nextUint32(), new E.Generator(5).nextUint32());
 });
 
+test('Generator: xoshiro128** reference outputs from state [1, 2, 3, 4]', () => {
+  const g = new E.Generator(0);
+  g.setState({ s: [1, 2, 3, 4], spareNormal: null });
+  assert.equal([g.nextUint32(), g.nextUint32(), g.nextUint32()], [11520, 0, 5927040]);
+});
+
 test('Generator: uniform in [0, 1) and normal moments', () => {
   const g = new E.Generator(1);
   let sum = 0;
