@@ -101,6 +101,8 @@ export class PixelHistogram {
   images = 0;
   /** Index of the first map whose regions could not be labelled (non-square, no width). */
   private unlabelled: number | null = null;
+  /** Per-pixel bin indices of the image being added (reused). */
+  private scratch = new Uint32Array(0);
 
   constructor(opts: HistogramOptions) {
     const metric = 'PixelHistogram';
@@ -136,13 +138,22 @@ export class PixelHistogram {
       fail(metric, `map has ${map.length} pixels but mask has ${mask.length} (image ${index}); resize the mask to the map's resolution first`);
     }
     if (map.length === 0) fail(metric, `map of image ${index} is empty`);
-    checkMapValues(metric, map, index);
-    const positives = countMaskPositives(metric, mask, index);
+    // One validating pass that also bins; nothing is accumulated until the whole image
+    // has passed, so a refused image leaves the histogram untouched.
+    if (this.scratch.length < map.length) this.scratch = new Uint32Array(map.length);
+    const bins = this.scratch;
+    let positives = 0;
     for (let j = 0; j < map.length; j++) {
       const v = map[j];
-      if (v < this.min || v > this.max) {
+      if (!(v >= this.min && v <= this.max)) {
+        // Non-finite: checkMapValues throws, naming the pixel.
+        if (typeof v !== 'number' || !Number.isFinite(v)) checkMapValues(metric, map, index);
         fail(metric, `image ${index} pixel ${j} has score ${v}, outside the histogram range [${this.min}, ${this.max}]; take the range from a first pass (scoreRange)`);
       }
+      bins[j] = this.bin(v);
+      const m = mask[j];
+      if (m === 1 || m === true) positives++;
+      else if (m !== 0 && m !== false) countMaskPositives(metric, mask, index); // throws, naming the pixel
     }
     let labels: Int32Array | null = null;
     let weights: number[] = [];
@@ -161,7 +172,7 @@ export class PixelHistogram {
       }
     }
     for (let j = 0; j < map.length; j++) {
-      const b = this.bin(map[j]);
+      const b = bins[j];
       if (isPositive(mask[j])) {
         this.posCount[b]++;
         if (labels) this.proWeight[b] += weights[labels[j]];
