@@ -57,21 +57,21 @@ interface Chest {
 function drawChest(rng: Rng): Chest {
   const theta = rng.range(-0.07, 0.07);
   const lung = rng.range(0.9, 1.08);
-  const domeR = rng.range(0.3, 0.42);
+  const domeR = rng.range(0.36, 0.46);
   return {
     cx: 0.04 * rng.normal(),
     cy: 0.04 * rng.normal(),
     cos: Math.cos(theta),
     sin: Math.sin(theta),
     scale: rng.range(0.92, 1.05),
-    lungW: [0.7 * lung * rng.range(0.97, 1.03), 0.68 * lung * rng.range(0.97, 1.03)],
+    lungW: [0.74 * lung * rng.range(0.97, 1.03), 0.72 * lung * rng.range(0.97, 1.03)],
     apexY: -rng.range(0.72, 0.8),
     domeY: [domeR, domeR + rng.range(0.03, 0.08)],
-    heartRx: 0.34 * rng.range(0.9, 1.1),
-    heartRy: 0.27 * rng.range(0.92, 1.08),
-    heartCx: rng.range(0.07, 0.11),
-    heartCy: domeR + rng.range(0.0, 0.05),
-    heartAngle: rng.range(0.2, 0.45),
+    heartRx: 0.37 * rng.range(0.9, 1.1),
+    heartRy: 0.29 * rng.range(0.92, 1.08),
+    heartCx: rng.range(0.08, 0.12),
+    heartCy: domeR - rng.range(0.1, 0.15),
+    heartAngle: rng.range(0.4, 0.6),
     ribY0: -rng.range(0.7, 0.76),
     ribSpacing: rng.range(0.125, 0.145),
     ribRise: rng.range(0.35, 0.45),
@@ -80,7 +80,7 @@ function drawChest(rng: Rng): Chest {
     lungDark: rng.range(0.36, 0.44),
     bone: rng.range(0.07, 0.11),
     breast: rng.chance(0.4) ? rng.range(0.03, 0.07) : 0,
-    bodyW: rng.range(0.88, 0.98),
+    bodyW: rng.range(0.86, 0.94),
     gastric: rng.chance(0.6) ? rng.range(0.06, 0.12) : 0,
     contrast: rng.range(0.85, 1.15),
     gamma: rng.range(0.8, 1.2),
@@ -133,8 +133,8 @@ function lungField(C: Chest, s: 0 | 1, xl: number, y: number, soft: number): num
   const dome = C.domeY[s] + 0.9 * dx * dx + (xl > 0.42 * w ? 0.5 * dx * dx * dx : 0);
   // Apex: rounded cap.
   const ax = xl - 0.32 * w;
-  const apex = C.apexY + 1.1 * ax * ax;
-  const medial = 0.085;
+  const apex = C.apexY + 2.5 * ax * ax;
+  const medial = 0.1;
   const e = 0.5 * soft;
   return (
     smoothstep(-e, 0.05, lateral - xl) *
@@ -182,7 +182,7 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       const heart = inside(hr, 1, 0.04 / C.heartRy);
       const knob = inside(Math.hypot(x - 0.09, y - (C.apexY + 0.4)), 0.06, soft + 0.01);
       // The vascular pedicle widens from the thoracic inlet down to the heart.
-      const medi = inside(xl, 0.1 + 0.06 * smoothstep(C.apexY + 0.2, C.heartCy - C.heartRy, y), soft + 0.015);
+      const medi = inside(xl, 0.11 + 0.05 * smoothstep(C.apexY + 0.2, C.heartCy - C.heartRy, y), soft + 0.015);
       const cover = Math.max(heart, knob, medi);
       a += 0.12 * cover * torso * (1 - abdomen);
 
@@ -242,7 +242,7 @@ function ribs(C: Chest, xl: number, y: number, w: number, px: number): number {
 function clavicle(xl: number, y: number, C: Chest, px: number): number {
   if (xl > 0.75) return 0;
   const t = xl - 0.06;
-  const line = C.apexY + 0.2 - 0.3 * t + 0.25 * t * t - 0.15 * Math.max(0, t - 0.35) ** 2;
+  const line = C.apexY + 0.22 - 0.45 * t + 0.2 * t * t;
   const th = 0.025 + 0.01 * smoothstep(0.4, 0.65, xl); // thicker at the acromial end
   return 1.2 * inside(Math.abs(y - line), th, 0.6 * px) * smoothstep(0.05, 0.09, xl) * (1 - smoothstep(0.62, 0.72, xl));
 }

@@ -30,14 +30,14 @@ export type Encoding = 'png' | 'jpeg' | 'tiff';
 export async function writeImage(path: string, data: Uint8Array, w: number, h: number, c: 1 | 3 | 4, enc: Encoding = 'png'): Promise<void> {
   let s = sharp(data, { raw: { width: w, height: h, channels: c } });
   if (c === 1) s = s.toColourspace('b-w');
-  s = enc === 'png' ? s.png() : enc === 'jpeg' ? s.jpeg({ quality: 95 }) : s.tiff();
+  s = enc === 'png' ? s.png() : enc === 'jpeg' ? s.jpeg({ quality: 95 }) : s.tiff({ compression: 'lzw' });
   writeBytes(path, await s.toBuffer());
 }
 
 /** Writes a 16-bit gray (c = 1) or RGB (c = 3) PNG or TIFF. */
 export async function writeImage16(path: string, data: Uint16Array, w: number, h: number, c: 1 | 3, enc: 'png' | 'tiff' = 'png'): Promise<void> {
   let s = sharp(data, { raw: { width: w, height: h, channels: c } }).toColourspace(c === 1 ? 'grey16' : 'rgb16');
-  s = enc === 'png' ? s.png() : s.tiff();
+  s = enc === 'png' ? s.png() : s.tiff({ compression: 'lzw' });
   writeBytes(path, await s.toBuffer());
 }
 
