@@ -78,7 +78,9 @@ const registered = new Map<BackendName, Backend>([
 /** Adds (or replaces) a backend, e.g. the CUDA addon once it is loaded. Reselects on next use. */
 export function registerBackend(b: Backend): void {
   registered.set(b.name, b);
-  if (!forced) current = null;
+  current = null; // reselect on next use: by forced name if any, else by preference
+  raw = null;
+  wrapped = null;
 }
 
 function reasonOf(name: BackendName): string | null {
@@ -108,7 +110,7 @@ export function backends(): BackendStatus[] {
 }
 
 let current: Backend | null = null;
-let forced = false; // set by setBackend or the environment: registerBackend must not override it
+let forcedName: BackendName | null = null; // set by setBackend: survives registerBackend
 let raw: KernelTable | null = null; // the effective table (backend kernels + ts fallbacks)
 let wrapped: KernelTable | null = null; // `raw` seen through the dispatch wrapper (profiling)
 let wrapper: ((name: KernelName, fn: (...args: never[]) => void) => (...args: never[]) => void) | null = null;
@@ -130,7 +132,7 @@ function checkName(name: string, origin: string): BackendName {
 export function setBackend(name: string): void {
   const chosen = checkName(name, 'setBackend');
   select(registered.get(chosen)!);
-  forced = true;
+  forcedName = chosen;
 }
 
 function select(b: Backend): void {
@@ -141,10 +143,13 @@ function select(b: Backend): void {
 
 function resolve(): Backend {
   if (current) return current;
+  if (forcedName) {
+    select(registered.get(checkName(forcedName, 'setBackend'))!);
+    return current!;
+  }
   const env = process.env.MEDIANOMALY_BACKEND;
   if (env !== undefined && env !== '') {
     select(registered.get(checkName(env, 'MEDIANOMALY_BACKEND'))!);
-    forced = true;
     return current!;
   }
   for (const name of PREFERENCE) {
