@@ -71,7 +71,11 @@ function flattenNested(data: unknown[]): { flat: number[]; shape: number[] } {
   return { flat, shape };
 }
 
-export function full(shape: number[], value: number, opts?: CreateOptions, op = 'full'): Tensor {
+export function full(shape: number[], value: number, opts?: CreateOptions): Tensor {
+  return filled(shape, value, opts, 'full');
+}
+
+function filled(shape: number[], value: number, opts: CreateOptions | undefined, op: string): Tensor {
   const s = checkShape(shape, op);
   if (typeof value !== 'number') throw new TypeError(`${op}: value must be a number, got ${typeof value}`);
   const t = Tensor.empty(s);
@@ -84,7 +88,7 @@ export function zeros(shape: number[], opts?: CreateOptions): Tensor {
 }
 
 export function ones(shape: number[], opts?: CreateOptions): Tensor {
-  return full(shape, 1, opts, 'ones');
+  return filled(shape, 1, opts, 'ones');
 }
 
 export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor {

@@ -1,4 +1,5 @@
-// The engine's public surface: tensors, autograd, random numbers and every op.
+// The engine's public surface: tensors, autograd, random numbers, every op, the
+// backend switch and the profiler.
 export { Tensor, cpuStorage } from './tensor.js';
 export type { Storage, CpuStorage } from './tensor.js';
 export { Node, noGrad, enableGrad, isGradEnabled, setGradEnabled, grad, record } from './autograd.js';
@@ -6,13 +7,11 @@ export type { BackwardFn } from './autograd.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export type { GeneratorState } from './random.js';
 export * from './creation.js';
-export * from './ops/elementwise.js';
+export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, square, reciprocal, clamp, unaryOp } from './ops/elementwise.js';
 export * from './ops/activation.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linear.js';
-export { profile } from './profile.js';
-export { backends, setBackend, currentBackend } from '../backend/registry.js';
 export * from './ops/conv.js';
 export * from './ops/norm.js';
 export * from './ops/pool.js';
@@ -20,3 +19,6 @@ export * from './ops/upsample.js';
 export * from './ops/pad.js';
 export * from './ops/loss.js';
 export * from './ops/dropout.js';
+export { profile } from './profile.js';
+export type { ProfileRow } from './profile.js';
+export { backends, setBackend, currentBackend } from '../backend/registry.js';
