@@ -1,0 +1,77 @@
+// Argument checking for the kernel bindings. Everything that reaches a C++ kernel has
+// been checked here: integers are integers, sizes are non-negative, numbers are not
+// NaN, typed arrays have the right element type and are long enough for the sizes in
+// `p`. A failed check throws a JS TypeError/RangeError naming the kernel and argument.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "medianomaly/status.h"
+
+namespace medianomaly::binding {
+
+/** Largest element count accepted anywhere (2^53: exact in a JS number). */
+constexpr double kMaxCount = 9007199254740992.0;
+
+[[noreturn]] void throw_type_error(Napi::Env env, const std::string& msg);
+[[noreturn]] void throw_range_error(Napi::Env env, const std::string& msg);
+/** Throws a JS Error when a kernel reports a non-Ok status. */
+void throw_if_failed(Napi::Env env, const char* kernel, Status s);
+
+/** Product of non-negative sizes, throwing RangeError if it exceeds kMaxCount. */
+int64_t checked_product(Napi::Env env, const char* kernel, std::initializer_list<int64_t> sizes);
+
+struct F32Arg {
+  float* data = nullptr;  // null only for an allowed null argument
+  int64_t length = 0;
+};
+struct I32Arg {
+  int32_t* data = nullptr;
+  int64_t length = 0;
+};
+
+/** Reads the params object (argument 0) and positional typed arrays of one kernel call. */
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* kernel, size_t arity);
+
+  Napi::Env env() const { return info_.Env(); }
+  const char* kernel() const { return kernel_; }
+
+  // ---- fields of the params object `p`
+  /** Non-negative integer. */
+  int64_t size(const char* name) const;
+  /** Integer ≥ 1. */
+  int64_t positive(const char* name) const;
+  /** Any integer (may be negative). */
+  int64_t integer(const char* name) const;
+  /** Finite or infinite number; NaN rejected unless allow_nan. */
+  double number(const char* name, bool allow_nan = false) const;
+  bool flag(const char* name) const;
+  std::string string(const char* name) const;
+  /** Array of integers (≤ max_len entries); non-negative unless allow_negative. */
+  std::vector<int64_t> int_list(const char* name, size_t max_len, bool allow_negative) const;
+  bool has(const char* name) const;
+
+  // ---- positional typed arrays (index ≥ 1); `need` = elements required, `what` explains it
+  F32Arg f32(size_t index, const char* name, int64_t need, const char* what) const;
+  /** Like f32 but null/undefined is accepted (data = nullptr). */
+  F32Arg f32_or_null(size_t index, const char* name, int64_t need, const char* what) const;
+  I32Arg i32(size_t index, const char* name, int64_t need, const char* what) const;
+
+  [[noreturn]] void range_error(const std::string& msg) const;
+
+ private:
+  Napi::Value field(const char* name) const;
+  std::string prefix() const;
+
+  const Napi::CallbackInfo& info_;
+  const char* kernel_;
+  Napi::Object params_;
+};
+
+}  // namespace medianomaly::binding

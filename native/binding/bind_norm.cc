@@ -1,0 +1,113 @@
+// batchNormStats / Apply / Backward, groupNormForward / Backward.
+#include "args.h"
+#include "medianomaly/norm.h"
+#include "register.h"
+
+namespace medianomaly::binding {
+
+namespace {
+
+ChannelParams read_channels(const Args& a) {
+  ChannelParams p;
+  p.N = a.size("N");
+  p.C = a.size("C");
+  p.HW = a.size("HW");
+  checked_product(a.env(), a.kernel(), {p.N, p.C, p.HW});
+  return p;
+}
+
+Napi::Value BatchNormStats(const Napi::CallbackInfo& info) {
+  Args a(info, "batchNormStats", 4);
+  const ChannelParams p = read_channels(a);
+  const F32Arg x = a.f32(1, "x", p.N * p.C * p.HW, "N·C·HW");
+  const F32Arg mean = a.f32(2, "mean", p.C, "C");
+  const F32Arg var = a.f32(3, "variance", p.C, "C");
+  batch_norm_stats(p, x.data, mean.data, var.data);
+  return a.env().Undefined();
+}
+
+Napi::Value BatchNormApply(const Napi::CallbackInfo& info) {
+  Args a(info, "batchNormApply", 7);
+  const ChannelParams p = read_channels(a);
+  const F32Arg x = a.f32(1, "x", p.N * p.C * p.HW, "N·C·HW");
+  const F32Arg mean = a.f32(2, "mean", p.C, "C");
+  const F32Arg invstd = a.f32(3, "invstd", p.C, "C");
+  const F32Arg gamma = a.f32_or_null(4, "gamma", p.C, "C");
+  const F32Arg beta = a.f32_or_null(5, "beta", p.C, "C");
+  const F32Arg y = a.f32(6, "y", p.N * p.C * p.HW, "N·C·HW");
+  batch_norm_apply(p, x.data, mean.data, invstd.data, gamma.data, beta.data, y.data);
+  return a.env().Undefined();
+}
+
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "batchNormBackward", 9);
+  const ChannelParams p = read_channels(a);
+  const bool training = a.flag("training");
+  const int64_t n = p.N * p.C * p.HW;
+  const F32Arg x = a.f32(1, "x", n, "N·C·HW");
+  const F32Arg dy = a.f32(2, "dy", n, "N·C·HW");
+  const F32Arg mean = a.f32(3, "mean", p.C, "C");
+  const F32Arg invstd = a.f32(4, "invstd", p.C, "C");
+  const F32Arg gamma = a.f32_or_null(5, "gamma", p.C, "C");
+  const F32Arg dx = a.f32(6, "dx", n, "N·C·HW");
+  const F32Arg dgamma = a.f32_or_null(7, "dgamma", p.C, "C");
+  const F32Arg dbeta = a.f32_or_null(8, "dbeta", p.C, "C");
+  batch_norm_backward(p, training, x.data, dy.data, mean.data, invstd.data, gamma.data, dx.data, dgamma.data,
+                      dbeta.data);
+  return a.env().Undefined();
+}
+
+GroupNormParams read_group(const Args& a) {
+  GroupNormParams p;
+  p.N = a.size("N");
+  p.C = a.size("C");
+  p.HW = a.size("HW");
+  p.G = a.positive("G");
+  p.eps = a.number("eps");
+  if (p.C % p.G != 0) a.range_error("p.C (" + std::to_string(p.C) + ") must be divisible by p.G (" + std::to_string(p.G) + ")");
+  checked_product(a.env(), a.kernel(), {p.N, p.C, p.HW});
+  checked_product(a.env(), a.kernel(), {p.N, p.G});
+  return p;
+}
+
+Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
+  Args a(info, "groupNormForward", 7);
+  const GroupNormParams p = read_group(a);
+  const int64_t n = p.N * p.C * p.HW;
+  const F32Arg x = a.f32(1, "x", n, "N·C·HW");
+  const F32Arg gamma = a.f32_or_null(2, "gamma", p.C, "C");
+  const F32Arg beta = a.f32_or_null(3, "beta", p.C, "C");
+  const F32Arg y = a.f32(4, "y", n, "N·C·HW");
+  const F32Arg mean = a.f32(5, "mean", p.N * p.G, "N·G");
+  const F32Arg invstd = a.f32(6, "invstd", p.N * p.G, "N·G");
+  group_norm_forward(p, x.data, gamma.data, beta.data, y.data, mean.data, invstd.data);
+  return a.env().Undefined();
+}
+
+Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "groupNormBackward", 9);
+  const GroupNormParams p = read_group(a);
+  const int64_t n = p.N * p.C * p.HW;
+  const F32Arg x = a.f32(1, "x", n, "N·C·HW");
+  const F32Arg dy = a.f32(2, "dy", n, "N·C·HW");
+  const F32Arg mean = a.f32(3, "mean", p.N * p.G, "N·G");
+  const F32Arg invstd = a.f32(4, "invstd", p.N * p.G, "N·G");
+  const F32Arg gamma = a.f32_or_null(5, "gamma", p.C, "C");
+  const F32Arg dx = a.f32(6, "dx", n, "N·C·HW");
+  const F32Arg dgamma = a.f32_or_null(7, "dgamma", p.C, "C");
+  const F32Arg dbeta = a.f32_or_null(8, "dbeta", p.C, "C");
+  group_norm_backward(p, x.data, dy.data, mean.data, invstd.data, gamma.data, dx.data, dgamma.data, dbeta.data);
+  return a.env().Undefined();
+}
+
+}  // namespace
+
+void register_norm(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "batchNormStats", BatchNormStats);
+  define(env, exports, "batchNormApply", BatchNormApply);
+  define(env, exports, "batchNormBackward", BatchNormBackward);
+  define(env, exports, "groupNormForward", GroupNormForward);
+  define(env, exports, "groupNormBackward", GroupNormBackward);
+}
+
+}  // namespace medianomaly::binding

@@ -1,0 +1,51 @@
+// knnSearch, coresetGreedy.
+#include "args.h"
+#include "medianomaly/coreset.h"
+#include "medianomaly/knn.h"
+#include "register.h"
+
+namespace medianomaly::binding {
+
+namespace {
+
+Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
+  Args a(info, "knnSearch", 5);
+  KnnParams p;
+  p.nq = a.size("nq");
+  p.nb = a.size("nb");
+  p.d = a.size("d");
+  p.k = a.size("k");
+  if (p.k > p.nb) a.range_error("p.k (" + std::to_string(p.k) + ") must not exceed p.nb (" + std::to_string(p.nb) + ")");
+  if (p.nb > 2147483647) a.range_error("p.nb must be < 2^31 (indices are Int32)");
+  const F32Arg q = a.f32(1, "queries", checked_product(a.env(), "knnSearch", {p.nq, p.d}), "nq·d");
+  const F32Arg b = a.f32(2, "base", checked_product(a.env(), "knnSearch", {p.nb, p.d}), "nb·d");
+  const F32Arg dist = a.f32(3, "distances", checked_product(a.env(), "knnSearch", {p.nq, p.k}), "nq·k");
+  const I32Arg idx = a.i32(4, "indices", p.nq * p.k, "nq·k");
+  knn_search(p, q.data, b.data, dist.data, idx.data);
+  return a.env().Undefined();
+}
+
+Napi::Value CoresetGreedy(const Napi::CallbackInfo& info) {
+  Args a(info, "coresetGreedy", 3);
+  CoresetParams p;
+  p.n = a.size("n");
+  p.d = a.size("d");
+  p.m = a.size("m");
+  p.start = a.size("start");
+  if (p.m > p.n) a.range_error("p.m (" + std::to_string(p.m) + ") must not exceed p.n (" + std::to_string(p.n) + ")");
+  if (p.m > 0 && p.start >= p.n) a.range_error("p.start (" + std::to_string(p.start) + ") must be < p.n (" + std::to_string(p.n) + ")");
+  if (p.n > 2147483647) a.range_error("p.n must be < 2^31 (indices are Int32)");
+  const F32Arg pts = a.f32(1, "points", checked_product(a.env(), "coresetGreedy", {p.n, p.d}), "n·d");
+  const I32Arg sel = a.i32(2, "selected", p.m, "m");
+  coreset_greedy(p, pts.data, sel.data);
+  return a.env().Undefined();
+}
+
+}  // namespace
+
+void register_search(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "knnSearch", KnnSearch);
+  define(env, exports, "coresetGreedy", CoresetGreedy);
+}
+
+}  // namespace medianomaly::binding

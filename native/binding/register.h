@@ -1,0 +1,26 @@
+// Exposes one binding function on the addon's exports, with the exception firewall:
+// a C++ exception that is not already a JS error becomes a JS Error instead of
+// reaching std::terminate (native code must never take the process down).
+#pragma once
+
+#include <napi.h>
+
+namespace medianomaly::binding {
+
+using BindingFn = Napi::Value (*)(const Napi::CallbackInfo&);
+
+void define(Napi::Env env, Napi::Object exports, const char* name, BindingFn fn);
+
+// One registration function per kernel family (bind_*.cc).
+void register_gemm(Napi::Env env, Napi::Object exports);
+void register_conv(Napi::Env env, Napi::Object exports);
+void register_image(Napi::Env env, Napi::Object exports);
+void register_norm(Napi::Env env, Napi::Object exports);
+void register_elementwise(Napi::Env env, Napi::Object exports);
+void register_reduce(Napi::Env env, Napi::Object exports);
+void register_tensor(Napi::Env env, Napi::Object exports);
+void register_optim(Napi::Env env, Napi::Object exports);
+void register_search(Napi::Env env, Napi::Object exports);
+void register_control(Napi::Env env, Napi::Object exports);
+
+}  // namespace medianomaly::binding

@@ -1,0 +1,30 @@
+// 2-D convolution (cross-correlation, PyTorch semantics) and its two gradients,
+// lowered to GEMM: im2col per image, batched across images so that the small channel
+// counts of the MedIAnomaly networks still give long GEMM rows; col2im for the input
+// gradient (which is also conv_transpose2d's forward).
+#pragma once
+
+#include <cstdint>
+
+#include "status.h"
+
+namespace medianomaly {
+
+struct Conv2dParams {
+  int64_t N = 0, C = 0, H = 0, W = 0;  // x: [N, C, H, W]
+  int64_t K = 0, OH = 0, OW = 0;       // y: [N, K, OH, OW]
+  int64_t kh = 1, kw = 1;              // w: [K, C/groups, kh, kw]
+  int64_t sh = 1, sw = 1;
+  int64_t ph = 0, pw = 0;
+  int64_t dh = 1, dw = 1;
+  int64_t groups = 1;
+};
+
+/** y = conv(x, w) + bias (bias may be null). */
+Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
+/** dx = ∂y/∂x applied to dy (overwrites dx). */
+Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx);
+/** dw = ∂y/∂w applied to dy (overwrites dw). */
+Status conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw);
+
+}  // namespace medianomaly

@@ -1,0 +1,25 @@
+// Strided copy over up to 6 dims: dst[dOff + Σ i·dStride] (=|+=) src[sOff + Σ i·sStride].
+#pragma once
+
+#include <cstdint>
+
+namespace medianomaly {
+
+constexpr int kMaxCopyDims = 6;
+
+struct StridedCopyParams {
+  int ndim = 0;
+  int64_t shape[kMaxCopyDims] = {};
+  int64_t srcStrides[kMaxCopyDims] = {};
+  int64_t dstStrides[kMaxCopyDims] = {};
+  int64_t srcOffset = 0;
+  int64_t dstOffset = 0;
+  bool accumulate = false;
+};
+
+/** Lowest and highest element index the copy touches on each side (empty shape: lo > hi). */
+void strided_extent(int ndim, const int64_t* shape, const int64_t* strides, int64_t offset, int64_t* lo, int64_t* hi);
+
+void strided_copy(const StridedCopyParams& p, const float* src, float* dst);
+
+}  // namespace medianomaly
