@@ -42,7 +42,9 @@ function syntheticEntries(): Promise<DatasetEntry[]> {
       mod = (await import(specifier)) as { synthetic?: unknown };
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('synthetic')) return [];
+      // Only the module itself being absent means "no synthetic datasets"; a missing import
+      // inside it is a bug to report.
+      if (code === 'ERR_MODULE_NOT_FOUND' && /Cannot find module '[^']*synthetic[/\\]index\.[jt]s'/.test(String((err as Error).message))) return [];
       throw err;
     }
     const s = mod.synthetic;
