@@ -1,0 +1,117 @@
+// The one interface every method in medianomaly implements, whatever its family.
+//
+// A method is built from a name and options (`createMethod(name, options)`), learns from
+// normal training images (`fit`), scores test images (`score`: one image score each and,
+// when the method has one, a pixel map), and persists itself as a folder holding
+// config.json (name, resolved options, data geometry) and model.safetensors (PyTorch
+// parameter names). Methods run their networks on the engine synchronously; the
+// off-main-thread wrapper in src/harness runs `fit`/`score` in a worker thread.
+
+import type { Split } from '../data/types.js';
+
+export type MethodFamily = 'image-reconstruction' | 'feature-reconstruction' | 'self-supervised' | 'feature-reference';
+
+/** One option a method accepts, for `medianomaly methods` and for validation. */
+export interface OptionSpec {
+  name: string;
+  type: 'number' | 'integer' | 'boolean' | 'string';
+  default: number | boolean | string | null;
+  description: string;
+  /** Allowed values for string options. */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+/** What a method says about itself. */
+export interface MethodInfo {
+  name: string;
+  /** The paper's label, e.g. "AE (ℓ2)". */
+  title: string;
+  family: MethodFamily;
+  description: string;
+  /** Input side the reference uses (64; DAE 128). */
+  defaultSize: number;
+  /** Whether `score` returns pixel maps. */
+  pixelMaps: boolean;
+  /** Every option, with the reference defaults (quirks included, named `quirks.<name>` in the spec; here flat camelCase). */
+  options: readonly OptionSpec[];
+}
+
+/** Resolved options: every option of the method's info, defaults filled in. */
+export type MethodOptions = Record<string, number | boolean | string | null>;
+
+export interface Progress {
+  epoch: number; // 1-based, the epoch in progress or just finished
+  epochs: number;
+  step: number; // optimiser steps done in this epoch
+  stepsPerEpoch: number;
+  /** Mean training loss of the epoch so far. */
+  loss: number;
+  /** Named loss terms (e.g. { rec, kl }) averaged over the epoch so far. */
+  terms?: Record<string, number>;
+  imagesPerSecond: number;
+  /** Seconds left at the current speed. */
+  etaSeconds: number;
+  /** True on the last report of an epoch. */
+  epochDone: boolean;
+}
+
+export interface FitOptions {
+  onProgress?: (p: Progress) => void;
+  /** Aborting stops at the next optimiser step; `fit` rejects with an AbortError after the last checkpoint is written. */
+  signal?: AbortSignal;
+  /** Write a resumable checkpoint (model, optimiser state, epoch, RNG state) into this folder after every epoch. */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir` when one is there. */
+  resume?: boolean;
+}
+
+export interface FitResult {
+  epochs: number;
+  steps: number;
+  /** Mean loss per epoch. */
+  lossCurve: number[];
+  seconds: number;
+}
+
+export interface ScoreOptions {
+  /** Also return reconstructions (image-reconstruction methods), for reports. */
+  reconstructions?: boolean;
+}
+
+export interface ScoreResult {
+  /** One score per image; larger = more anomalous. */
+  scores: Float32Array;
+  /** Per image, an S × S pixel map (absent for methods without one, e.g. GANomaly). */
+  maps?: Float32Array[];
+  /** Per image, C × S × S reconstructions in [-1, 1] space, when asked and available. */
+  reconstructions?: Float32Array[];
+}
+
+/** A batch of images for `score`: [n, C, S, S] in [-1, 1]. */
+export interface ImageBatch {
+  n: number;
+  channels: number;
+  size: number;
+  images: Float32Array;
+}
+
+export interface Method {
+  readonly info: MethodInfo;
+  readonly options: Readonly<MethodOptions>;
+  /** Train from scratch (or resume) on the normal images of `train`. */
+  fit(train: Split, opts?: FitOptions): Promise<FitResult>;
+  /** Score images: a Split (its order) or a packed batch. */
+  score(images: Split | ImageBatch, opts?: ScoreOptions): Promise<ScoreResult>;
+  /** Write config.json + model.safetensors into `dir` (atomically: temp files, then rename). */
+  save(dir: string): Promise<void>;
+  /** Restore from a folder `save` wrote; the options in its config.json replace the current ones. */
+  load(dir: string): Promise<void>;
+}
+
+/** A registry entry: how to describe and build one method. */
+export interface MethodDefinition {
+  info: MethodInfo;
+  create(options: MethodOptions): Method;
+}
