@@ -1,0 +1,31 @@
+// `npm run bench -- <name> [...]`: the project's benchmarks, each reporting ratios measured
+// in one run (never absolute times across machines).
+//   ae-step     unified AE training step and inference: cpu 1/2 threads, ts, PyTorch
+//   ae-memory   1000 AE training steps: resident memory flat after warm-up, peak
+//   gemm        built-in GEMM vs OpenBLAS, conv layers native vs ts
+//   data        decode + resize throughput
+//   metrics     metric time for 10⁷ pooled pixels
+//   methods     method training throughput vs PyTorch
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchAeMemory, benchAeStep } from './ae-step.js';
+
+const [name = 'ae-step', ...rest] = process.argv.slice(2);
+const local: Record<string, () => void> = {
+  'ae-step': () => benchAeStep(),
+  'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
+};
+const files = ['gemm', 'data', 'metrics', 'methods'];
+
+if (local[name]) {
+  local[name]();
+} else if (files.includes(name)) {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  if (!existsSync(file)) throw new Error(`bench ${name}: ${file} is missing`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...rest], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+} else {
+  console.error(`unknown bench "${name}"; choose one of: ${[...Object.keys(local), ...files].join(', ')}`);
+  process.exitCode = 2;
+}
