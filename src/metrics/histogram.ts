@@ -37,7 +37,6 @@
 // background) keeps its own share, which the bound reports honestly.
 
 import { ClippedArea } from './aupro.js';
-import { requireOracleFlag } from './image.js';
 import { type Approximate, checkBins, checkFprLimit, checkQuantiles } from './options.js';
 import { imageWidth, labelRegions } from './regions.js';
 import {
@@ -233,12 +232,11 @@ export class PixelHistogram {
   }
 
   /**
-   * Best pooled Dice (an oracle: requires { fitOnTest: true }). quantiles: the reference
+   * Best pooled Dice (an oracle: fitted on the scored data). quantiles: the reference
    * quantile grid (200 by default, strict >), or 'all' for every threshold (≥).
    */
-  bestDice(opts: { quantiles?: number | 'all'; fitOnTest: true }): StreamingDice {
+  bestDice(opts: { quantiles?: number | 'all'; fitOnTest?: true } = {}): StreamingDice {
     const metric = 'bestDice';
-    requireOracleFlag(metric, opts, 'fit a threshold on validation data and apply it with pixelAtThreshold(...)');
     const quantiles = checkQuantiles(metric, opts.quantiles);
     this.requireBothClasses(metric);
     return quantiles === 'all' ? this.diceAll() : this.diceQuantiles(quantiles);

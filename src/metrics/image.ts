@@ -27,19 +27,14 @@ export function averagePrecision(scores: ScoreArray, labels: LabelArray): number
   return rankSummary(splitScores('averagePrecision', scores, labels)).ap;
 }
 
-/** Declares that a function may fit its threshold on the (test) data it scores. */
+/**
+ * Accepted by the oracle metrics (f1Max, bestDice) to say so at the call site. Calling an
+ * oracle metric is itself the request: the result always carries `oracle: true`. What is
+ * refused without `fitOnTest` is fitting a *threshold* on the test split (threshold.ts),
+ * because that threshold would then be applied as if it were deployable.
+ */
 export interface OracleFlag {
-  fitOnTest: true;
-}
-
-export function requireOracleFlag(metric: string, opts: unknown, alternative: string): void {
-  if ((opts as Partial<OracleFlag> | undefined)?.fitOnTest !== true) {
-    fail(
-      metric,
-      `${metric} picks its threshold on the data it scores, which on a test set is an oracle upper bound; pass { fitOnTest: true } to compute it as such, or ${alternative}`,
-      'type',
-    );
-  }
+  fitOnTest?: true;
 }
 
 export interface F1MaxResult {
@@ -52,13 +47,12 @@ export interface F1MaxResult {
 }
 
 /**
- * F1-max and its threshold over the full precision–recall curve. It fits the threshold
- * on the data it scores, so it requires `{ fitOnTest: true }` and is labelled an oracle.
- * For a deployable F1 fit the threshold on validation data with f1MaxThreshold and
- * score the test set with atThreshold.
+ * F1-max and its threshold over the full precision–recall curve: the figure the field
+ * reports. It fits the threshold on the data it scores, so the result is labelled an
+ * oracle (an upper bound). For a deployable F1, fit the threshold on validation data with
+ * f1MaxThreshold and score the test set with atThreshold.
  */
-export function f1Max(scores: ScoreArray, labels: LabelArray, opts: OracleFlag): F1MaxResult {
-  requireOracleFlag('f1Max', opts, 'fit a threshold on validation data with f1MaxThreshold(...) and apply it with atThreshold(...)');
+export function f1Max(scores: ScoreArray, labels: LabelArray, _opts?: OracleFlag): F1MaxResult {
   const s = rankSummary(splitScores('f1Max', scores, labels));
   return { f1: s.f1, threshold: s.f1Threshold, oracle: true };
 }

@@ -6,7 +6,7 @@
 // map's resolution. Per-image averages are different metrics and are not computed here.
 
 import { auproExact, type AuproOptions } from './aupro.js';
-import { type ConfusionMetrics, type OracleFlag, confusionMetrics, requireOracleFlag } from './image.js';
+import { type ConfusionMetrics, type OracleFlag, confusionMetrics } from './image.js';
 import { PixelHistogram, type StreamingDice, scoreRange } from './histogram.js';
 import {
   type Approximate,
@@ -86,19 +86,18 @@ export interface BestDiceResult extends DiceResult {
 
 /**
  * The reported ⌈Dice⌉: best global Dice over thresholds chosen on the scored (test) data,
- * an upper bound — hence the required { fitOnTest: true }. Default: the reference
+ * an upper bound, labelled oracle: true. Default: the reference
  * quantile grid (methods.md §9.3) with strict >; the first (smallest) best threshold
  * wins, as in the reference. With quantiles 'all': the largest best threshold, ≥ rule.
  */
-export function bestDice(maps: Maps, masks: Masks, opts: BestDiceOptions & ExactMode): BestDiceResult;
+export function bestDice(maps: Maps, masks: Masks, opts?: BestDiceOptions & ExactMode): BestDiceResult;
 export function bestDice(maps: Maps, masks: Masks, opts: BestDiceOptions & StreamingMode): StreamingDice;
 export function bestDice(
   maps: Maps,
   masks: Masks,
-  opts: BestDiceOptions & (ExactMode | StreamingMode),
+  opts: BestDiceOptions & (ExactMode | StreamingMode) = {},
 ): BestDiceResult | StreamingDice {
   const metric = 'bestDice';
-  requireOracleFlag(metric, opts, 'fit a threshold on validation data and apply it with pixelAtThreshold(...)');
   const quantiles = checkQuantiles(metric, opts.quantiles);
   if (isStreaming(opts)) {
     return pixelHistogram(metric, maps, masks, opts as StreamingMode).bestDice({ quantiles, fitOnTest: true });
@@ -169,7 +168,7 @@ export function pixelAtThreshold(maps: Maps, masks: Masks, threshold: number | T
 export interface PixelMetrics {
   auroc: number;
   ap: number;
-  /** Present only when bestDice was requested (with fitOnTest). */
+  /** Present only when bestDice was requested. */
   bestDice?: BestDiceResult;
 }
 
@@ -183,7 +182,6 @@ export function pixelMetrics(
   opts?: { bestDice?: { quantiles?: number | 'all' }; fitOnTest?: true },
 ): PixelMetrics {
   const metric = 'pixelMetrics';
-  if (opts?.bestDice) requireOracleFlag('bestDice', opts, 'leave bestDice out of pixelMetrics');
   const quantiles = opts?.bestDice ? checkQuantiles(metric, opts.bestDice.quantiles) : null;
   const split = splitPixels(metric, maps, masks);
   const s = rankSummary(split);

@@ -13,6 +13,7 @@ import {
   pixelAtThreshold,
   pixelAuroc,
   pixelMetrics,
+  f1MaxThreshold,
 } from '../../src/metrics/index.js';
 
 /** Asserts fn throws and the message matches every pattern. */
@@ -73,13 +74,15 @@ for (const [name, fn] of pixelMetricsList) {
   });
 }
 
-test('oracle metrics demand { fitOnTest: true }', () => {
+test('oracle metrics run without a flag and say they are oracles', () => {
   const s = [0.1, 0.9, 0.4];
   const y = [0, 1, 0];
-  throwsWith(() => (f1Max as (a: unknown, b: unknown) => unknown)(s, y), /^f1Max:/, /fitOnTest: true/, /f1MaxThreshold/);
-  throwsWith(() => f1Max(s, y, { fitOnTest: false } as unknown as { fitOnTest: true }), /fitOnTest/);
-  throwsWith(() => bestDice([map()], [mask()], {} as { fitOnTest: true }), /^bestDice:/, /fitOnTest/);
-  throwsWith(() => pixelMetrics([map()], [mask()], { bestDice: {} }), /fitOnTest/);
+  const f = f1Max(s, y);
+  assert.equal(f.oracle, true);
+  assert.equal(f.f1, 1);
+  assert.equal(bestDice([map()], [mask()], { quantiles: 2 }).oracle, true);
+  // Fitting a threshold on the test split is what stays refused without the flag.
+  throwsWith(() => f1MaxThreshold(s, y, { split: 'test' }), /fitOnTest/);
 });
 
 test('bad options are named', () => {
