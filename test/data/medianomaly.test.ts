@@ -50,6 +50,19 @@ test('data.json layout (RSNA): order, ids, labels, shapes, published-count warni
   for (const v of all) assert.ok(v >= -1 && v <= 1);
 });
 
+test('resample and verify options reach the pipeline', async () => {
+  const pil = await load('rsna', { root, size: 5, verify: 'exists' });
+  const sh = await load('rsna', { root, size: 5, resample: 'sharp' });
+  const lz = await load('rsna', { root, size: 5, resample: 'pil-lanczos' });
+  assert.is(sh.info.resample, 'sharp');
+  const [a, b, c] = await Promise.all([pil.train.images(), sh.train.images(), lz.train.images()]);
+  assert.is(a.length, b.length);
+  assert.not.equal(Array.from(a), Array.from(c)); // different filters, different pixels
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+  assert.ok(maxDiff < 0.5, `sharp vs Pillow bilinear differ by ${maxDiff}`);
+});
+
 test('JPEG data.json dataset (BrainTumor) and the reference id rule', async () => {
   const ds = await load('brain-tumor', { root, size: 8 });
   assert.equal(ds.test.ids, ['Te-noTr_0000', 'Te-glTr_0000']);

@@ -74,7 +74,8 @@ export interface FrameInfo {
   height: number;
 }
 
-const HEAD_BYTES = 256 * 1024;
+// PNG and JPEG headers sit at the start; a JPEG with a large EXIF block falls back to the whole file.
+const HEAD_BYTES = 64 * 1024;
 
 /** Reads enough of a file to know its frame count and frame size; throws for unreadable or corrupt headers. */
 export async function probeFile(path: string, format: FileFormat, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<FrameInfo> {
@@ -131,12 +132,20 @@ export async function readMaskFrame(path: string, format: FileFormat, k: number,
   return { width: s.width, height: s.height, channels: 1, data: s.data };
 }
 
-/** Whether slice/frame k of a mask file has any foreground (> 0) pixel. */
-export async function frameHasForeground(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<boolean> {
-  const f = await readMaskFrame(path, format, k, o);
-  if (f.data instanceof Uint8Array && f.channels === 3) {
+/** For every frame/slice of a mask file, whether it has any foreground (> 0) pixel. */
+export async function foregroundFrames(path: string, format: FileFormat, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<boolean[]> {
+  if (format === 'image') {
+    const f = await readMaskFrame(path, format, 0, o);
     // Pillow's L conversion decides what counts as foreground in an RGB mask.
-    return toGrayPlane(f).some((v) => v > 0);
+    return [(f.channels === 3 ? toGrayPlane(f) : f.data).some((v) => v > 0)];
   }
-  return f.data.some((v) => v > 0);
+  // Hold the parsed file for the whole pass rather than going back to the small cache per frame.
+  const c = await container(path, format);
+  if (c.kind === 'dicom') {
+    return Array.from({ length: c.dicom.frames }, (_, k) => {
+      const f = dicomFrame(c.dicom, k, 'none');
+      return (f.channels === 3 ? toGrayPlane(f) : f.data).some((v) => v > 0);
+    });
+  }
+  return Array.from({ length: c.volume.dims[o.axis] }, (_, k) => sliceOf(c.volume, o.axis, k).data.some((v) => v > 0));
 }

@@ -7,7 +7,7 @@ import type { Dataset, DatasetInfo, ExpectedCounts, Label, LoadOptions, Modality
 import type { PreprocessOptions } from '../preprocess.js';
 import { checkPreprocessOptions } from '../preprocess.js';
 import { DatasetError, MaskSizeError, reasonOf } from '../errors.js';
-import { type FileFormat, type FrameOptions, frameHasForeground, probeFile, readFrame, readMaskFrame } from '../decode/index.js';
+import { type FileFormat, type FrameOptions, foregroundFrames, probeFile, readFrame, readMaskFrame } from '../decode/index.js';
 import { type SourceItem, createSplit, prepareItem } from '../split.js';
 import { mapLimit, sampleIndices, seededRandom } from '../util.js';
 
@@ -84,7 +84,9 @@ async function checkExists(path: string): Promise<void> {
 
 /** Checks each file per `ctx.verify` and expands it into split items, in candidate order. */
 export async function expandFiles(ctx: LoadContext, split: SplitName, files: readonly FileCandidate[]): Promise<SourceItem[]> {
-  const groups = await mapLimit(files, 16, async (f): Promise<SourceItem[]> => {
+  // Volumes and multi-frame files are parsed whole to count their frames: keep few in memory.
+  const limit = files.some((f) => f.format !== 'image') ? 2 : 16;
+  const groups = await mapLimit(files, limit, async (f): Promise<SourceItem[]> => {
     let frames = 1;
     let size: { width: number; height: number } | undefined;
     try {
@@ -120,12 +122,11 @@ export async function expandFiles(ctx: LoadContext, split: SplitName, files: rea
       }
     }
     const items: SourceItem[] = [];
+    const multi = frames > 1;
+    // One pass over the mask volume (not one read per slice: the volume cache is small).
+    const foreground = mask && f.labelFromMask && multi ? await foregroundFrames(mask.path, mask.format, ctx.frame) : undefined;
     for (let k = 0; k < frames; k++) {
-      let label = f.label;
-      if (mask && f.labelFromMask && frames > 1) {
-        label = (await frameHasForeground(mask.path, mask.format, k, ctx.frame)) ? 1 : 0;
-      }
-      const multi = frames > 1;
+      const label: Label = foreground ? (foreground[k] ? 1 : 0) : f.label;
       items.push({
         id: multi ? `${f.id}#${k}` : f.id,
         path: multi ? `${f.path}#${k}` : f.path,

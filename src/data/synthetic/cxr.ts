@@ -17,7 +17,7 @@
 import { addValueNoise, fillNormalPairs } from './noise.js';
 import type { Rng } from './rng.js';
 import { scratch } from './scratch.js';
-import { Blob, clamp, Harmonics, inside, lerp, smoothstep } from './shape.js';
+import { Blob, clamp, Harmonics, inside, lerp, smoothstep, spline } from './shape.js';
 import type { Rendered } from './render.js';
 import { lesionContrastScale, lesionSizeScale } from './render.js';
 
@@ -33,11 +33,10 @@ interface Chest {
   apexY: number;
   /** Dome tops: right hemidiaphragm (image left) higher than the left. */
   domeY: [number, number];
-  heartRx: number;
-  heartRy: number;
-  heartCx: number;
-  heartCy: number;
-  heartAngle: number;
+  /** Heart width factor (cardiothoracic ratio). */
+  heart: number;
+  /** Width factor of the upper mediastinum (vascular pedicle). */
+  pedicle: number;
   ribY0: number;
   ribSpacing: number;
   ribRise: number;
@@ -67,17 +66,14 @@ function drawChest(rng: Rng): Chest {
     lungW: [0.74 * lung * rng.range(0.97, 1.03), 0.72 * lung * rng.range(0.97, 1.03)],
     apexY: -rng.range(0.72, 0.8),
     domeY: [domeR, domeR + rng.range(0.03, 0.08)],
-    heartRx: 0.37 * rng.range(0.9, 1.1),
-    heartRy: 0.29 * rng.range(0.92, 1.08),
-    heartCx: rng.range(0.08, 0.12),
-    heartCy: domeR - rng.range(0.1, 0.15),
-    heartAngle: rng.range(0.4, 0.6),
+    heart: rng.range(0.88, 1.12),
+    pedicle: rng.range(0.9, 1.1),
     ribY0: -rng.range(0.7, 0.76),
     ribSpacing: rng.range(0.125, 0.145),
     ribRise: rng.range(0.35, 0.45),
     ribFall: rng.range(1.1, 1.4),
-    soft: rng.range(0.5, 0.58),
-    lungDark: rng.range(0.36, 0.44),
+    soft: rng.range(0.46, 0.54),
+    lungDark: rng.range(0.42, 0.5),
     bone: rng.range(0.07, 0.11),
     breast: rng.chance(0.4) ? rng.range(0.03, 0.07) : 0,
     bodyW: rng.range(0.86, 0.94),
@@ -110,6 +106,11 @@ export function renderCxr(size: number, rng: Rng, abnormal: boolean, difficulty:
   return { image, mask, region };
 }
 
+/** Math.hypot for two arguments, without its variadic overhead (it dominated the profile). */
+function hypot(a: number, b: number): number {
+  return Math.sqrt(a * a + b * b);
+}
+
 function bodyX(C: Chest, u: number, v: number): number {
   return (C.cos * (u - C.cx) + C.sin * (v - C.cy)) / C.scale;
 }
@@ -124,31 +125,42 @@ function bodyY(C: Chest, u: number, v: number): number {
  */
 function lungField(C: Chest, s: 0 | 1, xl: number, y: number, soft: number): number {
   const w = C.lungW[s];
-  // Lateral border: narrow at the apex, widening quickly, then almost vertical.
-  const t = clamp((y - C.apexY) / (C.domeY[s] + 0.15 - C.apexY), 0, 1);
-  const lateral = w * (0.5 + 0.5 * Math.pow(t, 0.4));
-  // Dome: a parabola peaking a little lateral of the lung's middle; steep at the
-  // costophrenic angle, which therefore comes out sharp.
-  const dx = xl - 0.42 * w;
-  const dome = C.domeY[s] + 0.9 * dx * dx + (xl > 0.42 * w ? 0.5 * dx * dx * dx : 0);
-  // Apex: rounded cap.
-  const ax = xl - 0.32 * w;
-  const apex = C.apexY + 2.5 * ax * ax;
   const medial = 0.1;
+  // Outline: a superellipse (exponent 4: rounded apex, nearly straight lateral wall)
+  // centred low in the chest, so its widest part reaches down to the costophrenic
+  // angle, where the dome cuts it.
+  const aw = 0.5 * (w - medial) + 0.03;
+  const xc = w - aw;
+  const yc = C.domeY[s] + 0.04;
+  const ah = yc - C.apexY;
+  const dx = Math.abs(xl - xc) / aw;
+  const dy = Math.abs(y - yc) / ah;
+  const r = Math.sqrt(Math.sqrt(dx * dx * dx * dx + dy * dy * dy * dy));
+  // Dome: a parabola peaking a little lateral of the lung's middle.
+  const ddx = xl - 0.42 * w;
+  const dome = C.domeY[s] + 0.9 * ddx * ddx + (ddx > 0 ? 0.5 * ddx * ddx * ddx : 0);
   const e = 0.5 * soft;
-  return (
-    smoothstep(-e, 0.05, lateral - xl) *
-    smoothstep(-e, 0.05, xl - medial) *
-    smoothstep(-e, 0.035, dome - y) *
-    smoothstep(-e, 0.1, y - apex)
-  );
+  return smoothstep(-e, 0.05, (1 - r) * aw) * smoothstep(-e, 0.05, xl - medial) * smoothstep(-e, 0.035, dome - y);
+}
+
+// Half-widths of the cardiomediastinal silhouette at heights ty (0 at the lung apex,
+// 1 at that side's dome). Right (image left): superior vena cava, then the right
+// atrium. Left (image right): aortic knob, its notch, the pulmonary trunk, the left
+// atrial appendage, then the left ventricle sloping out to the cardiac apex.
+const SIL_T = [[0, 0.3, 0.52, 0.68, 0.85, 1.0], [0, 0.28, 0.36, 0.45, 0.55, 0.7, 0.86, 1.0]];
+const SIL_W = [[0.11, 0.13, 0.15, 0.22, 0.26, 0.25], [0.11, 0.2, 0.17, 0.2, 0.22, 0.34, 0.44, 0.46]];
+
+function silhouette(C: Chest, s: 0 | 1, y: number): number {
+  const ty = (y - C.apexY) / (C.domeY[s] - C.apexY);
+  const w = spline(SIL_T[s], SIL_W[s], ty);
+  // Upper half scales with the pedicle, lower half with the heart.
+  const k = lerp(C.pedicle, C.heart, smoothstep(0.45, 0.7, ty));
+  return 0.1 + (w - 0.1) * k;
 }
 
 function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float32Array, atten: Float32Array, lungW: Float32Array): void {
   const px = 2 / size / C.scale; // one pixel in body-frame units
   const soft = 0.6 * px;
-  const hc = Math.cos(C.heartAngle);
-  const hs = Math.sin(C.heartAngle);
   for (let i = 0; i < size; i++) {
     const v = ((i + 0.5) / size) * 2 - 1;
     for (let j = 0; j < size; j++) {
@@ -167,7 +179,7 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       // Arms alongside the chest, separated by a thin gap of air.
       const arm = smoothstep(half + 0.04, half + 0.08, xl) * smoothstep(-0.8, -0.5, y) * 0.8;
       const thick = Math.sqrt(Math.max(0, 1 - (xl / (half + 0.03)) ** 2));
-      let a = 0.04 + (torso * (0.78 + 0.22 * thick) + arm * 0.8) * C.soft;
+      let a = 0.04 + (torso * (0.7 + 0.3 * thick) + arm * 0.75) * C.soft;
 
       // Abdomen below the domes (liver on the right), denser than the chest wall.
       const dx = xl - 0.42 * w;
@@ -175,15 +187,8 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       const abdomen = smoothstep(domeLine - 0.015, domeLine + 0.05, y) * torso;
       a += (0.14 + 0.04 * smoothstep(0, 0.4, y - domeLine)) * abdomen;
 
-      // Mediastinum, heart and aortic knob: dense, and they hide the lungs behind them.
-      const hx = x - C.heartCx;
-      const hy = y - C.heartCy;
-      const hr = Math.sqrt(((hc * hx + hs * hy) / C.heartRx) ** 2 + ((-hs * hx + hc * hy) / C.heartRy) ** 2);
-      const heart = inside(hr, 1, 0.04 / C.heartRy);
-      const knob = inside(Math.hypot(x - 0.09, y - (C.apexY + 0.4)), 0.06, soft + 0.01);
-      // The vascular pedicle widens from the thoracic inlet down to the heart.
-      const medi = inside(xl, 0.11 + 0.05 * smoothstep(C.apexY + 0.2, C.heartCy - C.heartRy, y), soft + 0.015);
-      const cover = Math.max(heart, knob, medi);
+      // Cardiomediastinal silhouette: dense, and it hides the lungs behind it.
+      const cover = inside(xl, silhouette(C, s, y), soft + 0.012);
       a += 0.12 * cover * torso * (1 - abdomen);
 
       // Lungs: air lowers the attenuation, most where the lung is thickest.
@@ -193,16 +198,19 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       if (visible > 0) {
         const central = clamp(1 - Math.abs(xl - 0.5 * w) / (0.6 * w), 0, 1);
         // Vascular markings fan out from the hila and fade towards the periphery.
-        const hilum = Math.exp(-((xl - 0.16) ** 2 + (y - C.heartCy + 0.2) ** 2) / 0.01);
-        const periphery = clamp(1 - Math.hypot(xl - 0.15, y - C.heartCy + 0.2) / (0.85 * w), 0, 1);
-        const markings = (0.5 + vessels[p]) * (0.015 + 0.07 * periphery) + 0.1 * hilum;
+        const hy = y - (C.apexY + 0.5 * (C.domeY[s] - C.apexY));
+        const hilum = Math.exp(-((xl - 0.19) ** 2 + hy * hy) / 0.01);
+        const periphery = clamp(1 - hypot(xl - 0.17, hy) / (0.85 * w), 0, 1);
+        // Perihilar vessels: a ridge network (|noise| near 0), densest near the hila.
+        const ridge = 1 - Math.min(1, Math.abs(vessels[p]) * 5);
+        const markings = (0.03 + 0.07 * ridge) * (0.2 + periphery) + 0.12 * hilum;
         a -= visible * (C.lungDark * Math.sqrt(field) * (0.8 + 0.2 * central) - markings);
       }
       // Breast shadows over the lower lateral lung fields.
       a += C.breast * smoothstep(0.0, 0.35, y) * smoothstep(0.3, 0.6, xl) * torso;
       // Gastric bubble under the left hemidiaphragm.
       if (C.gastric > 0 && s === 1) {
-        a -= C.gastric * inside(Math.hypot((xl - 0.38 * w) / 1.4, y - domeLine - 0.1), 0.07, 0.03) * abdomen;
+        a -= C.gastric * inside(hypot((xl - 0.38 * w) / 1.4, y - domeLine - 0.1), 0.07, 0.03) * abdomen;
       }
 
       // Bones: ribs show best against lung air; the spine shows through the mediastinum.
@@ -210,7 +218,11 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
       const ribShow = (0.45 + 0.55 * visible) * (1 - 0.6 * cover);
       a += C.bone * chest * (ribShow * ribs(C, xl, y, w, px) + clavicle(xl, y, C, px) + 0.35 * spine(xl, y, C, px));
       // Trachea: the air column over the upper spine.
-      a -= 0.06 * inside(xl, 0.022, soft + 0.012) * (1 - smoothstep(C.apexY + 0.3, C.apexY + 0.5, y)) * torso;
+      const carina = C.apexY + 0.55;
+      a -= 0.08 * inside(xl, 0.028, soft + 0.01) * (1 - smoothstep(carina - 0.05, carina, y)) * torso;
+      // Main bronchi below the carina, diverging to the hila.
+      const bronchus = Math.abs(y - carina - 0.7 * (xl - 0.01)) * 0.8;
+      a -= 0.05 * inside(bronchus, 0.018, soft + 0.01) * smoothstep(0.0, 0.02, y - carina + 0.02) * (1 - smoothstep(0.12, 0.17, xl)) * torso;
 
       a += 0.012 * mottle[p] * torso;
       atten[p] = a;
@@ -242,7 +254,7 @@ function ribs(C: Chest, xl: number, y: number, w: number, px: number): number {
 function clavicle(xl: number, y: number, C: Chest, px: number): number {
   if (xl > 0.75) return 0;
   const t = xl - 0.06;
-  const line = C.apexY + 0.22 - 0.45 * t + 0.2 * t * t;
+  const line = C.apexY + 0.26 - 0.36 * t + 0.28 * t * t;
   const th = 0.025 + 0.01 * smoothstep(0.4, 0.65, xl); // thicker at the acromial end
   return 1.2 * inside(Math.abs(y - line), th, 0.6 * px) * smoothstep(0.05, 0.09, xl) * (1 - smoothstep(0.62, 0.72, xl));
 }
@@ -254,7 +266,7 @@ function spine(xl: number, y: number, C: Chest, px: number): number {
   const level = (y - C.apexY) / 0.105;
   const f = level - Math.floor(level);
   const disc = 1 - 0.35 * inside(Math.abs(f - 0.92), 0.06, 0.05);
-  const pedicle = inside(Math.hypot((xl - 0.04) / 0.6, (f - 0.4) * 0.105), 0.012, 0.6 * px);
+  const pedicle = inside(hypot((xl - 0.04) / 0.6, (f - 0.4) * 0.105), 0.012, 0.6 * px);
   return 0.8 * body * disc + 0.4 * pedicle;
 }
 
@@ -265,14 +277,14 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
   const rough = addValueNoise(scratch('cxr.rough', n), size, rng, 7);
   const s = rng.chance(0.55) ? 0 : 1; // the right lung is involved a little more often
   const w = C.lungW[s];
-  const r = Math.max(0.17 * lesionSizeScale(difficulty) * rng.range(0.7, 1.3), 3 / size);
-  // Centre: a point well inside the chosen lung field, clear of the heart.
+  const r = Math.max(0.22 * lesionSizeScale(difficulty) * rng.range(0.7, 1.3), 3 / size);
+  // Centre: a point well inside the chosen lung field, clear of the mediastinum.
   let xl = 0.4 * w;
   let y = 0;
   for (let tries = 0; tries < 60; tries++) {
     const cx = rng.range(0.15, w - 0.05);
     const cy = rng.range(C.apexY + 0.1, C.domeY[s]);
-    if (lungField(C, s, cx, cy, 0) > 0.8 && !(s === 1 && cx < C.heartCx + C.heartRx && cy > C.heartCy - C.heartRy)) {
+    if (lungField(C, s, cx, cy, 0) > 0.8 && cx > silhouette(C, s, cy) + 0.5 * r) {
       xl = cx;
       y = cy;
       break;
@@ -280,7 +292,7 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
   }
   const elong = rng.range(0.75, 1.35);
   const blob = new Blob(s === 0 ? -xl : xl, y, r * elong, r / elong, rng.range(0, Math.PI), Harmonics.random(rng, 2, 5, (k) => 0.2 / k));
-  const op: Opacity = { blob, density: 0.45 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2) };
+  const op: Opacity = { blob, density: 0.5 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2) };
   const mask = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     const lung = lungW[p];
@@ -304,11 +316,18 @@ function expose(size: number, C: Chest, atten: Float32Array, rng: Rng): Float32A
   const na = scratch('cxr.noiseA', n);
   const nb = scratch('cxr.noiseB', n);
   fillNormalPairs(rng, na, nb);
+  // The gamma curve through a lookup table: a per-pixel Math.pow cost more than
+  // the rest of the exposure step, and the curve is smooth enough to interpolate.
+  const LUT = 256;
+  const curve = new Float32Array(LUT + 2);
+  for (let k = 0; k <= LUT + 1; k++) curve[k] = Math.pow(Math.min(k / LUT, 1), C.gamma);
   for (let p = 0; p < n; p++) {
     const a = clamp(0.45 + C.contrast * (atten[p] - 0.45) + C.offset, 0, 1);
-    // Quantum noise: stronger in the dark (high-dose) parts... of a film it is
-    // roughly constant after log transform; a mild dependence keeps it natural.
-    const val = Math.pow(a, C.gamma) + C.sigma * (0.7 + 0.3 * (1 - a)) * na[p];
+    const f = a * LUT;
+    const k = Math.floor(f);
+    const g = curve[k] + (curve[k + 1] - curve[k]) * (f - k);
+    // Quantum noise, a little stronger where fewer photons arrive (bright areas).
+    const val = g + C.sigma * (0.8 + 0.4 * a) * na[p];
     image[p] = clamp(2 * val - 1, -1, 1);
   }
   return image;

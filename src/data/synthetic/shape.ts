@@ -106,3 +106,25 @@ export function profile(ts: readonly number[], vs: readonly number[], t: number)
   const u = (t - ts[i - 1]) / (ts[i] - ts[i - 1]);
   return vs[i - 1] + (vs[i] - vs[i - 1]) * u;
 }
+
+/**
+ * Smooth profile through knots (t_i, v_i), t ascending: Catmull–Rom between knots
+ * (so outlines have no corners), constant outside.
+ */
+export function spline(ts: readonly number[], vs: readonly number[], t: number): number {
+  const n = ts.length - 1;
+  if (t <= ts[0]) return vs[0];
+  if (t >= ts[n]) return vs[n];
+  let i = 1;
+  while (ts[i] < t) i++;
+  const t0 = ts[i - 1];
+  const t1 = ts[i];
+  const h = t1 - t0;
+  const u = (t - t0) / h;
+  // Tangents from the neighbouring knots (one-sided at the ends).
+  const m0 = i - 2 >= 0 ? ((vs[i] - vs[i - 2]) / (ts[i] - ts[i - 2])) * h : vs[i] - vs[i - 1];
+  const m1 = i + 1 <= n ? ((vs[i + 1] - vs[i - 1]) / (ts[i + 1] - ts[i - 1])) * h : vs[i] - vs[i - 1];
+  const u2 = u * u;
+  const u3 = u2 * u;
+  return (2 * u3 - 3 * u2 + 1) * vs[i - 1] + (u3 - 2 * u2 + u) * m0 + (-2 * u3 + 3 * u2) * vs[i] + (u3 - u2) * m1;
+}
