@@ -140,7 +140,7 @@ export interface Dataset {
 export interface LoadOptions {
   /** Dataset root (default: $MEDIANOMALY_DATA, else ~/MedIAnomaly-Data). */
   root?: string;
-  /** A dataset folder or file, for `folder`, `dicom`, `nifti` (required there). */
+  /** The dataset folder: required for `folder`, `dicom`, `nifti`; for the others it overrides `<root>/<Folder>`. */
   path?: string;
   /** Output side S (default 64, the reconstruction sub-project). */
   size?: number;

@@ -64,7 +64,7 @@ test('resample and verify options reach the pipeline', async () => {
 });
 
 test('JPEG data.json dataset (BrainTumor) and the reference id rule', async () => {
-  const ds = await load('brain-tumor', { root, size: 8 });
+  const ds = await load('brain-tumor', { root: '/nonexistent', path: join(root, 'BrainTumor'), size: 8 });
   assert.equal(ds.test.ids, ['Te-noTr_0000', 'Te-glTr_0000']);
   assert.equal(ds.train.paths, [join(root, 'BrainTumor', 'images', 'Tr-no_0001.jpg')]);
 });

@@ -14,7 +14,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, ExpectedCounts, LoadOptions, Modality } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
-import { isDirectory, isFile, referenceId } from '../paths.js';
+import { expandPath, isDirectory, isFile, referenceId } from '../paths.js';
 import { formatOf } from '../decode/index.js';
 import { type FileCandidate, type LoadContext, assemble, expandFiles, resolveOptions } from './common.js';
 import { parseCsv } from './csv.js';
@@ -191,7 +191,8 @@ async function bratsFiles(ctx: LoadContext, dir: string): Promise<{ train: FileC
 
 export async function loadReference(def: ReferenceDataset, options: LoadOptions & { root: string }): Promise<Dataset> {
   const ctx = resolveOptions(def.name, options, def.channels);
-  const dir = join(ctx.root, def.dir);
+  // `path` points at the dataset folder itself (e.g. an archive unpacked elsewhere).
+  const dir = options.path !== undefined && options.path !== '' ? expandPath(options.path) : join(ctx.root, def.dir);
   const m = marker(def, dir);
   const ok = def.layout === 'camelyon16' || def.layout === 'brats' ? await isDirectory(m) : await isFile(m);
   if (!ok) {
