@@ -15,7 +15,6 @@ Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
   p.nb = a.size("nb");
   p.d = a.size("d");
   p.k = a.size("k");
-  if (p.k > p.nb) a.range_error("p.k (" + std::to_string(p.k) + ") must not exceed p.nb (" + std::to_string(p.nb) + ")");
   if (p.nb > 2147483647) a.range_error("p.nb must be < 2^31 (indices are Int32)");
   const F32Arg q = a.f32(1, "queries", checked_product(a.env(), "knnSearch", {p.nq, p.d}), "nq·d");
   const F32Arg b = a.f32(2, "base", checked_product(a.env(), "knnSearch", {p.nb, p.d}), "nb·d");

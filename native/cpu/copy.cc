@@ -7,7 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
+#include <cstdlib>
+#include <utility>
 
 #include "medianomaly/threadpool.h"
 
@@ -38,7 +39,9 @@ bool dst_injective(const StridedCopyParams& p) {
   int n = 0;
   for (int d = 0; d < p.ndim; ++d)
     if (p.shape[d] > 1) order[n++] = d;
-  std::sort(order, order + n, [&](int a, int b) { return std::llabs(p.dstStrides[a]) < std::llabs(p.dstStrides[b]); });
+  for (int i = 1; i < n; ++i)  // insertion sort by |stride| (n ≤ 6)
+    for (int j = i; j > 0 && std::llabs(p.dstStrides[order[j]]) < std::llabs(p.dstStrides[order[j - 1]]); --j)
+      std::swap(order[j], order[j - 1]);
   int64_t reach = 0;
   for (int i = 0; i < n; ++i) {
     const int64_t s = std::llabs(p.dstStrides[order[i]]);

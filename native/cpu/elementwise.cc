@@ -67,7 +67,7 @@ void unary_backward(const UnaryParams& p, const float* x, const float* y, const 
   const int64_t n = p.n;
   switch (p.op) {
     case UnaryOp::kNeg: return map3(n, x, y, dy, dx, [](float, float, float g) { return -g; });
-    case UnaryOp::kRelu: return map3(n, x, y, dy, dx, [](float v, float, float g) { return v > 0.0f ? g : 0.0f; });
+    case UnaryOp::kRelu: return map3(n, x, y, dy, dx, [](float, float r, float g) { return r > 0.0f ? g : 0.0f; });
     case UnaryOp::kLeakyRelu:
       return map3(n, x, y, dy, dx, [a](float v, float, float g) { return v > 0.0f ? g : g * a; });
     case UnaryOp::kSigmoid:

@@ -61,7 +61,7 @@ void max_pool2d(const Pool2dParams& p, const float* x, float* y, int32_t* argmax
           for (int64_t ih = h0; ih < h1; ih += p.dh) {
             for (int64_t iw = w0; iw < w1; iw += p.dw) {
               const float v = xp[ih * p.W + iw];
-              if (v > best || std::isnan(v)) {
+              if (v > best || (std::isnan(v) && !std::isnan(best))) {  // the first NaN wins
                 best = v;
                 best_i = ih * p.W + iw;
               }

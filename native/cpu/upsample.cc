@@ -1,5 +1,5 @@
 // Upsampling with PyTorch's source-index rules (area_pixel_compute_source_index for
-// bilinear, floor(dst·scale) for nearest). Index and weight tables are built once per
+// bilinear, nearest_idx for nearest), in float32 like PyTorch's CPU kernels. Index and weight tables are built once per
 // call; every source index is clamped into the input plane.
 #include "medianomaly/upsample.h"
 
@@ -19,25 +19,39 @@ struct Lerp {
   float w0, w1;
 };
 
+// Source taps in float32 arithmetic, as PyTorch computes them for float tensors:
+// align_corners: src = dst·(in−1)/(out−1); otherwise src = max(0, (dst + 0.5)·scale − 0.5).
 std::vector<Lerp> lerp_table(int64_t out, int64_t in, bool align_corners, double scale) {
   std::vector<Lerp> t(static_cast<size_t>(out));
-  const double s = align_corners ? (out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0) : scale;
+  const float s = align_corners ? (out > 1 ? static_cast<float>(static_cast<double>(in - 1) / static_cast<double>(out - 1)) : 0.0f)
+                                : static_cast<float>(scale);
   for (int64_t o = 0; o < out; ++o) {
-    double src = align_corners ? s * static_cast<double>(o) : s * (static_cast<double>(o) + 0.5) - 0.5;
-    if (src < 0) src = 0;
-    int64_t i0 = static_cast<int64_t>(src);
+    float src;
+    if (align_corners) {
+      src = s * static_cast<float>(o);
+    } else {
+      src = s * (static_cast<float>(o) + 0.5f) - 0.5f;
+      if (src < 0) src = 0;
+    }
+    int64_t i0 = static_cast<int64_t>(std::floor(src));
     if (i0 > in - 1) i0 = in - 1;
+    if (i0 < 0) i0 = 0;
     const int64_t i1 = i0 < in - 1 ? i0 + 1 : i0;
-    const double l1 = std::min(1.0, src - static_cast<double>(i0));
-    t[o] = {i0, i1, static_cast<float>(1.0 - l1), static_cast<float>(l1)};
+    const float l1 = src - static_cast<float>(i0);
+    t[o] = {i0, i1, 1.0f - l1, l1};
   }
   return t;
 }
 
+// PyTorch's nearest_idx: identity and halving shortcuts, else min(floor(dst·scale), in − 1) in float32.
 std::vector<int64_t> nearest_table(int64_t out, int64_t in, double scale) {
   std::vector<int64_t> t(static_cast<size_t>(out));
+  const float s = static_cast<float>(scale);
   for (int64_t o = 0; o < out; ++o) {
-    int64_t i = static_cast<int64_t>(std::floor(static_cast<double>(o) * scale));
+    int64_t i;
+    if (out == in) i = o;
+    else if (out == 2 * in) i = o >> 1;
+    else i = static_cast<int64_t>(std::floor(static_cast<float>(o) * s));
     t[o] = std::max<int64_t>(0, std::min(i, in - 1));
   }
   return t;

@@ -1,0 +1,132 @@
+// unary / unaryBackward (every op), binary (every op, dense and broadcast layouts),
+// fill, axpy and stridedCopy against the ts reference.
+import type { BinaryOp, StridedCopyParams, UnaryOp } from '../../src/backend/types.js';
+import { native, nativeSuite, near, rand, ref, rng } from './helpers.js';
+
+const { it, run } = nativeSuite('native elementwise');
+
+const unaryCases: Array<{ op: UnaryOp; lo: number; hi: number; alpha?: number; beta?: number }> = [
+  { op: 'neg', lo: -3, hi: 3 },
+  { op: 'relu', lo: -3, hi: 3 },
+  { op: 'leakyRelu', lo: -3, hi: 3, alpha: 0.2 },
+  { op: 'sigmoid', lo: -12, hi: 12 },
+  { op: 'tanh', lo: -6, hi: 6 },
+  { op: 'silu', lo: -8, hi: 8 },
+  { op: 'exp', lo: -5, hi: 5 },
+  { op: 'log', lo: 0.01, hi: 10 },
+  { op: 'sqrt', lo: 0.01, hi: 10 },
+  { op: 'abs', lo: -3, hi: 3 },
+  { op: 'square', lo: -3, hi: 3 },
+  { op: 'reciprocal', lo: 0.1, hi: 5 },
+  { op: 'softplus', lo: -30, hi: 30 },
+  { op: 'clamp', lo: -3, hi: 3, alpha: -1, beta: 0.5 },
+  { op: 'clamp', lo: -3, hi: 3, alpha: -Infinity, beta: 1 },
+  { op: 'powScalar', lo: 0.1, hi: 3, alpha: 2.5 },
+  { op: 'powScalar', lo: -2, hi: 2, alpha: 0 },
+  { op: 'addScalar', lo: -3, hi: 3, alpha: 0.75 },
+  { op: 'mulScalar', lo: -3, hi: 3, alpha: -1.5 },
+];
+
+it('unary and unaryBackward, every op (odd length, special values)', () => {
+  unaryCases.forEach(({ op, lo, hi, alpha = 0, beta = 0 }, i) => {
+    const n = 1001;
+    const r = rng(i + 1);
+    const x = rand(r, n, lo, hi);
+    if (lo < 0 && hi > 0) x[7] = 0;
+    x[11] = NaN;
+    const p = { op, n, alpha, beta };
+    const y0 = new Float32Array(n), y1 = new Float32Array(n);
+    ref.unary(p, x, y0);
+    native.unary(p, x, y1);
+    near(y1, y0, 2e-6, `unary ${op}`);
+    const dy = rand(r, n);
+    const dx0 = new Float32Array(n), dx1 = new Float32Array(n);
+    ref.unaryBackward(p, x, y0, dy, dx0);
+    native.unaryBackward(p, x, y0, dy, dx1);
+    near(dx1, dx0, 2e-6, `unaryBackward ${op}`);
+  });
+});
+
+const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'];
+
+function dense(shape: number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d];
+  }
+  return s;
+}
+
+it('binary: same shape, per-channel, scalar, general broadcasts, every op', () => {
+  const layouts: Array<{ name: string; shape: number[]; a: number[]; b: number[] }> = [
+    { name: 'same shape', shape: [3, 5, 67], a: dense([3, 5, 67]), b: dense([3, 5, 67]) },
+    { name: 'per-channel b', shape: [4, 16, 33], a: dense([4, 16, 33]), b: [0, 1, 0] },
+    { name: 'per-channel a', shape: [2, 7, 9], a: [0, 1, 0], b: dense([2, 7, 9]) },
+    { name: 'scalar b', shape: [129], a: [1], b: [0] },
+    { name: 'row vector', shape: [6, 10], a: dense([6, 10]), b: [0, 1] },
+    { name: 'outer product', shape: [5, 8], a: [1, 0], b: [0, 1] },
+    { name: 'transposed a', shape: [4, 6], a: [1, 4], b: dense([4, 6]) },
+    { name: '6 dims', shape: [2, 1, 3, 2, 2, 5], a: dense([2, 1, 3, 2, 2, 5]), b: [0, 0, 1, 0, 3, 0] },
+  ];
+  let seed = 50;
+  for (const op of ops) {
+    for (const { name, shape, a: as, b: bs } of layouts) {
+      const r = rng(seed++);
+      const extent = (st: number[]) => shape.reduce((m, s, d) => m + (s - 1) * st[d], 0) + 1;
+      const lo = op === 'pow' ? 0.1 : -2;
+      const a = rand(r, extent(as), lo, 2);
+      const b = rand(r, extent(bs), op === 'pow' ? -2 : -2, 2);
+      if (op === 'maximum' || op === 'minimum') a[0] = NaN;
+      const n = shape.reduce((m, s) => m * s, 1);
+      const p = { op, shape, aStrides: as, bStrides: bs };
+      const y0 = new Float32Array(n), y1 = new Float32Array(n);
+      ref.binary(p, a, b, y0);
+      native.binary(p, a, b, y1);
+      near(y1, y0, op === 'div' || op === 'pow' ? 1e-6 : 0, `binary ${op} ${name}`, 1);
+    }
+  }
+});
+
+it('fill and axpy (odd lengths, views)', () => {
+  const y = new Float32Array(70001);
+  native.fill({ n: 70000, value: 2.5 }, y);
+  near(y.subarray(0, 70000), new Float32Array(70000).fill(2.5), 0, 'fill');
+  near([y[70000]], [0], 0, 'fill stops at n');
+  const r = rng(3);
+  const x = rand(r, 50003);
+  const y0 = rand(r, 50003);
+  const y1 = y0.slice();
+  ref.axpy({ n: 50003, alpha: -0.3 }, x, y0);
+  native.axpy({ n: 50003, alpha: -0.3 }, x, y1);
+  near(y1, y0, 1e-6, 'axpy');
+});
+
+it('stridedCopy: permute, slice with offsets, expand backward (accumulate), concat', () => {
+  const cases: Array<{ name: string; p: StridedCopyParams; src: number; dst: number }> = [
+    // NCHW → NHWC permute of [2, 3, 4, 5]
+    { name: 'permute', p: { shape: [2, 4, 5, 3], srcStrides: [60, 5, 1, 20], srcOffset: 0, dstStrides: [60, 15, 3, 1], dstOffset: 0, accumulate: false }, src: 120, dst: 120 },
+    // x[:, 1:3, ::2] of [3, 5, 8] into a dense [3, 2, 4]
+    { name: 'slice', p: { shape: [3, 2, 4], srcStrides: [40, 8, 2], srcOffset: 8, dstStrides: [8, 4, 1], dstOffset: 0, accumulate: false }, src: 120, dst: 24 },
+    // expand [4, 1] → [4, 6] backward: sum over the broadcast dim into dst (stride 0)
+    { name: 'expand backward', p: { shape: [4, 6], srcStrides: [6, 1], srcOffset: 0, dstStrides: [1, 0], dstOffset: 0, accumulate: true }, src: 24, dst: 4 },
+    // second half of a concat along dim 1: [2, 3, 7] into [2, 5, 7] at channel 2
+    { name: 'concat', p: { shape: [2, 3, 7], srcStrides: [21, 7, 1], srcOffset: 0, dstStrides: [35, 7, 1], dstOffset: 14, accumulate: false }, src: 42, dst: 70 },
+    // accumulate into a strided, injective destination (slice backward)
+    { name: 'slice backward', p: { shape: [3, 2, 4], srcStrides: [8, 4, 1], srcOffset: 0, dstStrides: [40, 8, 2], dstOffset: 8, accumulate: true }, src: 24, dst: 120 },
+    // a large permute that the pool splits
+    { name: 'large transpose', p: { shape: [300, 257], srcStrides: [1, 300], srcOffset: 0, dstStrides: [257, 1], dstOffset: 0, accumulate: false }, src: 300 * 257, dst: 300 * 257 },
+  ];
+  cases.forEach(({ name, p, src: ns, dst: nd }, i) => {
+    const r = rng(70 + i);
+    const src = rand(r, ns);
+    const d0 = rand(r, nd);
+    const d1 = d0.slice();
+    ref.stridedCopy(p, src, d0);
+    native.stridedCopy(p, src, d1);
+    near(d1, d0, 0, `stridedCopy ${name}`);
+  });
+});
+
+run();
