@@ -1,0 +1,51 @@
+// The method registry: list the methods, build one by name from options, or rebuild a
+// saved one from its folder. Definitions come from ./catalogue.ts; ./builtin.ts imports
+// the built-in method files (adding a method there is one import line).
+import './builtin.js';
+import { definition, definitions, registerMethod } from './catalogue.js';
+import { resolveOptions } from './options.js';
+import { readConfig } from './saved.js';
+import type { Method, MethodDefinition, MethodInfo } from './types.js';
+
+export { registerMethod };
+
+function lookup(name: string): MethodDefinition {
+  if (typeof name !== 'string') throw new TypeError(`createMethod: name must be a string, got ${JSON.stringify(name)}`);
+  const def = definition(name);
+  if (!def) throw new Error(`unknown method "${name}"; known methods: ${definitions().map((d) => d.info.name).join(', ')}`);
+  return def;
+}
+
+export const methods = {
+  /** Every registered method, in registration order. */
+  list(): MethodInfo[] {
+    return definitions().map((d) => d.info);
+  },
+  /** One method's description; unknown names throw, listing the known ones. */
+  info(name: string): MethodInfo {
+    return lookup(name).info;
+  },
+  names(): string[] {
+    return definitions().map((d) => d.info.name);
+  },
+};
+
+/**
+ * Builds an untrained method. Options are checked against the method's specs: an unknown
+ * name, a wrong type or a value out of range throws an error naming the option.
+ */
+export function createMethod(name: string, options: Record<string, unknown> = {}): Method {
+  const def = lookup(name);
+  return def.create(resolveOptions(def.info, options));
+}
+
+/** Rebuilds a method saved with `method.save(dir)`: config.json gives name and options, then its weights load. */
+export async function loadMethod(dir: string): Promise<Method> {
+  const cfg = readConfig(dir);
+  if (!definition(cfg.method)) {
+    throw new Error(`${dir}: saved method "${cfg.method}" is not registered here; known methods: ${methods.names().join(', ')}`);
+  }
+  const m = createMethod(cfg.method, cfg.options);
+  await m.load(dir);
+  return m;
+}
