@@ -1,3 +1,10 @@
 // Every built-in method, one import per file; importing a file registers its definitions
 // (see ./catalogue.ts). The order here is the order `methods.list()` reports.
 import './reconstruction/ae.js';
+import './reconstruction/ae-ssim.js';
+import './reconstruction/ae-spatial.js';
+import './reconstruction/ae-grad.js';
+import './reconstruction/constrained-ae.js';
+import './reconstruction/memae.js';
+import './reconstruction/ceae.js';
+import './reconstruction/aeu.js';

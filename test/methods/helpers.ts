@@ -98,3 +98,17 @@ export function fastestBackend(): string {
 
 /** Small network settings for tests: 32 px, narrow convolutions, small MLPs. */
 export const SMALL = { size: 32, width: 8, hidden: 64, latent: 8, batchSize: 16 } as const;
+
+/** Asserts that `fn` rejects (or throws) with an error whose message matches `re` (or that passes `check`). */
+export async function rejects(fn: () => unknown, expected: RegExp | ((e: Error) => boolean)): Promise<void> {
+  let error: unknown = null;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  if (!error) throw new Error(`expected a rejection matching ${String(expected)}, but it resolved`);
+  const e = error as Error;
+  const ok = expected instanceof RegExp ? expected.test(e.message) : expected(e);
+  if (!ok) throw new Error(`the rejection "${e.name}: ${e.message}" does not match ${String(expected)}`);
+}
