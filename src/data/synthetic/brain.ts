@@ -22,7 +22,7 @@ import type { Rendered } from './render.js';
 import { lesionContrastScale, lesionSizeScale } from './render.js';
 
 /** Intensity that maps to +1 in the output; lesions at 'easy' reach it, normal tissue does not. */
-const WINDOW = 1.1;
+const WINDOW = 1.0;
 
 // Lateral ventricle outline along the antero-posterior axis: t = 0 at the tip of
 // the frontal horn, 1 at the tip of the occipital horn. Centre line distance from
@@ -90,7 +90,7 @@ function drawAnatomy(rng: Rng): Anatomy {
     wm,
     gm: wm + rng.range(0.11, 0.16),
     csf: rng.range(0.04, 0.08),
-    scalp: rng.range(0.6, 0.74),
+    scalp: rng.range(0.52, 0.66),
     bone: rng.range(0.03, 0.07),
     gain: rng.range(0.9, 1.1),
     bias: [rng.range(-0.15, 0.15), rng.range(-0.15, 0.15), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08)],
@@ -338,7 +338,7 @@ function drawTumour(rng: Rng, A: Anatomy, difficulty: number, size: number): Tum
     const d = Math.sqrt(rng.float());
     cx = 0.62 * A.ax * d * Math.cos(a);
     cy = 0.68 * A.ay * d * Math.sin(a);
-    if (ventricles(cx, cy, A, 0) < 0.5 && Math.abs(cx) > 0.03) break;
+    if (ventricles(cx, cy, A, 0) < 0.5 && Math.abs(cx) > 0.08) break;
   }
   const angle = rng.range(0, Math.PI);
   const elong = rng.range(0.75, 1.3);
@@ -370,13 +370,19 @@ function paintTumour(t: Tumour, size: number, rng: Rng, maps: Maps, texture: Flo
   const mask = new Uint8Array(n);
   const eM = soft / Math.min(t.mass.rx, t.mass.ry);
   const eO = soft / Math.min(t.oedema.rx, t.oedema.ry);
+  const side = t.mass.cx < 0 ? -1 : 1;
+  let count = 0;
+  let best = -1; // strongest lesion pixel, the mask's fallback for a lesion thinner than the threshold
+  let bestW = 0;
   for (let p = 0; p < n; p++) {
-    const room = brainW[p] * (1 - ventW[p]); // tumour stays in the parenchyma
-    if (room <= 0) continue;
+    if (brainW[p] <= 0) continue;
     const u = (((p % size) + 0.5) / size) * 2 - 1;
     const v = ((Math.floor(p / size) + 0.5) / size) * 2 - 1;
     const x = headX(A, u, v);
     const y = headY(A, u, v);
+    // The tumour stays in the parenchyma of its own hemisphere (the falx stops it).
+    const room = brainW[p] * (1 - ventW[p]) * smoothstep(-soft, soft, side * x - 0.006);
+    if (room <= 0) continue;
     const rm = t.mass.rho(x, y) + 0.25 * rough[p];
     const ro = t.oedema.rho(x, y) + 0.35 * fingers[p];
     const massA = inside(rm, 1, eM);
@@ -388,7 +394,17 @@ function paintTumour(t: Tumour, size: number, rng: Rng, maps: Maps, texture: Flo
     const massV = A.wm + t.contrast * (1 + 0.12 * texture[p]) * (1 - core);
     const withOedema = tissue[p] + oed;
     tissue[p] = lerp(tissue[p], lerp(withOedema, Math.max(massV, withOedema), massA), room);
-    if ((massA > 0.5 || oedA > 0.5) && brainW[p] > 0.5 && ventW[p] < 0.5) mask[p] = 1;
+    if ((massA > 0.5 || oedA > 0.5) && room > 0.5) {
+      mask[p] = 1;
+      count++;
+    }
+    const weight = Math.max(massA, oedA) * room;
+    if (weight > bestW) {
+      bestW = weight;
+      best = p;
+    }
   }
+  // An abnormal image always has a non-empty mask, even when its lesion is tiny.
+  if (count === 0 && best >= 0) mask[best] = 1;
   return mask;
 }

@@ -55,14 +55,14 @@ interface Chest {
 
 function drawChest(rng: Rng): Chest {
   const theta = rng.range(-0.07, 0.07);
-  const lung = rng.range(0.9, 1.08);
+  const lung = rng.range(0.92, 1.05);
   const domeR = rng.range(0.36, 0.46);
   return {
     cx: 0.04 * rng.normal(),
     cy: 0.04 * rng.normal(),
     theta,
     scale: rng.range(0.92, 1.05),
-    lungW: [0.74 * lung * rng.range(0.97, 1.03), 0.72 * lung * rng.range(0.97, 1.03)],
+    lungW: [0.79 * lung * rng.range(0.97, 1.03), 0.77 * lung * rng.range(0.97, 1.03)],
     apexY: -rng.range(0.72, 0.8),
     domeY: [domeR, domeR + rng.range(0.03, 0.08)],
     heart: rng.range(0.88, 1.12),
@@ -75,7 +75,7 @@ function drawChest(rng: Rng): Chest {
     lungDark: rng.range(0.42, 0.5),
     bone: rng.range(0.07, 0.11),
     breast: rng.chance(0.4) ? rng.range(0.03, 0.07) : 0,
-    bodyW: rng.range(0.86, 0.94),
+    bodyW: rng.range(0.9, 0.97),
     gastric: rng.chance(0.6) ? rng.range(0.06, 0.12) : 0,
     contrast: rng.range(0.85, 1.15),
     gamma: rng.range(0.8, 1.2),
@@ -101,9 +101,18 @@ export function renderCxr(size: number, rng: Rng, abnormal: boolean, difficulty:
   const region = binarise(rotate(size, lungW, C.theta, scratch('cxr.turnedLung', n)));
   let mask: Uint8Array | null = null;
   if (lesion) {
-    mask = binarise(rotate(size, lesion, C.theta, scratch('cxr.turnedLesion', n)));
+    const turned = rotate(size, lesion, C.theta, scratch('cxr.turnedLesion', n));
+    mask = binarise(turned);
     // Resampling can shave a sliver off the lung edge; keep the mask inside the lung.
-    for (let p = 0; p < n; p++) mask[p] &= region[p];
+    let count = 0;
+    let best = -1;
+    for (let p = 0; p < n; p++) {
+      mask[p] &= region[p];
+      count += mask[p];
+      if (region[p] && (best < 0 || turned[p] > turned[best])) best = p;
+    }
+    // An abnormal image always has a non-empty mask, even when its lesion is tiny.
+    if (count === 0 && best >= 0) mask[best] = 1;
   }
   return { image, mask, region };
 }
@@ -189,8 +198,8 @@ function lungFieldFrom(dx4: number, dy4: number, aw: number, xl: number, aboveDo
 // 1 at that side's dome). Right (image left): superior vena cava, then the right
 // atrium. Left (image right): aortic knob, its notch, the pulmonary trunk, the left
 // atrial appendage, then the left ventricle sloping out to the cardiac apex.
-const SIL_T = [[0, 0.3, 0.52, 0.68, 0.85, 1.0], [0, 0.28, 0.36, 0.45, 0.55, 0.7, 0.86, 1.0]];
-const SIL_W = [[0.11, 0.13, 0.15, 0.22, 0.26, 0.25], [0.11, 0.2, 0.17, 0.2, 0.22, 0.34, 0.44, 0.46]];
+const SIL_T = [[0, 0.3, 0.5, 0.6, 0.72, 0.86, 1.0], [0, 0.28, 0.36, 0.45, 0.55, 0.65, 0.76, 0.88, 1.0]];
+const SIL_W = [[0.11, 0.13, 0.15, 0.19, 0.235, 0.255, 0.24], [0.11, 0.2, 0.17, 0.2, 0.24, 0.33, 0.405, 0.44, 0.43]];
 
 function silhouette(C: Chest, s: 0 | 1, y: number): number {
   const ty = (y - C.apexY) / (C.domeY[s] - C.apexY);
@@ -406,7 +415,7 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
   }
   const elong = rng.range(0.75, 1.35);
   const blob = new Blob(s === 0 ? -xl : xl, y, r * elong, r / elong, rng.range(0, Math.PI), Harmonics.random(rng, 2, 5, (k) => 0.2 / k));
-  const density = 0.5 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2);
+  const density = 0.6 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2);
   const mask = scratch('cxr.lesion', n);
   for (let i = 0; i < size; i++) {
     const by = bodyCoord(C, i, size, C.cy);
@@ -419,7 +428,8 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
       // Dense core, soft fading margin, patchy (air bronchograms, sparing).
       const core = 1 - smoothstep(0.55, 1.15, rho);
       atten[p] += density * core * (0.8 + 0.4 * patch[p]) * lung;
-      if (rho < 0.85 && lung > 0.5) mask[p] = 1;
+      // Soft membership for the resampled mask: 1 inside the outline, fading over a pixel.
+      mask[p] = lung > 0.5 ? 1 - smoothstep(0.75, 0.95, rho) : 0;
     }
   }
   return mask;
