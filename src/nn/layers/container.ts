@@ -1,0 +1,40 @@
+// Sequential: children named "0", "1", ..., applied in order (PyTorch's nn.Sequential).
+import type { Tensor } from '../../engine/index.js';
+import { Module } from '../module.js';
+
+export class Sequential extends Module {
+  private readonly layers: Module[] = [];
+
+  constructor(...layers: Module[]) {
+    super();
+    for (const l of layers) this.append(l);
+  }
+
+  /** Adds a layer at the end, named by its index. */
+  append(layer: Module): this {
+    if (!(layer instanceof Module)) throw new Error(`Sequential: item ${this.layers.length} is not a Module`);
+    this.registerModule(String(this.layers.length), layer);
+    this.layers.push(layer);
+    return this;
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The layer at index i (negative counts from the end). */
+  at(i: number): Module {
+    const m = this.layers.at(i);
+    if (!m) throw new Error(`Sequential.at: index ${i} is out of range for ${this.layers.length} layers`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  forward(x: Tensor): Tensor {
+    for (const l of this.layers) x = l.forward(x);
+    return x;
+  }
+}
