@@ -8,3 +8,7 @@ import './reconstruction/constrained-ae.js';
 import './reconstruction/memae.js';
 import './reconstruction/ceae.js';
 import './reconstruction/aeu.js';
+import './vae.js';
+import './ganomaly.js';
+import './dae.js';
+import './fanogan.js';
