@@ -80,7 +80,7 @@ function drawChest(rng: Rng): Chest {
     contrast: rng.range(0.85, 1.15),
     gamma: rng.range(0.8, 1.2),
     offset: rng.range(-0.05, 0.05),
-    sigma: rng.range(0.012, 0.03),
+    sigma: rng.range(0.008, 0.022),
   };
 }
 
@@ -96,20 +96,22 @@ export function renderCxr(size: number, rng: Rng, abnormal: boolean, difficulty:
   const lungW = scratch('cxr.lung', n);
   paintChest(size, C, vessels, mottle, atten, lungW);
   const lesion = abnormal ? paintOpacity(size, C, rng.fork('lesion'), difficulty, atten, lungW) : null;
-  const turned = rotate(size, atten, C.theta, scratch('cxr.turned', n));
-  const image = expose(size, C, turned, rng.fork('noise'));
-  const region = binarise(rotate(size, lungW, C.theta, scratch('cxr.turnedLung', n)));
+  // One resampling pass turns the film, the lung map and the lesion map together.
+  const sources = lesion ? [atten, lungW, lesion] : [atten, lungW];
+  const turned = rotate(size, C.theta, sources, ['cxr.turnedAtten', 'cxr.turnedLung', 'cxr.turnedLesion']);
+  const image = expose(size, C, turned[0]!, rng.fork('noise'));
+  const region = binarise(turned[1]!);
   let mask: Uint8Array | null = null;
   if (lesion) {
-    const turned = rotate(size, lesion, C.theta, scratch('cxr.turnedLesion', n));
-    mask = binarise(turned);
+    const soft = turned[2]!;
+    mask = binarise(soft);
     // Resampling can shave a sliver off the lung edge; keep the mask inside the lung.
     let count = 0;
     let best = -1;
     for (let p = 0; p < n; p++) {
-      mask[p] &= region[p];
-      count += mask[p];
-      if (region[p] && (best < 0 || turned[p] > turned[best])) best = p;
+      mask[p] &= region[p]!;
+      count += mask[p]!;
+      if (region[p] && (best < 0 || soft[p]! > soft[best]!)) best = p;
     }
     // An abnormal image always has a non-empty mask, even when its lesion is tiny.
     if (count === 0 && best >= 0) mask[best] = 1;
@@ -123,8 +125,12 @@ function binarise(a: Float32Array): Uint8Array {
   return out;
 }
 
-/** Rotates a size × size map by theta about the image centre (bilinear, edges clamped). */
-function rotate(size: number, src: Float32Array, theta: number, out: Float32Array): Float32Array {
+/**
+ * Rotates size × size maps by theta about the image centre (bilinear, edges clamped)
+ * into scratch buffers with the given names; the sampling positions are shared.
+ */
+function rotate(size: number, theta: number, sources: Float32Array[], names: string[]): Float32Array[] {
+  const outs = sources.map((_, k) => scratch(names[k]!, size * size));
   const c = Math.cos(theta);
   const s = Math.sin(theta);
   const h = size / 2;
@@ -141,12 +147,18 @@ function rotate(size: number, src: Float32Array, theta: number, out: Float32Arra
       const fx = sx - j0;
       const fy = sy - i0;
       const p = i0 * size + j0;
-      const top = src[p] + (src[p + 1] - src[p]) * fx;
-      const bottom = src[p + size] + (src[p + size + 1] - src[p + size]) * fx;
-      out[i * size + j] = top + (bottom - top) * fy;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const o = i * size + j;
+      for (let k = 0; k < sources.length; k++) {
+        const src = sources[k]!;
+        outs[k]![o] = w00 * src[p]! + w01 * src[p + 1]! + w10 * src[p + size]! + w11 * src[p + size + 1]!;
+      }
     }
   }
-  return out;
+  return outs;
 }
 
 /** Body-frame coordinate of pixel centre k along either axis (upright grid). */
@@ -265,7 +277,7 @@ class Columns {
       // Anterior ribs show lateral of the (radiolucent) costal cartilages.
       this.antRib[j] = smoothstep(0.25, 0.4, xl);
       const t = xl - 0.06;
-      this.clavLine[j] = C.apexY + 0.26 - 0.36 * t + 0.28 * t * t;
+      this.clavLine[j] = C.apexY + 0.33 - 0.36 * t + 0.28 * t * t;
       this.clavTh[j] = 0.025 + 0.01 * smoothstep(0.4, 0.65, xl); // thicker at the acromial end
       this.clavFade[j] = xl > 0.75 ? 0 : smoothstep(0.05, 0.09, xl) * (1 - smoothstep(0.62, 0.72, xl));
       this.spine[j] = inside(xl, 0.055, soft + 0.01);
@@ -376,7 +388,7 @@ function paintChest(size: number, C: Chest, vessels: Float32Array, mottle: Float
         }
         bone *= (0.45 + 0.55 * visible) * (1 - 0.6 * cover);
       }
-      if (col.clavFade[j] > 0) bone += 1.2 * inside(Math.abs(y - col.clavLine[j]), col.clavTh[j], soft) * col.clavFade[j];
+      if (col.clavFade[j] > 0) bone += 1.8 * inside(Math.abs(y - col.clavLine[j]), col.clavTh[j], soft) * col.clavFade[j];
       if (col.spine[j] > 0) bone += 0.28 * col.spine[j] * disc;
       a += C.bone * torso * (1 - 0.6 * abdomen) * bone;
 
@@ -415,7 +427,7 @@ function paintOpacity(size: number, C: Chest, rng: Rng, difficulty: number, atte
   }
   const elong = rng.range(0.75, 1.35);
   const blob = new Blob(s === 0 ? -xl : xl, y, r * elong, r / elong, rng.range(0, Math.PI), Harmonics.random(rng, 2, 5, (k) => 0.2 / k));
-  const density = 0.6 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2);
+  const density = 0.66 * lesionContrastScale(difficulty) * rng.range(0.8, 1.2);
   const mask = scratch('cxr.lesion', n);
   for (let i = 0; i < size; i++) {
     const by = bodyCoord(C, i, size, C.cy);
