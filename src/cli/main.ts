@@ -3,12 +3,24 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { version } from '../version.js';
 import { backendsCommand } from './commands/backends.js';
+import { benchCommand } from './commands/bench.js';
+import { datasetsCommand } from './commands/datasets.js';
+import { methodsCommand } from './commands/methods.js';
+import { predictCommand } from './commands/predict.js';
+import { testCommand } from './commands/test.js';
+import { trainCommand } from './commands/train.js';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('medianomaly')
     .version(version)
     .command(backendsCommand)
+    .command(methodsCommand)
+    .command(datasetsCommand)
+    .command(trainCommand)
+    .command(testCommand)
+    .command(predictCommand)
+    .command(benchCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()

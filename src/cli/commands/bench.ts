@@ -1,0 +1,151 @@
+// `medianomaly bench [--methods ...] [--datasets ...] [--seeds N] [...]`: trains and tests
+// every method × dataset × seed into a bench folder (default bench-results/<timestamp>),
+// prints the table (mean ± std over seeds) and writes results.md, bench.json and
+// report.html. With no --methods and no --datasets (or with --quick) it runs the quick
+// benchmark, the reduced setting of ../../harness/quick.ts. Runs of the reference setting
+// use the reference defaults (64 px, 250 epochs — 600 on brain-tumor —, 3 seeds).
+import type { CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BenchInterrupted, type BenchSettings, runBench } from '../../harness/bench.js';
+import { QUICK, quickDescription, quickMethods } from '../../harness/quick.js';
+import { writeReport } from '../../harness/report/index.js';
+import type { DatasetSpec } from '../../harness/run-folder.js';
+import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
+import { onInterrupt, resumeCommand } from '../interrupt.js';
+import { type MethodArgs, checkMethodName, methodOptionValues, methodOptions } from '../method-options.js';
+import { formatDuration, progressReporter, type ProgressReporter } from '../progress.js';
+import { markdownTable } from '../../harness/summary.js';
+
+interface Args extends DataArgs, MethodArgs {
+  methods?: string[];
+  datasets?: string[];
+  seeds?: number;
+  out?: string;
+  quick?: boolean;
+  report?: boolean;
+  json?: boolean;
+}
+
+/** "a,b c" → ["a", "b", "c"]. */
+function names(values: string[] | undefined): string[] | undefined {
+  if (!values) return undefined;
+  return values.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
+}
+
+export const benchCommand: CommandModule<object, Args> = {
+  command: 'bench',
+  describe: 'Benchmark methods × datasets × seeds: table (markdown, JSON) and an HTML report. No arguments: the quick benchmark',
+  builder: (y) =>
+    methodOptions(
+      dataOptions(
+        y
+          .option('methods', { type: 'string', array: true, describe: 'method names (space- or comma-separated; see: medianomaly methods)' })
+          .option('datasets', { type: 'string', array: true, describe: 'dataset names (see: medianomaly datasets)' })
+          .option('seeds', { type: 'number', describe: 'number of seeds (runs 0 … N−1; default 3, quick: 1)' })
+          .option('out', { type: 'string', describe: 'bench folder (default bench-results/<timestamp>); an existing one is continued' })
+          .option('quick', { type: 'boolean', describe: 'use the quick reduced setting even with --methods / --datasets' })
+          .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report to skip it)' })
+          .option('json', { type: 'boolean', describe: 'print bench.json on stdout instead of the table' }),
+      ),
+    ) as never,
+  handler: async (args) => {
+    const t0 = Date.now();
+    let methodList = names(args.methods);
+    let datasetList = names(args.datasets);
+    const quick = args.quick === true || (methodList === undefined && datasetList === undefined);
+    for (const m of methodList ?? []) checkMethodName(m);
+    const options = methodOptionValues(args);
+    let seeds = args.seeds;
+    let description: string | undefined;
+    const data: DataArgs = { ...args };
+    if (quick) {
+      methodList ??= quickMethods();
+      datasetList ??= [...QUICK.datasets];
+      options.size ??= QUICK.size;
+      options.epochs ??= QUICK.epochs;
+      seeds ??= QUICK.seeds;
+      const synthetic = datasetList.every((d) => d.startsWith('synth-'));
+      if (synthetic) {
+        data.trainCount ??= QUICK.trainCount;
+        data.testCount ??= QUICK.testCount;
+      }
+      description = quickDescription({
+        size: options.size as number,
+        trainCount: data.trainCount ?? QUICK.trainCount,
+        testCount: data.testCount ?? QUICK.testCount,
+        epochs: options.epochs as number,
+        seeds,
+      });
+    }
+    if (!methodList?.length) throw new Error('bench: name at least one method with --methods (see: medianomaly methods)');
+    if (!datasetList?.length) throw new Error('bench: name at least one dataset with --datasets (see: medianomaly datasets)');
+    seeds ??= 3;
+    if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`--seeds must be a positive integer, got ${seeds}`);
+    const datasets: DatasetSpec[] = [];
+    for (const d of datasetList) datasets.push(await datasetSpec(d, data));
+    const settings: BenchSettings = {
+      methods: methodList,
+      datasets,
+      seeds: Array.from({ length: seeds }, (_, i) => i),
+      options,
+      ...(description ? { description } : {}),
+    };
+    const dir = args.out ?? `bench-results/${timestamp()}`;
+    if (description) console.error(`medianomaly: ${description}`);
+    console.error(`medianomaly: bench folder ${dir}`);
+
+    const interrupt = onInterrupt();
+    let reporter: ProgressReporter | null = null;
+    try {
+      const result = await runBench(dir, settings, {
+        signal: interrupt.signal,
+        onRunStart: (run, reused) => {
+          const tag = `[${run.index}/${run.total}] ${run.method} ${run.dataset} s${run.seed} `;
+          if (reused) console.error(`${tag}already finished, kept`);
+          reporter = progressReporter(tag, process.stderr, { plainEpochs: false });
+        },
+        onProgress: (_run, p) => reporter?.update(p),
+        onRunEnd: (run, rec) => {
+          reporter?.done();
+          {
+            const px = rec.metrics.pixel ? `  pixel AP ${(100 * rec.metrics.pixel.ap).toFixed(1)}` : '';
+            console.error(`[${run.index}/${run.total}] ${run.method} ${run.dataset} s${run.seed}: AUROC ${(100 * rec.metrics.image.auroc).toFixed(1)}  AP ${(100 * rec.metrics.image.ap).toFixed(1)}${px}  (${rec.seconds.toFixed(1)} s training)`);
+          }
+        },
+      });
+      interrupt.dispose();
+      let reportPath: string | undefined;
+      if (args.report !== false) {
+        console.error('medianomaly: writing the HTML report (example images, one profiled training step per method)');
+        reportPath = await writeReport(result.dir, result.file);
+      }
+      if (args.json) {
+        process.stdout.write(JSON.stringify(result.file, null, 2) + '\n');
+        return;
+      }
+      if (description) console.log(`${description}\n`);
+      console.log(markdownTable(result.file.summary));
+      console.log(`\nImage AUROC / AP, pixel AP / ⌈Dice⌉ in %, mean ± std over ${seeds} seed${seeds === 1 ? '' : 's'} (backend ${result.file.environment.backend}).`);
+      console.log(`Written: ${result.dir}/results.md, ${result.dir}/bench.json${reportPath ? `, ${reportPath}` : ''}`);
+      console.log(`Total time ${formatDuration((Date.now() - t0) / 1000)}.`);
+    } catch (e) {
+      (reporter as ProgressReporter | null)?.done();
+      interrupt.dispose();
+      if (e instanceof BenchInterrupted) {
+        console.error(`medianomaly: interrupted. ${e.message}.`);
+        if (e.current) console.error(`  current run: ${e.current.message}`);
+        console.error(`  finished and kept: ${e.finished.length ? e.finished.join(', ') : 'none'}`);
+        console.error(`  not finished: ${e.unfinished.join(', ')}`);
+        console.error(`  partial table: ${e.dir}/results.md (no HTML report was written)`);
+        console.error(`Resume with: ${resumeCommand(hideBin(process.argv), { out: dir })}`);
+        process.exitCode = 130;
+        return;
+      }
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,30 @@
+// `medianomaly test --run DIR [--json] [--data-root DIR]`: tests a trained run folder
+// again (reloads its model and its dataset) and writes metrics.json and scores.json.
+import type { CommandModule } from 'yargs';
+import { testRun } from '../../harness/train.js';
+import { formatMetrics } from '../format.js';
+
+interface Args {
+  run: string;
+  json?: boolean;
+  dataRoot?: string;
+}
+
+export const testCommand: CommandModule<object, Args> = {
+  command: 'test',
+  describe: "Test a trained run folder on its dataset's test split (writes metrics.json)",
+  builder: (y) =>
+    y
+      .option('run', { type: 'string', demandOption: true, describe: 'the run folder (from medianomaly train)' })
+      .option('json', { type: 'boolean', describe: 'print the metrics as JSON on stdout' })
+      .option('data-root', { type: 'string', describe: 'dataset root, when the data moved since training' }) as never,
+  handler: async (args) => {
+    const metrics = await testRun(args.run, { root: args.dataRoot });
+    if (args.json) {
+      process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
+      return;
+    }
+    console.log(`${args.run}`);
+    console.log(formatMetrics(metrics));
+  },
+};

@@ -1,0 +1,15 @@
+// PNG encoding of RGB byte buffers through sharp, as files or data: URIs.
+import sharp from 'sharp';
+
+/** PNG bytes of a side × side RGB image. */
+export async function pngOf(rgb: Uint8Array, side: number): Promise<Buffer> {
+  if (rgb.length !== side * side * 3) throw new RangeError(`pngOf: ${rgb.length} bytes is not a ${side} × ${side} RGB image`);
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+}
+
+/** A data: URI of the PNG, for a self-contained HTML page. */
+export async function pngDataUri(rgb: Uint8Array, side: number): Promise<string> {
+  return `data:image/png;base64,${(await pngOf(rgb, side)).toString('base64')}`;
+}

@@ -1,0 +1,180 @@
+// One training run into a run folder: load the data, fit (with a checkpoint after every
+// epoch), save the model, test it, write the metrics. Runs in the calling thread; see
+// ./in-worker.ts for the off-main-thread form the library's async API uses.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { currentBackend } from '../backend/registry.js';
+import { load } from '../data/index.js';
+import type { Dataset } from '../data/types.js';
+import { createMethod, loadMethod, methods } from '../methods/registry.js';
+import type { FitResult, Method, Progress } from '../methods/types.js';
+import { version } from '../version.js';
+import { writeJsonAtomic } from './atomic.js';
+import { type RunMetrics, scoreAndEvaluate } from './evaluate.js';
+import { RunInterrupted, isAbortError } from './interrupted.js';
+import { runOptions, runSize } from './options.js';
+import {
+  CHECKPOINT_DIR, type DatasetSpec, type EpochLogLine, METRICS_FILE, type RunRecordFile, SCORES_FILE,
+  isRunFolder, newRunFile, readLog, readRunFile, readTrainedRun, writeLog, writeRunFile,
+} from './run-folder.js';
+
+export interface TrainSpec {
+  method: string;
+  /** Method options (epochs, batchSize, seed, ...); size, channels and epochs default from the data. */
+  options?: Record<string, unknown>;
+  dataset: DatasetSpec;
+  /** The run folder. */
+  dir: string;
+  /** Continue an unfinished run in `dir` (from its checkpoint) instead of refusing to touch it. */
+  resume?: boolean;
+  /** Test after training and write metrics.json (default true). */
+  evaluate?: boolean;
+}
+
+export interface TrainHooks {
+  onProgress?: (p: Progress) => void;
+  onEpoch?: (line: EpochLogLine) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainOutcome {
+  dir: string;
+  method: string;
+  dataset: string;
+  options: Record<string, unknown>;
+  /** Absent when the run was already trained (resume of a trained run). */
+  fit?: FitResult;
+  metrics?: RunMetrics;
+  /** Training seconds (all sessions of a resumed run). */
+  trainSeconds: number;
+  /** True when the folder already held a finished run and nothing was redone. */
+  reused: boolean;
+}
+
+/** Loads the dataset of a spec at `size`. */
+export function loadDataset(spec: DatasetSpec, size: number): Promise<Dataset> {
+  return load(spec.name, { ...spec.options, size });
+}
+
+/** Writes metrics.json and scores.json of a trained method on `data.test`. */
+export async function testInto(dir: string, method: Method, data: Dataset): Promise<RunMetrics> {
+  const { result, metrics } = await scoreAndEvaluate(method, data.test);
+  await writeJsonAtomic(join(dir, SCORES_FILE), {
+    ids: [...data.test.ids],
+    labels: Array.from(data.test.labels),
+    scores: Array.from(result.scores),
+  });
+  await writeJsonAtomic(join(dir, METRICS_FILE), metrics);
+  return metrics;
+}
+
+function checkSpec(spec: TrainSpec): void {
+  if (!spec || typeof spec !== 'object') throw new TypeError('train: spec must be an object { method, dataset, dir }');
+  if (typeof spec.method !== 'string') throw new TypeError('train: spec.method must be a method name (see methods.list())');
+  if (!spec.dataset || typeof spec.dataset.name !== 'string') throw new TypeError('train: spec.dataset must be { name, options? } (see datasets.list())');
+  if (typeof spec.dir !== 'string' || spec.dir === '') throw new TypeError('train: spec.dir must be the run folder path');
+}
+
+export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+  checkSpec(spec);
+  const dir = resolve(spec.dir);
+  const info = methods.info(spec.method);
+  const given = spec.options ?? {};
+  const size = runSize(info, given, spec.dataset.options?.size);
+
+  let previous: RunRecordFile | undefined;
+  if (isRunFolder(dir)) {
+    previous = readRunFile(dir);
+    if (!spec.resume) {
+      throw new Error(`${dir} already holds a run (${previous.method} on ${previous.dataset.name}, ${previous.status}); pass --resume (resume: true) to continue it, or choose another folder`);
+    }
+    if (previous.method !== spec.method || previous.dataset.name !== spec.dataset.name) {
+      throw new Error(`${dir} holds a run of ${previous.method} on ${previous.dataset.name}, not ${spec.method} on ${spec.dataset.name}; choose another folder to start a new run`);
+    }
+  }
+  if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'loading', 0, 0);
+  const data = await loadDataset(spec.dataset, size);
+  const options = runOptions(info, given, { name: spec.dataset.name, size, channels: data.info.channels });
+  const wantTest = spec.evaluate !== false;
+
+  // A resumed run that already finished: its files stand; redo only what is missing.
+  if (previous && previous.status !== 'training') {
+    let metrics: RunMetrics | undefined;
+    if (wantTest && previous.status !== 'complete') {
+      if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'testing', 0, 0);
+      metrics = await testInto(dir, await loadMethod(dir), data);
+      await writeRunFile(dir, { ...previous, status: 'complete', finished: new Date().toISOString() });
+    }
+    return { dir, method: spec.method, dataset: spec.dataset.name, options: previous.options, metrics, trainSeconds: previous.trainSeconds ?? 0, reused: metrics === undefined };
+  }
+
+  const method = createMethod(spec.method, options);
+  await mkdir(dir, { recursive: true });
+  const record = newRunFile({
+    method: spec.method,
+    options: method.options,
+    dataset: { name: spec.dataset.name, options: { ...spec.dataset.options, size } },
+    status: 'training',
+    started: previous?.started ?? new Date().toISOString(),
+    backend: currentBackend(),
+    library: version,
+  });
+  await writeRunFile(dir, record);
+
+  const epochs = typeof method.options.epochs === 'number' ? method.options.epochs : 0;
+  let log = readLog(dir);
+  let epochsDone = 0;
+  let epochStart = performance.now();
+  let pendingLog: Promise<void> = Promise.resolve();
+  const onProgress = (p: Progress) => {
+    hooks.onProgress?.(p);
+    if (!p.epochDone) return;
+    const now = performance.now();
+    const line: EpochLogLine = { epoch: p.epoch, loss: p.loss, seconds: (now - epochStart) / 1000, imagesPerSecond: p.imagesPerSecond, ...(p.terms ? { terms: p.terms } : {}) };
+    epochStart = now;
+    epochsDone = p.epoch;
+    // A resumed run repeats no finished epoch, but an interrupted one may have logged
+    // an epoch whose checkpoint never landed: the new line replaces it.
+    log = [...log.filter((l) => l.epoch < p.epoch), line];
+    const snapshot = log;
+    pendingLog = pendingLog.then(() => writeLog(dir, snapshot));
+    hooks.onEpoch?.(line);
+  };
+
+  let fit: FitResult;
+  try {
+    fit = await method.fit(data.train, { onProgress, signal: hooks.signal, checkpointDir: join(dir, CHECKPOINT_DIR), resume: !!previous });
+  } catch (e) {
+    await pendingLog;
+    if (isAbortError(e) || hooks.signal?.aborted) throw new RunInterrupted(dir, 'training', epochsDone, epochs);
+    throw e;
+  }
+  await pendingLog;
+  await method.save(dir);
+  const trained: RunRecordFile = { ...record, status: 'trained', trainSeconds: fit.seconds };
+  await writeRunFile(dir, trained);
+  // The saved model replaces the checkpoint; the folder would otherwise triple the run's size.
+  if (existsSync(join(dir, CHECKPOINT_DIR))) await rm(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
+
+  let metrics: RunMetrics | undefined;
+  if (wantTest) {
+    if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'testing', epochs, epochs);
+    metrics = await testInto(dir, method, data);
+    await writeRunFile(dir, { ...trained, status: 'complete', finished: new Date().toISOString() });
+  }
+  return { dir, method: spec.method, dataset: spec.dataset.name, options: method.options, fit, metrics, trainSeconds: fit.seconds, reused: false };
+}
+
+/** Tests a trained run folder again: reloads model and dataset, writes metrics.json and scores.json. */
+export async function testRun(dirIn: string, overrides: { root?: string } = {}): Promise<RunMetrics> {
+  const dir = resolve(dirIn);
+  const record = readTrainedRun(dir);
+  const method = await loadMethod(dir);
+  const size = typeof method.options.size === 'number' ? method.options.size : (record.dataset.options?.size ?? method.info.defaultSize);
+  const spec: DatasetSpec = { name: record.dataset.name, options: { ...record.dataset.options, ...(overrides.root ? { root: overrides.root } : {}) } };
+  const data = await loadDataset(spec, size);
+  const metrics = await testInto(dir, method, data);
+  await writeRunFile(dir, { ...record, status: 'complete', finished: record.finished ?? new Date().toISOString() });
+  return metrics;
+}
