@@ -7,8 +7,9 @@
 // - `loss(net, x, ctx)`: the training loss of a batch (default step: one Adam over every
 //   parameter), or `trainStep` / `createOptimizers` for anything else (several
 //   optimisers, several passes, extra modules — register extra modules under the network);
-// - `scoreBatch(net, x, wantReconstructions)`: per-pixel maps [B, S, S] (mean over
-//   channels) and/or image scores, and reconstructions when asked.
+// - `scoreBatch(net, x, wantReconstructions, ctx)`: per-pixel maps [B, S, S] (mean over
+//   channels) and/or image scores, and reconstructions when asked; random draws at test
+//   come from `ctx.generator` (restarted by every score() call, so scores repeat).
 // Optional: `scoreMode(net)` (default eval mode), `scoreNeedsGrad` (gradient maps),
 // `scoreBatchSize` (64; 1 where batch statistics matter at test).
 import { noGrad, Tensor, type Generator } from '../../engine/index.js';
@@ -30,6 +31,13 @@ export interface BatchScore {
   scores?: Float32Array;
   /** [B, C, S, S] reconstructions in [-1, 1] space. */
   reconstructions?: Tensor;
+}
+
+export interface ScoreContext {
+  /** Random draws at test (the run's `score` stream, restarted by every score() call). */
+  generator: Generator;
+  /** Index, in the scored input, of the batch's first image. */
+  start: number;
 }
 
 export abstract class ReconstructionMethod<N extends Module = Module> implements Method {
@@ -75,7 +83,7 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     return singleLossStep(opts[0], () => this.loss(net, x, ctx));
   }
 
-  protected abstract scoreBatch(net: N, x: Tensor, wantReconstructions: boolean): BatchScore;
+  protected abstract scoreBatch(net: N, x: Tensor, wantReconstructions: boolean, ctx: ScoreContext): BatchScore;
 
   /** Puts the network in the mode it is scored in (default eval: BN uses running statistics). */
   protected scoreMode(net: N): void {
@@ -128,10 +136,12 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     let hasMaps = true;
     let hasRecs = want;
     this.scoreMode(net);
+    const generator = seedStreams(this.opts.seed as number).score;
     for (let start = 0; start < n; start += this.scoreBatchSize) {
       const b = Math.min(this.scoreBatchSize, n - start);
       const x = Tensor.fromData(batch.images.slice(start * per, (start + b) * per), [b, c, s, s]);
-      const out = this.scoreNeedsGrad ? this.scoreBatch(net, x, want) : noGrad(() => this.scoreBatch(net, x, want));
+      const ctx = { generator, start };
+      const out = this.scoreNeedsGrad ? this.scoreBatch(net, x, want, ctx) : noGrad(() => this.scoreBatch(net, x, want, ctx));
       const imageScores = out.scores ?? (out.maps ? reduceMaps(out.maps, this.opts.imageScore as string | undefined) : null);
       if (!imageScores) throw new Error(`${this.info.name}: scoreBatch returned neither maps nor scores`);
       scores.set(imageScores, start);

@@ -60,13 +60,15 @@ export interface TrainLoopSpec {
 }
 
 /**
- * The two independent random streams of a run, both from the `seed` option: `init` for the
- * network's initial weights and `train` for shuffling and augmentation. Separate streams
- * keep the data order unchanged when a network's size (its number of init draws) changes.
+ * The independent random streams of a run, all from the `seed` option: `init` for the
+ * network's initial weights, `train` for shuffling and augmentation, `score` for draws at
+ * test (e.g. the VAE's sampled z; restarted by every score() call so that scores are
+ * reproducible). Separate streams keep the data order unchanged when a network's size
+ * (its number of init draws) changes.
  */
-export function seedStreams(seed: number): { init: Generator; train: Generator } {
+export function seedStreams(seed: number): { init: Generator; train: Generator; score: Generator } {
   const root = new Generator(seed);
-  return { init: root.fork(), train: root.fork() };
+  return { init: root.fork(), train: root.fork(), score: root.fork() };
 }
 
 /** Adam with the reference settings (betas 0.9, 0.999; ε 1e-8; no weight decay). */
