@@ -122,6 +122,23 @@ test('imageScore max: the image score is the largest map value', async () => {
   for (let i = 0; i < 40; i++) assert.is(s.scores[i], Math.max(...s.maps![i]));
 });
 
+test('quirk fixes: aeLinearOutput false bounds reconstructions by tanh; ssimValidWindow false scores same-size windows', async () => {
+  const tanhAe = createMethod('ae', { ...SMALL, epochs: 1, seed: 2, aeLinearOutput: false });
+  await tanhAe.fit(data.train);
+  const r = await tanhAe.score(data.test, { reconstructions: true });
+  for (const rec of r.reconstructions!) for (const v of rec) assert.ok(v > -1 && v < 1);
+  const scores = async (valid: boolean) => {
+    const m = createMethod('ae-ssim', { ...SMALL, epochs: 1, seed: 2, ssimValidWindow: valid });
+    await m.fit(data.train);
+    return m.score(data.test);
+  };
+  const [valid, same] = await Promise.all([scores(true), scores(false)]);
+  assert.is(same.maps![0].length, 32 * 32);
+  // Training is identical (the quirk shapes the score map only), the maps differ at the borders.
+  assert.not.equal(Array.from(same.scores), Array.from(valid.scores));
+  assert.ok(Math.abs(same.maps![0][16 * 32 + 16] - valid.maps![0][16 * 32 + 16]) < 0.05 * valid.maps![0][16 * 32 + 16] + 1e-3);
+});
+
 test('score and save before fit say that the method is not trained', async () => {
   const m = createMethod('ae', { size: 32 });
   let message = '';
