@@ -17,7 +17,7 @@
 import { addValueNoise, fillNormalPairs } from './noise.js';
 import { scratch } from './scratch.js';
 import type { Rng } from './rng.js';
-import { Blob, clamp, Harmonics, inside, lerp, profile, smoothstep } from './shape.js';
+import { Blob, Harmonics, inside, lerp, profile, smoothstep } from './shape.js';
 import type { Rendered } from './render.js';
 import { lesionContrastScale, lesionSizeScale } from './render.js';
 
@@ -163,6 +163,7 @@ function paintAnatomy(size: number, A: Anatomy, fields: Fields, shift: number): 
   const scalpHalf = (1 - A.scalpInner) / 2;
   const boneMidR = (A.scalpInner + A.boneInner) / 2;
   const diploeHalf = 0.3 * (A.scalpInner - A.boneInner);
+  const deepBrain = A.brainEdge - 0.01 - e; // below this, brain weight is exactly 1
 
   for (let i = 0; i < size; i++) {
     const v = ((i + 0.5) / size) * 2 - 1;
@@ -181,14 +182,18 @@ function paintAnatomy(size: number, A: Anatomy, fields: Fields, shift: number): 
       const head = inside(rho, 1, e);
       if (head <= 0) continue;
 
-      // Scalp: skin and subcutaneous fat, brightest in its middle.
-      const scalpMid = 1 - smoothstep(0, 1, Math.abs(rho - scalpMidR) / scalpHalf);
-      let val = head * A.scalp * (0.75 + 0.25 * scalpMid) * (1 + 0.08 * texture[p]);
-      // Skull: dark cortical bone, faint diploë (marrow fat) along its middle.
-      const diploe = Math.max(0, 1 - Math.abs(rho - boneMidR) / diploeHalf);
-      val = lerp(val, A.bone + 0.18 * A.scalp * diploe, inside(rho, A.scalpInner, e));
-      // Thin CSF rim between skull and brain.
-      val = lerp(val, A.csf, inside(rho, A.boneInner, e));
+      let val = 0;
+      // The outer layers matter only where the brain does not cover them completely.
+      if (rho > deepBrain) {
+        // Scalp: skin and subcutaneous fat, brightest in its middle.
+        const scalpMid = 1 - smoothstep(0, 1, Math.abs(rho - scalpMidR) / scalpHalf);
+        val = head * A.scalp * (0.75 + 0.25 * scalpMid) * (1 + 0.08 * texture[p]);
+        // Skull: dark cortical bone, faint diploë (marrow fat) along its middle.
+        const diploe = Math.max(0, 1 - Math.abs(rho - boneMidR) / diploeHalf);
+        val = lerp(val, A.bone + 0.18 * A.scalp * diploe, inside(rho, A.scalpInner, e));
+        // Thin CSF rim between skull and brain.
+        val = lerp(val, A.csf, inside(rho, A.boneInner, e));
+      }
 
       // Brain surface with shallow sulcal notches.
       const g = gyri[p];

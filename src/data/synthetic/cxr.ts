@@ -166,11 +166,6 @@ function bodyCoord(C: Chest, k: number, size: number, centre: number): number {
   return (((k + 0.5) / size) * 2 - 1 - centre) / C.scale;
 }
 
-/** Math.hypot for two arguments, without its variadic overhead. */
-function hypot(a: number, b: number): number {
-  return Math.sqrt(a * a + b * b);
-}
-
 /** Lung outline constants for side s: a superellipse centred low in the chest. */
 function lungShape(C: Chest, s: 0 | 1): { aw: number; xc: number; yc: number; ah: number } {
   const w = C.lungW[s];

@@ -60,17 +60,6 @@ export function addValueNoise(out: Float32Array, size: number, rng: Rng, cells: 
   return out;
 }
 
-/** Fractal (multi-octave) value noise: octave k has 2^k × cells and gain^k amplitude. */
-export function fbm(size: number, rng: Rng, cells: number, octaves: number, gain = 0.5): Float32Array {
-  const out = new Float32Array(size * size);
-  let amp = 1;
-  for (let k = 0; k < octaves; k++) {
-    addValueNoise(out, size, rng, cells * 2 ** k, amp);
-    amp *= gain;
-  }
-  return out;
-}
-
 // Pixel noise needs two normal deviates per pixel; Box–Muller's log/sin/cos per
 // pixel would dominate the run time, so normals come from a table of quantiles
 // indexed by random bits (12 bits each, two per 32-bit draw). The table is
