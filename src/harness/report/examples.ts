@@ -41,9 +41,9 @@ export function pickExamples(test: Split, abnormal = 4, normal = 2): number[] {
   return [...spread(ab.length, abnormal).map((j) => ab[j]), ...spread(no.length, normal).map((j) => no[j])];
 }
 
-/** The displayed side: the image upscaled by a whole factor to about 112 px. */
+/** The displayed side: the image upscaled by a whole factor to about 100 px. */
 export function displayScale(size: number): number {
-  return Math.max(1, Math.round(112 / size));
+  return Math.max(1, Math.round(100 / size));
 }
 
 /** Renders the examples of a trained run folder. */

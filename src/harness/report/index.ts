@@ -71,6 +71,30 @@ function resultsTable(rows: readonly SummaryRow[]): string {
   return `<table class="results"><thead>${head1}${head2}</thead><tbody>${body}</tbody></table>`;
 }
 
+/** A map value for the colour scale; values negligible next to the top of the scale read 0. */
+function mapValue(x: number, top: number): string {
+  return Math.abs(x) < 1e-4 * Math.abs(top) ? '0' : x.toPrecision(3);
+}
+
+/** "synth-brain (200 train, 50 + 50 test, 32 px)" style description of a dataset spec. */
+function datasetLabel(d: BenchFile['settings']['datasets'][number]): string {
+  const o = { ...(d.options ?? {}) } as Record<string, unknown>;
+  const parts: string[] = [];
+  const count = o.count as { train?: number; testNormal?: number; testAbnormal?: number } | undefined;
+  if (count) {
+    if (count.train !== undefined) parts.push(`${count.train} train`);
+    if (count.testNormal !== undefined) parts.push(`${count.testNormal} + ${count.testAbnormal} test`);
+    delete o.count;
+  }
+  for (const [k, v] of Object.entries(o)) parts.push(`${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return parts.length ? `${d.name} (${parts.join(', ')})` : d.name;
+}
+
+/** Settings time stamps as "2026-11-28 14:16 UTC". */
+function when(iso: string): string {
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+}
+
 function examplesSection(ex: RunExamples): string {
   const cap = (p: RunExamples['panels'][number]) =>
     `<div class="cap"><span class="tag ${p.label ? 'abn' : 'nor'}">${p.label ? 'abnormal' : 'normal'}</span><br>score <b>${p.score.toPrecision(3)}</b></div>`;
@@ -81,7 +105,7 @@ function examplesSection(ex: RunExamples): string {
   if (ex.panels.some((p) => p.overlay)) rows.push(`<tr><th class="row">score map</th>${ex.panels.map((p) => `<td>${img(p.overlay, `score map ${p.id}`)}</td>`).join('')}</tr>`);
   rows.push(`<tr><th class="row"></th>${ex.panels.map((p) => `<td>${cap(p)}</td>`).join('')}</tr>`);
   const scale = ex.range
-    ? `<div class="scale">map ${ex.range.lo.toPrecision(3)} <span class="bar"></span> ${ex.range.hi.toPrecision(3)} (99.5th percentile; mask outlines in green on the input, white on the map)</div>`
+    ? `<div class="scale">map ${mapValue(ex.range.lo, ex.range.hi)} <span class="bar"></span> ${mapValue(ex.range.hi, ex.range.hi)} (99.5th percentile) · mask outlines: green on the input, white on the map</div>`
     : '<div class="scale">this method gives no pixel map</div>';
   return `<h3>${esc(ex.method)} <span class="muted">— ${esc(methodTitle(ex.method))}</span></h3><div class="examples"><table>${rows.join('')}</table></div>${scale}`;
 }
@@ -93,7 +117,7 @@ function profileTable(p: StepProfile): string {
   const row = (name: string, calls: number, ms: number, gflops: string) =>
     `<tr><td>${esc(name)}</td><td>${calls}</td><td>${ms.toFixed(2)}</td><td>${total > 0 ? ((100 * ms) / total).toFixed(1) : '0.0'}</td><td class="barcell"><div class="pbar" style="width:${total > 0 ? ((100 * ms) / total).toFixed(1) : 0}%"></div></td><td>${gflops}</td></tr>`;
   const body = top.map((r) => row(r.kernel, r.calls, r.ms, r.gflops ? r.gflops.toFixed(2) : '—'));
-  if (rest.length) body.push(row(`${rest.length} more kernels`, rest.reduce((a, r) => a + r.calls, 0), rest.reduce((a, r) => a + r.ms, 0), ''));
+  if (rest.length) body.push(row(`${rest.length} more kernel${rest.length === 1 ? '' : 's'}`, rest.reduce((a, r) => a + r.calls, 0), rest.reduce((a, r) => a + r.ms, 0), ''));
   const kernelCalls = p.rows.reduce((a, r) => a + r.calls, 0);
   return `<div><h3>${esc(p.method)} <span class="muted">— ${p.batch} images of ${p.size} × ${p.size}, ${esc(p.backend)} backend</span></h3>
 <table class="profile"><thead><tr><th>kernel</th><th>calls</th><th>ms</th><th>%</th><th></th><th>GFLOP/s</th></tr></thead><tbody>${body.join('')}</tbody>
@@ -105,11 +129,11 @@ function profileTable(p: StepProfile): string {
 export function reportHtml(r: ReportInputs): string {
   const f = r.file;
   const s = f.settings;
-  const when = f.finished ?? f.started;
+  const stamp = when(f.finished ?? f.started);
   const datasets = s.datasets.map((d) => d.name);
   const facts: Array<[string, string]> = [
     ['methods', s.methods.map((m) => `${m} (${methodTitle(m)})`).join(', ')],
-    ['datasets', s.datasets.map((d) => d.name + (d.options && Object.keys(d.options).length ? ` ${JSON.stringify(d.options)}` : '')).join(', ')],
+    ['datasets', s.datasets.map(datasetLabel).join('; ')],
     ['seeds', s.seeds.join(', ')],
     ['method options', Object.keys(s.options).length ? JSON.stringify(s.options) : 'reference defaults'],
     ['machine', `${f.environment.backend} backend, ${f.environment.cpus} CPUs, ${f.environment.platform}, Node ${f.environment.node}, medianomaly ${f.environment.library}`],
@@ -130,11 +154,11 @@ export function reportHtml(r: ReportInputs): string {
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>medianomaly benchmark — ${esc(when)}</title>
+<title>medianomaly benchmark — ${esc(stamp)}</title>
 <style>${STYLE}</style></head>
 <body><main>
 <h1>medianomaly benchmark</h1>
-<div class="muted">${esc(when)} · ${esc(f.status)}</div>
+<div class="muted">${esc(stamp)} · ${esc(f.status)}</div>
 ${s.description ? `<div class="setting">${esc(s.description)}</div>` : ''}
 <dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 <h2>Results</h2>

@@ -46,7 +46,7 @@ table.profile th:first-child, table.profile td:first-child { text-align: left; f
 table.profile thead th { background: var(--panel); }
 table.profile td.barcell { width: 140px; text-align: left; }
 table.profile .pbar { height: 8px; background: var(--accent); border-radius: 2px; opacity: 0.75; }
-.profiles { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
+.profiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 8px 36px; align-items: start; }
 details > summary { cursor: pointer; color: var(--accent); margin: 6px 0; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 `;
