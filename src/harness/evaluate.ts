@@ -25,7 +25,12 @@ export interface PixelMetricsRecord {
   aupro: number;
   /** The side of the maps and masks the pixel metrics were computed at (§9.4). */
   size: number;
+  /** ⌈Dice⌉'s threshold grid: the reference's 200 quantiles, or every distinct score when there are fewer than 200 pixels. */
+  diceThresholds: number | 'all';
 }
+
+/** ⌈Dice⌉ thresholds of the reconstruction sub-project (methods.md §9.3). */
+const DICE_QUANTILES = 200;
 
 /** What metrics.json holds. */
 export interface RunMetrics {
@@ -54,7 +59,9 @@ export async function metricsOf(result: ScoreResult, test: Split): Promise<RunMe
       if (maps.length !== masks.length || maps.some((m) => m.length !== px)) {
         throw new RangeError(`evaluate: the method's maps are not ${test.length} maps of ${test.size} × ${test.size}`);
       }
-      const pm = pixelMetrics(maps, masks, { bestDice: {}, fitOnTest: true });
+      // The reference grid needs at least as many pixels as quantiles; tiny test sets get the exact sweep.
+      const quantiles = maps.length * px >= DICE_QUANTILES ? DICE_QUANTILES : 'all';
+      const pm = pixelMetrics(maps, masks, { bestDice: { quantiles }, fitOnTest: true });
       pixel = {
         auroc: pm.auroc,
         ap: pm.ap,
@@ -62,6 +69,7 @@ export async function metricsOf(result: ScoreResult, test: Split): Promise<RunMe
         bestDiceThreshold: pm.bestDice!.threshold,
         aupro: aupro(maps, masks),
         size: test.size,
+        diceThresholds: quantiles,
       };
     }
   }

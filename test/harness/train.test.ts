@@ -1,0 +1,97 @@
+// train(): the run folder it writes, refusing to overwrite, abort after a checkpoint and
+// resume to the end, and testRun on the saved model.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunInterrupted } from '../../src/harness/interrupted.js';
+import { readLog, readRunFile } from '../../src/harness/run-folder.js';
+import { testRun, train } from '../../src/harness/train.js';
+import { TINY, TINY_AE, tempDir } from './helpers.js';
+
+const root = tempDir();
+
+async function rejection(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('a run folder holds run.json, config.json, model.safetensors, log, metrics.json and scores.json', async () => {
+  const dir = join(root, 'plain');
+  const epochs: number[] = [];
+  const out = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir }, { onEpoch: (l) => epochs.push(l.epoch) });
+  assert.equal(epochs, [1, 2]);
+  assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
+  const log = readLog(dir);
+  assert.is(log.length, 2);
+  for (const l of log) {
+    assert.ok(Number.isFinite(l.loss) && l.seconds > 0 && l.imagesPerSecond > 0, JSON.stringify(l));
+  }
+  const run = readRunFile(dir);
+  assert.is(run.status, 'complete');
+  assert.is(run.options.size, 32); // from the dataset spec
+  assert.is(run.options.epochs, 2);
+  const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+  assert.equal(metrics, out.metrics);
+  assert.ok(metrics.image.auroc >= 0 && metrics.image.auroc <= 1);
+  assert.ok(metrics.pixel, 'synthetic test sets have masks and the AE maps');
+  const scores = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8'));
+  assert.is(scores.scores.length, 12);
+  assert.equal(scores.labels, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+  // No temporary files are left behind.
+  assert.not.ok(readdirSync(dir).some((f) => f.includes('.tmp')));
+
+  // Testing the saved model again gives the same metrics.
+  assert.equal(await testRun(dir), metrics);
+
+  // An existing run is not overwritten without resume; with resume nothing is redone.
+  const err = await rejection(() => train({ method: 'ae', dataset: TINY, options: TINY_AE, dir }));
+  assert.match(err.message, /already holds a run .*--resume/);
+  const again = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir, resume: true });
+  assert.ok(again.reused);
+});
+
+test('abort stops after a checkpoint; resume finishes with one log line per epoch', async () => {
+  const dir = join(root, 'aborted');
+  const ctl = new AbortController();
+  const opts = { ...TINY_AE, epochs: 3 };
+  const err = await rejection(() =>
+    train({ method: 'ae', dataset: TINY, options: opts, dir }, { signal: ctl.signal, onEpoch: (l) => l.epoch === 1 && ctl.abort() }),
+  );
+  assert.instance(err, RunInterrupted);
+  const ri = err as RunInterrupted;
+  assert.is(ri.stage, 'training');
+  assert.is(ri.epochsDone, 1);
+  assert.is(ri.epochs, 3);
+  assert.match(ri.message, /after 1 of 3 epochs/);
+  assert.is(readRunFile(dir).status, 'training');
+  assert.ok(existsSync(join(dir, 'checkpoint')));
+  assert.not.ok(existsSync(join(dir, 'metrics.json')));
+
+  const epochs: number[] = [];
+  const out = await train({ method: 'ae', dataset: TINY, options: opts, dir, resume: true }, { onEpoch: (l) => epochs.push(l.epoch) });
+  assert.equal(epochs, [2, 3]); // epoch 1 came from the checkpoint
+  assert.equal(readLog(dir).map((l) => l.epoch), [1, 2, 3]);
+  assert.ok(out.metrics);
+  assert.is(readRunFile(dir).status, 'complete');
+  assert.not.ok(existsSync(join(dir, 'checkpoint')), 'the checkpoint goes once the model is saved');
+
+  // The resumed run ends where an uninterrupted one does.
+  const straight = await train({ method: 'ae', dataset: TINY, options: opts, dir: join(root, 'straight') });
+  assert.equal(out.fit!.lossCurve, straight.fit!.lossCurve);
+  assert.equal(out.metrics, straight.metrics);
+});
+
+test('bad specs: unknown method, unknown dataset, another run in the folder', async () => {
+  assert.match((await rejection(() => train({ method: 'nope', dataset: TINY, dir: join(root, 'x') }))).message, /unknown method "nope"; known methods: ae/);
+  assert.match((await rejection(() => train({ method: 'ae', dataset: { name: 'nope' }, dir: join(root, 'y') }))).message, /unknown dataset 'nope'; known datasets: .*synth-brain/);
+  const other = await rejection(() => train({ method: 'ae-l1', dataset: TINY, options: TINY_AE, dir: join(root, 'plain'), resume: true }));
+  assert.match(other.message, /holds a run of ae on synth-brain, not ae-l1/);
+  assert.match((await rejection(() => testRun(root))).message, /is not a medianomaly run folder: no run\.json; it holds: .*plain/);
+});
+
+test.run();
