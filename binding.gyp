@@ -19,6 +19,8 @@
         "native/cpu/workspace.cc",
         "native/cpu/gemm.cc",
         "native/cpu/conv.cc",
+        "native/cpu/conv_input_grad.cc",
+        "native/cpu/conv_kernel.cc",
         "native/cpu/pad.cc",
         "native/cpu/pool.cc",
         "native/cpu/upsample.cc",

@@ -82,6 +82,15 @@ it('transposed convs: 4×4 s2 p1, 2×2 s2, 3×3 s2 p1 op1, 7×7 s2 p3 op1', () =
   checkAll(transposed(1, 4, 3, 5, 7, 2, 3, 1), 13, 'convT 7x7 s2 p3 op1');
 });
 
+it('transposed convs with ≥ 8 output channels (the polyphase path), partial 16-channel panels', () => {
+  checkAll(transposed(2, 8, 12, 6, 3, 2, 1, 1), 20, 'convT 3x3 s2 p1 op1 → 12');
+  checkAll(transposed(1, 6, 9, 5, 7, 2, 3, 1), 21, 'convT 7x7 s2 p3 op1 → 9');
+  checkAll(transposed(2, 10, 20, 4, 2, 2, 0, 0), 22, 'convT 2x2 s2 → 20');
+  checkAll(transposed(1, 3, 33, 7, 5, 3, 2, 2), 23, 'convT 5x5 s3 p2 op2 → 33');
+  checkAll(params({ N: 2, C: 8, H: 9, W: 9, K: 5, kh: 1, s: 2, p: 0 }), 24, '1x1 s2 (pixels no tap reaches)');
+  checkAll(params({ N: 2, C: 32, H: 7, W: 6, K: 10, kh: 3, s: 2, p: 1, groups: 2 }), 25, 'groups 2, 16 channels each');
+});
+
 it('groups and dilation', () => {
   checkAll(params({ N: 2, C: 6, H: 9, W: 9, K: 4, kh: 3, s: 1, p: 1, groups: 2 }), 14, 'groups 2');
   checkAll(params({ N: 1, C: 4, H: 8, W: 8, K: 4, kh: 3, s: 1, p: 1, groups: 4 }), 15, 'depthwise');

@@ -1,0 +1,219 @@
+// Input gradient of conv2d (= forward of conv_transpose2d).
+//
+// Main path (dilation 1, ≥ 8 channels per group): polyphase. Input pixels are split
+// by (ih + ph) mod sh and (iw + pw) mod sw; inside one such phase class every pixel is
+// reached by the same taps ki ≡ phase (mod sh), from output rows base + u − a, so
+//   dx_class[pixels, Cg] = D[pixels, Kg·Ta·Tb] · W'[Kg·Ta·Tb, Cg]
+// where row i of D is read straight from a zero-padded dy through an offset table
+// (conv_kernel.h). Each dx element is written exactly once: no col2im scatter, no
+// zero fill. A stride-2 4×4 transposed conv is four such products with depth 4·Kg.
+//
+// Fallback (dilation > 1, or fewer than 8 channels per group, where the 16-wide tiles
+// would be mostly empty): dcol = W_gᵀ · dY per chunk of images, then col2im.
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "conv_kernel.h"
+#include "medianomaly/conv.h"
+#include "medianomaly/gemm.h"
+#include "medianomaly/threadpool.h"
+#include "medianomaly/workspace.h"
+
+namespace medianomaly {
+
+namespace {
+
+using detail::kTileCols;
+using detail::kTileRows;
+
+/**
+ * One axis of one phase class: input positions first + s·u (u < count) are reached by
+ * taps r + s·a (a < taps) from output position base + u − a.
+ */
+struct PhaseAxis {
+  int64_t first = 0, count = 0, taps = 0, base = 0;
+  PhaseAxis(int64_t r, int64_t size, int64_t k, int64_t s, int64_t pad) {
+    first = ((r - pad) % s + s) % s;
+    count = first < size ? (size - 1 - first) / s + 1 : 0;
+    taps = r < k ? (k - 1 - r) / s + 1 : 0;
+    base = (first + pad - r) / s;  // exact: first + pad − r is a non-negative multiple of s
+  }
+};
+
+/** Zero padding of dy so that every tap of every phase class reads inside the buffer. */
+struct PaddedGrad {
+  int64_t top = 0, bottom = 0, left = 0, right = 0, OHp = 0, OWp = 0;
+  explicit PaddedGrad(const Conv2dParams& p) {
+    for (int64_t r = 0; r < p.sh; ++r) {
+      const PhaseAxis a(r, p.H, p.kh, p.sh, p.ph);
+      if (a.count == 0 || a.taps == 0) continue;
+      top = std::max(top, (a.taps - 1) - a.base);
+      bottom = std::max(bottom, a.base + a.count - 1 - (p.OH - 1));
+    }
+    for (int64_t r = 0; r < p.sw; ++r) {
+      const PhaseAxis a(r, p.W, p.kw, p.sw, p.pw);
+      if (a.count == 0 || a.taps == 0) continue;
+      left = std::max(left, (a.taps - 1) - a.base);
+      right = std::max(right, a.base + a.count - 1 - (p.OW - 1));
+    }
+    OHp = p.OH + top + bottom;
+    OWp = p.OW + left + right;
+  }
+};
+
+// One phase class (rh, rw) of one group: dx_class[pixels, Cg] = D[pixels, Kg·Ta·Tb] · W'.
+void phase_class(const Conv2dParams& p, int64_t g, int64_t rh, int64_t rw, const PaddedGrad& pg, const float* dyp,
+                 const float* w, float* wpack, float* dx) {
+  const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, taps = p.kh * p.kw;
+  const PhaseAxis ah(rh, p.H, p.kh, p.sh, p.ph), aw(rw, p.W, p.kw, p.sw, p.pw);
+  const int64_t NPc = p.N * ah.count * aw.count;
+  if (NPc == 0) return;
+  const int64_t plane = p.H * p.W;
+  const int64_t Kc = Kg * ah.taps * aw.taps;
+  if (Kc == 0) {  // no tap reaches these input pixels: their gradient is 0
+    parallel_for(p.N * Cg, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* d = dx + ((t / Cg) * p.C + g * Cg + t % Cg) * plane;
+        for (int64_t u = 0; u < ah.count; ++u)
+          for (int64_t v = 0; v < aw.count; ++v) d[(ah.first + p.sh * u) * p.W + aw.first + p.sw * v] = 0.0f;
+      }
+    });
+    return;
+  }
+  // k = (kch, a, b): dy offset from the pixel's origin, and W' in 16-channel panels.
+  const int64_t panels = (Cg + kTileCols - 1) / kTileCols;
+  std::vector<int64_t> off(static_cast<size_t>(Kc));
+  int64_t k = 0;
+  for (int64_t kch = 0; kch < Kg; ++kch)
+    for (int64_t a = 0; a < ah.taps; ++a)
+      for (int64_t b = 0; b < aw.taps; ++b, ++k) {
+        off[k] = (kch * pg.OHp - a) * pg.OWp - b;
+        const float* wk = w + (g * Kg + kch) * Cg * taps + (rh + p.sh * a) * p.kw + (rw + p.sw * b);
+        for (int64_t q = 0; q < panels; ++q)
+          for (int64_t j = 0; j < kTileCols; ++j) {
+            const int64_t c = q * kTileCols + j;
+            wpack[(q * Kc + k) * kTileCols + j] = c < Cg ? wk[c * taps] : 0.0f;
+          }
+      }
+  const int64_t per_image = ah.count * aw.count;
+  const int64_t tiles = (NPc + kTileRows - 1) / kTileRows;
+  parallel_for(tiles, 8, [&](int64_t t0, int64_t t1) {
+    alignas(64) float tile[kTileRows * kTileCols];
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t nc = std::min(kTileCols, Cg - q * kTileCols);
+      const float* wq = wpack + q * Kc * kTileCols;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t m = std::min(kTileRows, NPc - t * kTileRows);
+        const float* base[kTileRows];
+        float* out[kTileRows];
+        for (int64_t i = 0; i < kTileRows; ++i) {
+          const int64_t j = t * kTileRows + std::min(i, m - 1);
+          const int64_t n = j / per_image, u = (j % per_image) / aw.count, v = j % aw.count;
+          base[i] = dyp + ((n * p.K + g * Kg) * pg.OHp + pg.top + ah.base + u) * pg.OWp + pg.left + aw.base + v;
+          out[i] = dx + (n * p.C + g * Cg + q * kTileCols) * plane + (ah.first + p.sh * u) * p.W + aw.first + p.sw * v;
+        }
+        detail::conv_tile_f(Kc, base, off.data(), wq, tile);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t c = 0; c < nc; ++c) out[i][c * plane] = tile[i * kTileCols + c];
+      }
+    }
+  });
+}
+
+// ------------------------------------------------------------------ im2col / col2im fallback
+
+constexpr int64_t kColCap = int64_t{1} << 20;  // floats per column buffer (4 MiB)
+
+// Output columns [lo, hi) whose input column o·s + off lies inside [0, size).
+void valid_range(int64_t out, int64_t size, int64_t s, int64_t off, int64_t* lo, int64_t* hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = size - 1 - off >= 0 ? (size - 1 - off) / s + 1 : 0;
+  l = std::min(l, out);
+  h = std::min(h, out);
+  *lo = l;
+  *hi = std::max(h, l);
+}
+
+// Adds the kh·kw rows of channel c_local back into plane `dxplane` (the adjoint of im2col).
+void col2im_plane(const Conv2dParams& p, const float* col, int64_t ldcol, int64_t c_local, float* dxplane) {
+  for (int64_t i = 0; i < p.kh; ++i) {
+    for (int64_t j = 0; j < p.kw; ++j) {
+      const float* srcrow = col + ((c_local * p.kh + i) * p.kw + j) * ldcol;
+      const int64_t off = j * p.dw - p.pw;
+      int64_t lo, hi;
+      valid_range(p.OW, p.W, p.sw, off, &lo, &hi);
+      for (int64_t oh = 0; oh < p.OH; ++oh) {
+        const int64_t ih = oh * p.sh - p.ph + i * p.dh;
+        if (ih < 0 || ih >= p.H) continue;
+        const float* s = srcrow + oh * p.OW;
+        float* d = dxplane + ih * p.W + off;
+        if (p.sw == 1) {
+          for (int64_t ow = lo; ow < hi; ++ow) d[ow] += s[ow];
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) d[ow * p.sw] += s[ow];
+        }
+      }
+    }
+  }
+}
+
+Status backward_input_col2im(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, R = Cg * p.kh * p.kw, P = p.OH * p.OW;
+  const int64_t per_image = std::max<int64_t>(1, std::max(R, Kg) * P);
+  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(p.N, kColCap / per_image));
+  float* dcol = scratch(Scratch::kConvCol, static_cast<size_t>(R * nb * P));
+  float* dybuf = scratch(Scratch::kConvOut, static_cast<size_t>(Kg * nb * P));
+  if (!dcol || !dybuf) return Status::kOutOfMemory;
+  for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
+    const int64_t nbc = std::min(nb, p.N - n0);
+    const int64_t cols = nbc * P;
+    for (int64_t g = 0; g < p.groups; ++g) {
+      // dY[Kg, nbc·P] gathered from NCHW.
+      parallel_for(nbc * Kg, 16, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t nl = t / Kg, k = t % Kg;
+          std::memcpy(dybuf + k * cols + nl * P, dy + ((n0 + nl) * p.K + g * Kg + k) * P, sizeof(float) * P);
+        }
+      });
+      GemmParams gp;
+      gp.M = R;
+      gp.N = cols;
+      gp.K = Kg;
+      gp.transA = true;  // W_g is stored [Kg, R]
+      const Status s = sgemm_ld(gp, w + g * Kg * R, std::max<int64_t>(R, 1), dybuf, cols, dcol, cols);
+      if (s != Status::kOk) return s;
+      parallel_for(nbc * Cg, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t nl = t / Cg, c = t % Cg;
+          float* plane = dx + ((n0 + nl) * p.C + g * Cg + c) * p.H * p.W;
+          std::memset(plane, 0, sizeof(float) * p.H * p.W);
+          col2im_plane(p, dcol + nl * P, cols, c, plane);
+        }
+      });
+    }
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (p.N <= 0 || p.C <= 0 || p.H <= 0 || p.W <= 0) return Status::kOk;
+  const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups;
+  if (p.dh != 1 || p.dw != 1 || Cg < 8 || Kg == 0 || p.OH <= 0 || p.OW <= 0) return backward_input_col2im(p, dy, w, dx);
+  const PaddedGrad pg(p);
+  float* dyp = scratch(Scratch::kConvCol, static_cast<size_t>(p.N * p.K * pg.OHp * pg.OWp));
+  // W' of the largest class: Kg·⌈kh/sh⌉·⌈kw/sw⌉ rows of whole 16-channel panels.
+  const int64_t kmax = Kg * ((p.kh + p.sh - 1) / p.sh) * ((p.kw + p.sw - 1) / p.sw);
+  float* wpack = scratch(Scratch::kConvAux, static_cast<size_t>(kmax * ((Cg + kTileCols - 1) / kTileCols) * kTileCols));
+  if (!dyp || !wpack) return Status::kOutOfMemory;
+  detail::pad_planes(dy, p.N * p.K, p.OH, p.OW, pg.top, pg.left, pg.OHp, pg.OWp, dyp);
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t rh = 0; rh < p.sh; ++rh)
+      for (int64_t rw = 0; rw < p.sw; ++rw) phase_class(p, g, rh, rw, pg, dyp, w, wpack, dx);
+  return Status::kOk;
+}
+
+}  // namespace medianomaly
