@@ -1,0 +1,104 @@
+// train → test → predict through the CLI on a tiny synthetic setting, and Ctrl-C during
+// training: the run keeps its checkpoint, the message says how to resume, and resuming
+// finishes it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { TINY_FLAGS, cli, cliAsync, tempDir } from './helpers.js';
+
+const root = tempDir();
+
+test('train writes a run folder with its metrics; test --json reproduces them', () => {
+  const r = cli(['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '2', ...TINY_FLAGS], root);
+  assert.is(r.code, 0, r.stderr);
+  const dir = join(root, 'runs', 'ae-synth-brain-s0'); // the default folder
+  assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
+  assert.match(r.stdout, /trained: .*ae-synth-brain-s0 \(2 epochs/);
+  assert.match(r.stdout, /image {2}AUROC \d+\.\d%/);
+  // stderr is not a terminal here: plain progress lines, one per epoch.
+  assert.match(r.stderr, /^ae synth-brain epoch 1\/2 loss \d\.\d+ +\d+ img\/s +ETA \d+:\d\d$/m);
+  assert.match(r.stderr, /^ae synth-brain epoch 2\/2 /m);
+  const log = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(log.map((l) => l.epoch), [1, 2]);
+  assert.equal(Object.keys(log[0]).sort(), ['epoch', 'imagesPerSecond', 'loss', 'seconds']);
+  const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+
+  const t = cli(['test', '--run', dir, '--json'], root);
+  assert.is(t.code, 0, t.stderr);
+  assert.equal(JSON.parse(t.stdout), metrics);
+
+  // A second train into the same folder is refused without --resume.
+  const again = cli(['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '2', ...TINY_FLAGS], root);
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /already holds a run .* pass --resume/);
+});
+
+test('predict scores image files and writes one overlay PNG per image', async () => {
+  const dir = join(root, 'runs', 'ae-synth-brain-s0');
+  const images: string[] = [];
+  for (const [k, level] of [[0, 60], [1, 200]] as const) {
+    const px = Buffer.alloc(48 * 40, level);
+    for (let i = 0; i < 200; i++) px[(i * 37) % px.length] = 255; // some structure
+    const f = join(root, `input-${k}.png`);
+    await sharp(px, { raw: { width: 48, height: 40, channels: 1 } }).png().toFile(f);
+    images.push(f);
+  }
+  const out = join(root, 'pred');
+  const r = cli(['predict', '--run', dir, ...images, '--out', out, '--json'], root);
+  assert.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.predictions.length, 2);
+  for (const p of j.predictions) {
+    assert.ok(Number.isFinite(p.score) && p.score >= 0);
+    assert.ok(existsSync(p.overlay));
+    const meta = await sharp(p.overlay).metadata();
+    assert.is(meta.format, 'png');
+    assert.is(meta.width, 96); // 32 px upscaled 3×
+    assert.is(meta.channels, 3);
+  }
+  assert.equal(readdirSync(out).sort(), ['input-0-overlay.png', 'input-1-overlay.png']);
+  // The overlay is coloured (a jet map), not the gray input.
+  const { data } = await sharp(j.predictions[1].overlay).raw().toBuffer({ resolveWithObject: true });
+  let coloured = 0;
+  for (let i = 0; i < data.length; i += 3) if (data[i] !== data[i + 1] || data[i + 1] !== data[i + 2]) coloured++;
+  assert.ok(coloured > data.length / 6);
+
+  const missing = cli(['predict', '--run', dir, join(root, 'nope.png')], root);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /nope\.png does not exist/);
+});
+
+test('Ctrl-C during training keeps the checkpoint, says how to resume, and --resume finishes', async () => {
+  const out = join(root, 'interrupted');
+  const args = ['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '400', ...TINY_FLAGS, '--out', out];
+  let sent = false;
+  const r = await cliAsync(args, root, (err, child) => {
+    if (!sent && /epoch 2\/400/.test(err)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  assert.ok(sent, r.stderr);
+  assert.is(r.code, 130, r.stderr);
+  assert.match(r.stderr, /interrupted\. .*training stopped after \d+ of 400 epochs \(checkpoint kept in .*checkpoint\)/);
+  assert.match(r.stderr, /Not finished: training, then testing\./);
+  const resume = /Resume with: (medianomaly .*)$/m.exec(r.stderr);
+  assert.ok(resume, r.stderr);
+  assert.match(resume![1], /--out \S*interrupted.* --resume$/);
+  assert.ok(existsSync(join(out, 'checkpoint', 'checkpoint.json')));
+  assert.not.ok(existsSync(join(out, 'metrics.json')));
+  const done = JSON.parse(readFileSync(join(out, 'checkpoint', 'checkpoint.json'), 'utf8')).epoch as number;
+  const logged = readFileSync(join(out, 'log'), 'utf8').trim().split('\n').length;
+  assert.ok(done >= 2 && logged >= done, `${done} epochs checkpointed, ${logged} logged`);
+
+  // The printed command resumes (with fewer epochs here, to keep the test short).
+  const cont = cli([...resume![1].split(' ').slice(1).map((a) => (a === '400' ? String(done + 1) : a))], root);
+  assert.is(cont.code, 0, cont.stderr);
+  assert.ok(existsSync(join(out, 'metrics.json')));
+  const epochs = readFileSync(join(out, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+  assert.equal(epochs, Array.from({ length: done + 1 }, (_, i) => i + 1));
+});
+
+test.run();
