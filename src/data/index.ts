@@ -13,3 +13,6 @@ export type { RawImage } from './raw.js';
 export { preprocessImage, preprocessMask, type PreprocessOptions } from './preprocess.js';
 export { pilResize, pilResizeNearest, resizeImage, sharpResizeImage, type PilFilter } from './resize.js';
 export { REFERENCE_DATASETS, ZENODO_RECORD } from './loaders/medianomaly.js';
+// The built-in synthetic datasets: `synthetic(name, {count, size, seed, difficulty})`.
+export { syntheticDataset as synthetic, SYNTHETIC_NAMES, DEFAULT_COUNTS } from './synthetic/index.js';
+export type { SyntheticOptions, SyntheticCounts, Difficulty } from './synthetic/index.js';

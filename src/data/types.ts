@@ -169,6 +169,10 @@ export interface LoadOptions {
   limit?: number;
   /** Directory listings sorted by name (quirk `sortListings`, default true). */
   sortListings?: boolean;
+  /** Synthetic datasets: split sizes (a number sets the training count alone). */
+  count?: number | { train?: number; testNormal?: number; testAbnormal?: number };
+  /** Synthetic datasets: lesion contrast and size, 'easy' | 'medium' | 'hard' or a number in [0, 1]. */
+  difficulty?: 'easy' | 'medium' | 'hard' | number;
 }
 
 /** What `list()` says about one dataset name. */
