@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 
 export const DEFAULT_ROOT_NAME = 'MedIAnomaly-Data';
 
@@ -20,6 +21,23 @@ export function dataRoot(explicit?: string): string {
   const env = process.env.MEDIANOMALY_DATA;
   if (env !== undefined && env !== '') return expandPath(env);
   return join(homedir(), DEFAULT_ROOT_NAME);
+}
+
+/** Synchronous stat checks, for list(): describing what is present must not need a promise. */
+export function isDirectorySync(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function isFileSync(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export async function isDirectory(p: string): Promise<boolean> {

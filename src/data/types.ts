@@ -198,11 +198,11 @@ export interface DatasetDescriptor {
 /** A dataset definition as registered with the catalogue (also what `synthetic` exports). */
 export interface DatasetEntry {
   name: string;
-  describe(root: string): DatasetDescriptor | Promise<DatasetDescriptor>;
+  describe(root: string): DatasetDescriptor;
   load(options: LoadOptions & { root: string }): Promise<Dataset>;
 }
 
 // The built-in synthetic datasets (src/data/synthetic/) are registered by name: that folder's
-// index.ts exports `synthetic`, a DatasetEntry[] (names `synth-brain`, `synth-cxr`, ...).
+// index.ts exports `synthetic`, a DatasetEntry[] (names `synth-brain`, `synth-cxr`).
 // `createSplit` in ./split.ts builds a Split from a list of sources and a decode function;
 // any implementation of the interfaces above is equally valid.

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, LoadOptions } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
-import { expandPath, isFile } from '../paths.js';
+import { expandPath, isFile, isFileSync } from '../paths.js';
 import { parseIdx } from '../decode/idx.js';
 import type { SourceItem } from '../split.js';
 import { assemble, reject, resolveOptions } from './common.js';
@@ -71,12 +71,20 @@ export async function findIdxFolder(def: IdxDef, root: string, path?: string): P
   return undefined;
 }
 
-export async function describeIdx(name: IdxName, root: string): Promise<DatasetDescriptor> {
+/** findIdxFolder with synchronous stats, for list(). */
+function findIdxFolderSync(def: IdxDef, root: string): string | undefined {
+  const dirs = [...def.dirs.map((d) => join(root, d)), ...def.system];
+  return dirs.find((dir) =>
+    (Object.keys(FILES) as FileKey[]).every((k) => isFileSync(join(dir, FILES[k])) || isFileSync(join(dir, `${FILES[k]}.gz`))),
+  );
+}
+
+export function describeIdx(name: IdxName, root: string): DatasetDescriptor {
   const def = IDX_DATASETS[name];
-  const found = await findIdxFolder(def, root);
+  const found = findIdxFolderSync(def, root);
   return {
     name, title: def.title, modality: def.modality, kind: 'benchmark', channels: 1, hasMasks: false,
-    present: found !== undefined, location: found?.dir ?? join(root, def.dirs[1]!), requires: [], howToGet: def.howToGet,
+    present: found !== undefined, location: found ?? join(root, def.dirs[1]!), requires: [], howToGet: def.howToGet,
   };
 }
 

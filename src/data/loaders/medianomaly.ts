@@ -14,7 +14,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, ExpectedCounts, LoadOptions, Modality } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
-import { expandPath, isDirectory, isFile, referenceId } from '../paths.js';
+import { expandPath, isDirectory, isDirectorySync, isFile, isFileSync, referenceId } from '../paths.js';
 import { formatOf } from '../decode/index.js';
 import { type FileCandidate, type LoadContext, assemble, expandFiles, resolveOptions } from './common.js';
 import { parseCsv } from './csv.js';
@@ -69,10 +69,10 @@ export function howToGet(def: ReferenceDataset): string {
   return `download ${def.dir}.tar.gz from Zenodo record ${ZENODO_RECORD} (${ZENODO_URL}) and unpack it under the data root`;
 }
 
-export async function describeReference(def: ReferenceDataset, root: string): Promise<DatasetDescriptor> {
+export function describeReference(def: ReferenceDataset, root: string): DatasetDescriptor {
   const dir = join(root, def.dir);
   const m = marker(def, dir);
-  const present = def.layout === 'camelyon16' || def.layout === 'brats' ? await isDirectory(m) : await isFile(m);
+  const present = def.layout === 'camelyon16' || def.layout === 'brats' ? isDirectorySync(m) : isFileSync(m);
   return {
     name: def.name, title: def.title, modality: def.modality, kind: 'reference', channels: def.channels,
     hasMasks: def.hasMasks, present, location: dir, expected: def.expected, requires: [], howToGet: howToGet(def),
