@@ -27,6 +27,8 @@ namespace {
 using detail::kTileCols;
 using detail::kTileRows;
 
+constexpr int64_t kItemTiles = 32;  // pixel tiles per work item (192 pixels)
+
 /** The zero-padded input every tap of every output pixel can read without bounds checks. */
 struct PaddedInput {
   int64_t top, left, Hp, Wp;
@@ -120,31 +122,40 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
           const int64_t k = q * kTileCols + j;
           wpack[(q * R + r) * kTileCols + j] = k < Kg ? w[(g * Kg + k) * R + r] : 0.0f;
         }
-    parallel_for(tiles, 8, [&](int64_t t0, int64_t t1) {
+    // Items of kItemTiles pixel tiles. A tile's 16 filters × 6 pixels land in a staging
+    // block first and each filter's run of pixels is then copied out contiguously:
+    // storing tiles straight into 16 output planes (often 4 KiB apart) thrashes L1.
+    const int64_t items = (tiles + kItemTiles - 1) / kItemTiles;
+    parallel_for(items, 1, [&](int64_t it0, int64_t it1) {
       alignas(64) float tile[kTileRows * kTileCols];
-      for (int64_t q = 0; q < panels; ++q) {
-        const int64_t nj = std::min(kTileCols, Kg - q * kTileCols);
-        const float* wq = wpack + q * R * kTileCols;
-        PixelCursor cur(p, in, g, t0 * kTileRows);
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t m = std::min(kTileRows, NP - t * kTileRows);
-          const float* base[kTileRows] = {};
-          int64_t img[kTileRows] = {}, pix[kTileRows] = {};
-          for (int64_t i = 0; i < kTileRows; ++i) {
-            if (i < m) {
-              base[i] = cur.origin();
-              img[i] = cur.n();
-              pix[i] = cur.pixel();
-              cur.next();
-            } else {
-              base[i] = base[0];  // a short last tile computes row 0 again and drops it
-            }
+      std::vector<float> stage(static_cast<size_t>(kTileCols * kItemTiles * kTileRows));
+      for (int64_t it = it0; it < it1; ++it) {
+        const int64_t j0 = it * kItemTiles * kTileRows, j1 = std::min(NP, j0 + kItemTiles * kTileRows);
+        const int64_t len = j1 - j0;
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t nj = std::min(kTileCols, Kg - q * kTileCols);
+          const float* wq = wpack + q * R * kTileCols;
+          PixelCursor cur(p, in, g, j0);
+          for (int64_t t0 = 0; t0 < len; t0 += kTileRows) {
+            const int64_t m = std::min(kTileRows, len - t0);
+            const float* base[kTileRows] = {};
+            for (int64_t i = 0; i < m; ++i, cur.next()) base[i] = cur.origin();
+            for (int64_t i = m; i < kTileRows; ++i) base[i] = base[0];  // a short last tile repeats row 0
+            detail::conv_tile_f(R, base, off.data(), wq, tile);
+            for (int64_t j = 0; j < nj; ++j)
+              for (int64_t i = 0; i < m; ++i) stage[j * len + t0 + i] = tile[i * kTileCols + j];
           }
-          detail::conv_tile_f(R, base, off.data(), wq, tile);
-          for (int64_t j = 0; j < nj; ++j) {
-            const int64_t k = g * Kg + q * kTileCols + j;
-            const float b = bias ? bias[k] : 0.0f;
-            for (int64_t i = 0; i < m; ++i) y[(img[i] * p.K + k) * P + pix[i]] = tile[i * kTileCols + j] + b;
+          // Copy out image by image: y[n, k, pixel] for the item's pixels of image n.
+          for (int64_t j = j0; j < j1;) {
+            const int64_t n = j / P, q0 = j - n * P, run = std::min(j1 - j, P - q0);
+            for (int64_t f = 0; f < nj; ++f) {
+              const int64_t k = g * Kg + q * kTileCols + f;
+              const float b = bias ? bias[k] : 0.0f;
+              const float* src = stage.data() + f * len + (j - j0);
+              float* dst = y + (n * p.K + k) * P + q0;
+              for (int64_t t = 0; t < run; ++t) dst[t] = src[t] + b;
+            }
+            j += run;
           }
         }
       }
@@ -174,14 +185,19 @@ Status conv2d_backward_weight(const Conv2dParams& p, const float* x, const float
   const int64_t blocks = (NP + kBlock - 1) / kBlock;
 
   for (int64_t g = 0; g < p.groups; ++g) {
-    // dYᵀ[pixel, k], channel-last and zero-padded to Kgp.
-    parallel_for(NP, 1024, [&](int64_t j0, int64_t j1) {
-      for (int64_t j = j0; j < j1; ++j) {
-        const int64_t n = j / P, q = j % P;
-        const float* src = dy + (n * p.K + g * Kg) * P + q;
-        float* d = dyt + j * Kgp;
-        for (int64_t k = 0; k < Kg; ++k) d[k] = src[k * P];
-        for (int64_t k = Kg; k < Kgp; ++k) d[k] = 0.0f;
+    // dYᵀ[pixel, k], channel-last and zero-padded to Kgp; built in blocks of 64 pixels of
+    // one image so that the reads stay contiguous (dy planes may sit 4 KiB apart).
+    const int64_t pblocks = (P + 63) / 64;
+    parallel_for(p.N * pblocks, 16, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / pblocks, q0 = (t % pblocks) * 64, len = std::min<int64_t>(64, P - q0);
+        float* d = dyt + (n * P + q0) * Kgp;
+        for (int64_t k = 0; k < Kg; ++k) {
+          const float* src = dy + (n * p.K + g * Kg + k) * P + q0;
+          for (int64_t i = 0; i < len; ++i) d[i * Kgp + k] = src[i];
+        }
+        for (int64_t i = 0; i < len; ++i)
+          for (int64_t k = Kg; k < Kgp; ++k) d[i * Kgp + k] = 0.0f;
       }
     });
     // Each item owns whole 6-tap rows of dWᵀ and sums over all pixels in order.

@@ -63,60 +63,96 @@ struct PaddedGrad {
   }
 };
 
-// One phase class (rh, rw) of one group: dx_class[pixels, Cg] = D[pixels, Kg·Ta·Tb] · W'.
-void phase_class(const Conv2dParams& p, int64_t g, int64_t rh, int64_t rw, const PaddedGrad& pg, const float* dyp,
-                 const float* w, float* wpack, float* dx) {
+/** The column classes rw of one row class: their axes, offset tables and packed W'. */
+struct ColumnClass {
+  PhaseAxis aw;
+  int64_t depth = 0;             // Kc = Kg·Ta·Tb
+  std::vector<int64_t> off;      // dy offset of k = (kch, a, b) from a pixel's origin
+  const float* wpack = nullptr;  // W' in 16-channel panels: [(q·Kc + k)·16 + j]
+  ColumnClass(int64_t rw, const Conv2dParams& p) : aw(rw, p.W, p.kw, p.sw, p.pw) {}
+};
+
+// All phase classes (rh, ·) of one group: the input rows ih ≡ first_h (mod sh).
+// Work items are blocks of those rows; inside one, each column class computes 6-pixel
+// tiles into a staging block that holds whole dx rows for 16 channels, then each
+// (channel, row) is copied out as one contiguous run. Every dx element is written once.
+void phase_rows(const Conv2dParams& p, int64_t g, int64_t rh, const PaddedGrad& pg, const float* dyp, const float* w,
+                float* wpack, float* dx) {
   const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, taps = p.kh * p.kw;
-  const PhaseAxis ah(rh, p.H, p.kh, p.sh, p.ph), aw(rw, p.W, p.kw, p.sw, p.pw);
-  const int64_t NPc = p.N * ah.count * aw.count;
-  if (NPc == 0) return;
-  const int64_t plane = p.H * p.W;
-  const int64_t Kc = Kg * ah.taps * aw.taps;
-  if (Kc == 0) {  // no tap reaches these input pixels: their gradient is 0
-    parallel_for(p.N * Cg, 1, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        float* d = dx + ((t / Cg) * p.C + g * Cg + t % Cg) * plane;
-        for (int64_t u = 0; u < ah.count; ++u)
-          for (int64_t v = 0; v < aw.count; ++v) d[(ah.first + p.sh * u) * p.W + aw.first + p.sw * v] = 0.0f;
-      }
-    });
-    return;
-  }
-  // k = (kch, a, b): dy offset from the pixel's origin, and W' in 16-channel panels.
+  const PhaseAxis ah(rh, p.H, p.kh, p.sh, p.ph);
+  if (ah.count == 0) return;
   const int64_t panels = (Cg + kTileCols - 1) / kTileCols;
-  std::vector<int64_t> off(static_cast<size_t>(Kc));
-  int64_t k = 0;
-  for (int64_t kch = 0; kch < Kg; ++kch)
-    for (int64_t a = 0; a < ah.taps; ++a)
-      for (int64_t b = 0; b < aw.taps; ++b, ++k) {
-        off[k] = (kch * pg.OHp - a) * pg.OWp - b;
-        const float* wk = w + (g * Kg + kch) * Cg * taps + (rh + p.sh * a) * p.kw + (rw + p.sw * b);
-        for (int64_t q = 0; q < panels; ++q)
-          for (int64_t j = 0; j < kTileCols; ++j) {
-            const int64_t c = q * kTileCols + j;
-            wpack[(q * Kc + k) * kTileCols + j] = c < Cg ? wk[c * taps] : 0.0f;
-          }
-      }
-  const int64_t per_image = ah.count * aw.count;
-  const int64_t tiles = (NPc + kTileRows - 1) / kTileRows;
-  parallel_for(tiles, 8, [&](int64_t t0, int64_t t1) {
-    alignas(64) float tile[kTileRows * kTileCols];
-    for (int64_t q = 0; q < panels; ++q) {
-      const int64_t nc = std::min(kTileCols, Cg - q * kTileCols);
-      const float* wq = wpack + q * Kc * kTileCols;
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t m = std::min(kTileRows, NPc - t * kTileRows);
-        const float* base[kTileRows];
-        float* out[kTileRows];
-        for (int64_t i = 0; i < kTileRows; ++i) {
-          const int64_t j = t * kTileRows + std::min(i, m - 1);
-          const int64_t n = j / per_image, u = (j % per_image) / aw.count, v = j % aw.count;
-          base[i] = dyp + ((n * p.K + g * Kg) * pg.OHp + pg.top + ah.base + u) * pg.OWp + pg.left + aw.base + v;
-          out[i] = dx + (n * p.C + g * Cg + q * kTileCols) * plane + (ah.first + p.sh * u) * p.W + aw.first + p.sw * v;
+  std::vector<ColumnClass> cls;
+  float* wp = wpack;
+  for (int64_t rw = 0; rw < p.sw; ++rw) {
+    cls.emplace_back(rw, p);
+    ColumnClass& cc = cls.back();
+    cc.depth = Kg * ah.taps * cc.aw.taps;
+    cc.off.resize(static_cast<size_t>(cc.depth));
+    cc.wpack = wp;
+    int64_t k = 0;
+    for (int64_t kch = 0; kch < Kg; ++kch)
+      for (int64_t a = 0; a < ah.taps; ++a)
+        for (int64_t b = 0; b < cc.aw.taps; ++b, ++k) {
+          cc.off[k] = (kch * pg.OHp - a) * pg.OWp - b;
+          const float* wk = w + (g * Kg + kch) * Cg * taps + (rh + p.sh * a) * p.kw + (rw + p.sw * b);
+          for (int64_t q = 0; q < panels; ++q)
+            for (int64_t j = 0; j < kTileCols; ++j) {
+              const int64_t c = q * kTileCols + j;
+              wp[(q * cc.depth + k) * kTileCols + j] = c < Cg ? wk[c * taps] : 0.0f;
+            }
         }
-        detail::conv_tile_f(Kc, base, off.data(), wq, tile);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t c = 0; c < nc; ++c) out[i][c * plane] = tile[i * kTileCols + c];
+    wp += panels * cc.depth * kTileCols;
+  }
+  const int64_t rows = p.N * ah.count;  // (n, u) pairs
+  const int64_t rows_per_item = std::max<int64_t>(1, 192 / std::max<int64_t>(1, p.W));
+  const int64_t items = (rows + rows_per_item - 1) / rows_per_item;
+  parallel_for(items, 1, [&](int64_t it0, int64_t it1) {
+    alignas(64) float tile[kTileRows * kTileCols];
+    std::vector<float> stage(static_cast<size_t>(kTileCols * rows_per_item * p.W));
+    for (int64_t it = it0; it < it1; ++it) {
+      const int64_t r0 = it * rows_per_item, r1 = std::min(rows, r0 + rows_per_item), nrows = r1 - r0;
+      const int64_t ld = nrows * p.W;  // stage[c·ld + row·W + iw]
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t nc = std::min(kTileCols, Cg - q * kTileCols);
+        for (const ColumnClass& cc : cls) {
+          const PhaseAxis& aw = cc.aw;
+          if (aw.count == 0) continue;
+          if (cc.depth == 0) {  // no tap reaches these pixels: their gradient is 0
+            for (int64_t c = 0; c < nc; ++c)
+              for (int64_t r = 0; r < nrows; ++r)
+                for (int64_t v = 0; v < aw.count; ++v) stage[c * ld + r * p.W + aw.first + p.sw * v] = 0.0f;
+            continue;
+          }
+          const float* wq = cc.wpack + q * cc.depth * kTileCols;
+          const int64_t npix = nrows * aw.count;
+          int64_t r = 0, v = 0;  // walks the item's pixels of this class
+          for (int64_t t0 = 0; t0 < npix; t0 += kTileRows) {
+            const int64_t m = std::min(kTileRows, npix - t0);
+            const float* base[kTileRows] = {};
+            int64_t at[kTileRows] = {};  // stage column of each pixel
+            for (int64_t i = 0; i < m; ++i) {
+              const int64_t row = r0 + r, n = row / ah.count, u = row - n * ah.count;
+              base[i] = dyp + ((n * p.K + g * Kg) * pg.OHp + pg.top + ah.base + u) * pg.OWp + pg.left + aw.base + v;
+              at[i] = r * p.W + aw.first + p.sw * v;
+              if (++v == aw.count) {
+                v = 0;
+                ++r;
+              }
+            }
+            for (int64_t i = m; i < kTileRows; ++i) base[i] = base[0];
+            detail::conv_tile_f(cc.depth, base, cc.off.data(), wq, tile);
+            for (int64_t c = 0; c < nc; ++c)
+              for (int64_t i = 0; i < m; ++i) stage[c * ld + at[i]] = tile[i * kTileCols + c];
+          }
+        }
+        for (int64_t c = 0; c < nc; ++c)
+          for (int64_t r = 0; r < nrows; ++r) {
+            const int64_t row = r0 + r, n = row / ah.count, u = row - n * ah.count;
+            float* dst = dx + ((n * p.C + g * Cg + q * kTileCols + c) * p.H + ah.first + p.sh * u) * p.W;
+            const float* src = stage.data() + c * ld + r * p.W;
+            for (int64_t iw = 0; iw < p.W; ++iw) dst[iw] = src[iw];  // short rows: no libc call
+          }
       }
     }
   });
@@ -205,14 +241,13 @@ Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float
   if (p.dh != 1 || p.dw != 1 || Cg < 8 || Kg == 0 || p.OH <= 0 || p.OW <= 0) return backward_input_col2im(p, dy, w, dx);
   const PaddedGrad pg(p);
   float* dyp = scratch(Scratch::kConvCol, static_cast<size_t>(p.N * p.K * pg.OHp * pg.OWp));
-  // W' of the largest class: Kg·⌈kh/sh⌉·⌈kw/sw⌉ rows of whole 16-channel panels.
-  const int64_t kmax = Kg * ((p.kh + p.sh - 1) / p.sh) * ((p.kw + p.sw - 1) / p.sw);
+  // W' of one row class's column classes: at most Kg·⌈kh/sh⌉·kw rows of 16-channel panels.
+  const int64_t kmax = Kg * ((p.kh + p.sh - 1) / p.sh) * (p.kw + p.sw);
   float* wpack = scratch(Scratch::kConvAux, static_cast<size_t>(kmax * ((Cg + kTileCols - 1) / kTileCols) * kTileCols));
   if (!dyp || !wpack) return Status::kOutOfMemory;
   detail::pad_planes(dy, p.N * p.K, p.OH, p.OW, pg.top, pg.left, pg.OHp, pg.OWp, dyp);
   for (int64_t g = 0; g < p.groups; ++g)
-    for (int64_t rh = 0; rh < p.sh; ++rh)
-      for (int64_t rw = 0; rw < p.sw; ++rw) phase_class(p, g, rh, rw, pg, dyp, w, wpack, dx);
+    for (int64_t rh = 0; rh < p.sh; ++rh) phase_rows(p, g, rh, pg, dyp, w, wpack, dx);
   return Status::kOk;
 }
 
