@@ -55,9 +55,13 @@ export function progressReporter(prefix: string, stream: NodeJS.WriteStream = pr
       if (!p.epochDone && now - last < 100) return;
       last = now;
       const fraction = (p.epoch - 1 + (p.stepsPerEpoch ? p.step / p.stepsPerEpoch : 1)) / p.epochs;
-      const line = `${prefix}${bar(fraction, 20)} ${(100 * fraction).toFixed(0).padStart(3)}% ${progressText(p)}`;
-      const cols = stream.columns ?? 120;
-      stream.write(`\r${line.length > cols - 1 ? line.slice(0, cols - 1) : line}\x1b[K`);
+      const pct = `${(100 * fraction).toFixed(0).padStart(3)}%`;
+      const cols = (stream.columns || 120) - 1; // 0 when the terminal does not say
+      // A narrow terminal loses the bar before it loses the numbers.
+      let line = `${prefix}${bar(fraction, 20)} ${pct} ${progressText(p)}`;
+      if (line.length > cols) line = `${prefix}${pct} ${progressText(p)}`;
+      if (line.length > cols) line = line.slice(0, cols);
+      stream.write(`\r${line}\x1b[K`);
       drawn = true;
     },
     done() {
