@@ -1,6 +1,6 @@
-// Batch / group normalisation. Per-plane partial sums use 16 independent float lanes
-// (vectorisable without reassociation flags, and accurate for planes of a few
-// thousand values); planes are combined in double in a fixed order, so statistics do
+// Batch / group normalisation. Per-plane partial sums use 16 float lanes (two AVX2
+// accumulators, accurate for planes of a few thousand values); planes are combined in
+// double in a fixed order, so statistics do
 // not depend on the thread count. Statistics are parallel over channels, elementwise
 // passes over planes.
 #include "medianomaly/norm.h"
@@ -10,9 +10,77 @@
 
 #include "medianomaly/threadpool.h"
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace medianomaly {
 
 namespace {
+
+#if defined(__AVX2__) && defined(__FMA__)
+
+inline double hsum2(__m256 a, __m256 b) {
+  alignas(32) float t[8];
+  _mm256_store_ps(t, _mm256_add_ps(a, b));
+  double s = 0.0;
+  for (float v : t) s += v;
+  return s;
+}
+
+double plane_sum(const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+  }
+  double s = hsum2(a0, a1);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+// Σ (x − mean)²
+double plane_sq_dev(const float* x, int64_t n, float mean) {
+  const __m256 m = _mm256_set1_ps(mean);
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), m);
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m);
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    a1 = _mm256_fmadd_ps(d1, d1, a1);
+  }
+  double s = hsum2(a0, a1);
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    s += d * d;
+  }
+  return s;
+}
+
+// Σ dy and Σ dy·(x − mean) in one pass.
+void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, double* sdy, double* sdyx) {
+  const __m256 m = _mm256_set1_ps(mean);
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 g0 = _mm256_loadu_ps(dy + i), g1 = _mm256_loadu_ps(dy + i + 8);
+    a0 = _mm256_add_ps(a0, g0);
+    a1 = _mm256_add_ps(a1, g1);
+    b0 = _mm256_fmadd_ps(g0, _mm256_sub_ps(_mm256_loadu_ps(x + i), m), b0);
+    b1 = _mm256_fmadd_ps(g1, _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m), b1);
+  }
+  double s1 = hsum2(a0, a1), s2 = hsum2(b0, b1);
+  for (; i < n; ++i) {
+    s1 += dy[i];
+    s2 += static_cast<double>(dy[i]) * (static_cast<double>(x[i]) - mean);
+  }
+  *sdy += s1;
+  *sdyx += s2;
+}
+
+#else
 
 constexpr int kLanes = 16;
 
@@ -32,7 +100,6 @@ double plane_sum(const float* x, int64_t n) {
   return s;
 }
 
-// Σ (x − mean)²
 double plane_sq_dev(const float* x, int64_t n, float mean) {
   float acc[kLanes] = {};
   int64_t i = 0;
@@ -49,7 +116,6 @@ double plane_sq_dev(const float* x, int64_t n, float mean) {
   return s;
 }
 
-// Σ dy and Σ dy·(x − mean) in one pass.
 void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, double* sdy, double* sdyx) {
   float a[kLanes] = {}, b[kLanes] = {};
   int64_t i = 0;
@@ -66,6 +132,8 @@ void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, dou
   *sdy += s1;
   *sdyx += s2;
 }
+
+#endif
 
 }  // namespace
 

@@ -5,33 +5,57 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "medianomaly/threadpool.h"
 
 namespace medianomaly {
 
 void adam_step(const AdamParams& p, float* param, const float* grad, float* m, float* v, float* vmax) {
-  // Per-element arithmetic in double (it is memory-bound anyway): 1 − β rounded to
-  // float would bias v by ~1e-5 relative.
-  const double step_size = p.lr / (1.0 - std::pow(p.beta1, static_cast<double>(p.step)));
-  const double bc2_sqrt = std::sqrt(1.0 - std::pow(p.beta2, static_cast<double>(p.step)));
-  const double b1 = p.beta1, b2 = p.beta2, eps = p.eps, wd = p.weightDecay;
-  const bool ams = p.amsgrad && vmax;
-  parallel_for(p.n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const double g = wd != 0.0 ? grad[i] + wd * param[i] : static_cast<double>(grad[i]);
-      const float mi = static_cast<float>(b1 * m[i] + (1.0 - b1) * g);
-      const float vi = static_cast<float>(b2 * v[i] + (1.0 - b2) * g * g);
-      m[i] = mi;
-      v[i] = vi;
-      float vv = vi;
-      if (ams) {
-        vv = std::max(vmax[i], vi);
-        vmax[i] = vv;
+  // Float arithmetic so the loop vectorises (Adam is memory-bound); the constants are
+  // formed in double first: 1 − β rounded from float β would bias v by ~1e-5.
+  const double bc1 = 1.0 - std::pow(p.beta1, static_cast<double>(p.step));
+  const double bc2 = 1.0 - std::pow(p.beta2, static_cast<double>(p.step));
+  const float step_size = static_cast<float>(p.lr / bc1);
+  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const float b1 = static_cast<float>(p.beta1), omb1 = static_cast<float>(1.0 - p.beta1);
+  const float b2 = static_cast<float>(p.beta2), omb2 = static_cast<float>(1.0 - p.beta2);
+  const float eps = static_cast<float>(p.eps), wd = static_cast<float>(p.weightDecay);
+  // One branch-free loop per (weight decay, amsgrad) combination, so each vectorises.
+  auto run = [&](auto decay, auto ams) {
+    parallel_for(p.n, 16384, [&](int64_t b, int64_t e) {
+      // Local copies: through the closure's references a float store could alias the
+      // constants, and the five arrays are distinct tensors; either would keep the loop scalar.
+      const float b1_ = b1, omb1_ = omb1, b2_ = b2, omb2_ = omb2, wd_ = wd, step_ = step_size, bc2_ = bc2_sqrt,
+                  eps_ = eps;
+      float* __restrict param_ = param;
+      const float* __restrict grad_ = grad;
+      float* __restrict m_ = m;
+      float* __restrict v_ = v;
+      float* __restrict vmax_ = vmax;
+      for (int64_t i = b; i < e; ++i) {
+        float g = grad_[i];
+        if constexpr (decltype(decay)::value) g += wd_ * param_[i];
+        const float mi = b1_ * m_[i] + omb1_ * g;
+        const float vi = b2_ * v_[i] + omb2_ * g * g;
+        m_[i] = mi;
+        v_[i] = vi;
+        float vv = vi;
+        if constexpr (decltype(ams)::value) {
+          vv = std::max(vmax_[i], vi);
+          vmax_[i] = vv;
+        }
+        param_[i] -= step_ * mi / (std::sqrt(vv) / bc2_ + eps_);
       }
-      param[i] = static_cast<float>(param[i] - step_size * mi / (std::sqrt(static_cast<double>(vv)) / bc2_sqrt + eps));
-    }
-  });
+    });
+  };
+  using yes = std::true_type;
+  using no = std::false_type;
+  const bool decay = wd != 0.0f, ams = p.amsgrad && vmax;
+  if (decay && ams) run(yes{}, yes{});
+  else if (decay) run(yes{}, no{});
+  else if (ams) run(no{}, yes{});
+  else run(no{}, no{});
 }
 
 void sgd_step(const SgdParams& p, float* param, const float* grad, float* buf) {
