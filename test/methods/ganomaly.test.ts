@@ -101,6 +101,20 @@ test('eval-mode scoring (ganomalyTrainModeEval false) uses the running statistic
   assert.ok(Math.abs(one.scores[0] - b.scores[0]) <= 1e-5 * Math.max(1e-6, b.scores[0]), `${one.scores[0]} vs ${b.scores[0]}`);
 });
 
+test('D is re-initialised after an epoch whose mean L_D is below 1e-5', async () => {
+  // With the generator's loss weights at 0, G stays put and D separates real from generated
+  // images ever better: L_D falls below 1e-5 after 22 epochs (cpu, this setting), the rule
+  // fires, and the next epoch starts from a fresh D (L_D back near ln 2).
+  const small = syntheticDataset('synth-brain', { count: { train: 32, testNormal: 1, testAbnormal: 1 }, size: 32, seed: 1, difficulty: 'easy' });
+  const m = createMethod('ganomaly', { size: 32, width: 4, hidden: 16, latent: 4, batchSize: 16, epochs: 26, seed: 0, advWeight: 0, recWeight: 0, encWeight: 0, lr: 0.01 });
+  const d: number[] = [];
+  await m.fit(small.train, { onProgress: (p) => p.epochDone && d.push(p.terms!.d) });
+  const below = d.findIndex((v) => v < 1e-5);
+  assert.ok(below > 0 && below < d.length - 1, `L_D per epoch: ${d.map((v) => v.toExponential(1)).join(' ')}`);
+  for (let e = 1; e <= below; e++) assert.ok(d[e] < d[e - 1], `no reset before epoch ${below + 1}: ${d[e - 1]} → ${d[e]}`);
+  assert.ok(d[below + 1] > 0.1, `after the rule fired L_D is ${d[below + 1]}`);
+});
+
 test('size 16 cannot be scored in training mode (one value per channel at the last block)', async () => {
   const small = syntheticDataset('synth-brain', { count: { train: 8, testNormal: 1, testAbnormal: 1 }, size: 16, seed: 2 });
   const m = createMethod('ganomaly', { size: 16, width: 2, hidden: 8, latent: 2, batchSize: 4, epochs: 1 });
