@@ -88,8 +88,11 @@ const log = `${result.stdout ?? ''}${result.stderr ?? ''}`;
 if (verbose) process.stdout.write(log);
 if (result.error) fail(`could not run node-gyp: ${result.error.message}`, log);
 if (result.status !== 0) {
+  // The compiler's own message is the useful one; gyp's summary only says make failed.
+  const lines = log.split('\n');
   const firstError =
-    log.split('\n').find((l) => /error:|Error:|not found|No such file/i.test(l) && !/^gyp info/.test(l)) ??
+    lines.find((l) => /\berror:|fatal error/i.test(l)) ??
+    lines.find((l) => /not found|No such file|gyp ERR! stack Error/i.test(l)) ??
     `node-gyp exited with status ${result.status}`;
   fail(firstError.trim(), log);
 }

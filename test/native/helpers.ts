@@ -16,13 +16,22 @@ export { setBlas, setThreads, getThreads };
  * A uvu suite whose tests are reported as skipped (not passed) when the addon is not
  * built. Returns the `it` to register tests with and `run`.
  */
-export function nativeSuite(name: string): { it: (title: string, fn: () => void) => void; run: () => void } {
+export function nativeSuite(name: string): {
+  it: (title: string, fn: () => void | Promise<void>) => void;
+  /** Registers a test that is reported skipped unless `condition` holds (e.g. OpenBLAS linked). */
+  itIf: (condition: boolean, title: string, fn: () => void | Promise<void>) => void;
+  run: () => void;
+} {
   const s: Test = suite(skipReason ? `${name} (skipped: ${skipReason})` : name);
   return {
     it: (title, fn) => (skipReason ? s.skip(title, fn) : s(title, fn)),
+    itIf: (condition, title, fn) => (skipReason || !condition ? s.skip(title, fn) : s(title, fn)),
     run: () => s.run(),
   };
 }
+
+/** Whether this build links OpenBLAS (false when the addon is missing). */
+export const openblasLinked = !skipReason && cpuBackend.info().openblasLinked === true;
 
 /** mulberry32: small, fast, seeded. */
 export function rng(seed: number): () => number {
