@@ -48,6 +48,7 @@ export function scoringGenerator(seed: number): Generator {
 
 export class VAEMethod extends AEFamilyMethod<VAE> {
   private scoreGen: Generator | null = null;
+  private scoring: Promise<unknown> = Promise.resolve();
 
   constructor(
     info: MethodInfo,
@@ -73,13 +74,20 @@ export class VAEMethod extends AEFamilyMethod<VAE> {
     return { loss: rec.add(mul(kl, this.klWeight)), terms: { rec, kl } };
   }
 
-  override async score(input: Split | ImageBatch, opts: ScoreOptions = {}): Promise<ScoreResult> {
-    this.scoreGen = scoringGenerator(this.options.seed as number);
-    try {
-      return await super.score(input, opts);
-    } finally {
-      this.scoreGen = null;
-    }
+  override score(input: Split | ImageBatch, opts: ScoreOptions = {}): Promise<ScoreResult> {
+    // One call at a time: each restarts the scoring stream, and concurrent calls would
+    // otherwise interleave their draws.
+    const run = async () => {
+      this.scoreGen = scoringGenerator(this.options.seed as number);
+      try {
+        return await super.score(input, opts);
+      } finally {
+        this.scoreGen = null;
+      }
+    };
+    const result = this.scoring.then(run, run);
+    this.scoring = result.catch(() => undefined);
+    return result;
   }
 
   protected scoreBatch(net: VAE, input: Tensor, wantReconstructions: boolean): BatchScore {

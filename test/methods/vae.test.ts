@@ -66,6 +66,10 @@ test('vae: sampled decoding is reproducible across score() calls and differs fro
   if (!m) return assert.unreachable('vae was not trained (its test failed)');
   const [a, b] = [await m.score(data.test), await m.score(data.test)];
   assert.equal(Array.from(a.scores), Array.from(b.scores));
+  // Concurrent calls do not share a sampling stream.
+  const [c1, c2] = await Promise.all([m.score(data.test), m.score(data.test)]);
+  assert.equal(Array.from(c1.scores), Array.from(a.scores));
+  assert.equal(Array.from(c2.scores), Array.from(a.scores));
   // The same weights with vaeSampleAtTest off (the saved config edited): μ is decoded.
   const dir = join(tmp, 'vae');
   await m.save(dir);
