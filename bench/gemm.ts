@@ -6,8 +6,10 @@
 //    `threads` threads (default 1).
 // 2. Every conv layer of the unified AE at batch 64, 64×64, 1 channel (encoder convs
 //    1→16→32→64→64, 4×4 s2 p1, and the mirrored transposed convs of the decoder), each
-//    as forward, input gradient and weight gradient; native (both GEMM engines) vs the
-//    ts reference kernels.
+//    as forward, input gradient and weight gradient; native vs the ts reference kernels.
+//    (The native convolutions run their own direct kernels; only the input gradient of
+//    layers with < 8 channels per group goes through the GEMM engine selected by
+//    MEDIANOMALY_BLAS / setBlas.)
 import { fileURLToPath } from 'node:url';
 import { cpuBackend, getBlas, getThreads, setBlas, setThreads } from '../src/backend/native.js';
 import { tsKernels } from '../src/backend/ts/index.js';
@@ -16,7 +18,7 @@ import type { Conv2dParams, KernelTable } from '../src/backend/types.js';
 export interface BenchRow {
   /** What was measured, e.g. 'sgemm 1024³' or 'E2 conv 16→32 forward'. */
   name: string;
-  engine: 'builtin' | 'openblas' | 'ts';
+  engine: 'builtin' | 'openblas' | 'native' | 'ts';
   threads: number;
   /** Median wall time of one call. */
   ms: number;
@@ -33,7 +35,10 @@ export interface BenchGemmOptions {
   log?: (line: string) => void;
 }
 
-/** Median time in ms of fn(), after one warm-up call, over ≥ 3 runs and ≥ minMs of total time. */
+/**
+ * Median time in ms of fn(), after one warm-up call, over ≥ 3 runs and ≥ minMs of total
+ * time (the median, not the best: the figure a training loop would see).
+ */
 function timeMs(fn: () => void, minMs = 300, maxRuns = 50): number {
   fn();
   const times: number[] = [];
@@ -143,13 +148,11 @@ export function benchGemm(options: BenchGemmOptions = {}): BenchRow[] {
             ['input grad', (k) => k.conv2dBackwardInput(p, y, w, dx)],
             ['weight grad', (k) => k.conv2dBackwardWeight(p, x, y, dw)],
           ];
+      setBlas(savedBlas);
       for (const [pass, run] of passes) {
         const name = `${layer.name} ${pass}`;
-        for (const engine of engines) {
-          setBlas(engine);
-          const ms = timeMs(() => run(native));
-          record({ name, engine, threads, ms, gflops: flops / ms / 1e6 });
-        }
+        const ms = timeMs(() => run(native));
+        record({ name, engine: 'native', threads, ms, gflops: flops / ms / 1e6 });
         if (options.includeTs) {
           const ms = timeMs(() => run(tsKernels), 0, 3);
           record({ name, engine: 'ts', threads: 1, ms, gflops: flops / ms / 1e6 });

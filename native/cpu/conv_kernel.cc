@@ -120,18 +120,21 @@ void conv_tile_w(int64_t kc, const float* const* q, const int64_t o[kTileRows], 
 void pad_planes(const float* src, int64_t planes, int64_t H, int64_t W, int64_t top, int64_t left, int64_t Hp,
                 int64_t Wp, float* dst) {
   const int64_t right = Wp - W - left;
+  // Plain loops, not memcpy/memset: the rows are short (4 to 64 floats) and a libc call
+  // per row costs more than the copy.
   parallel_for(planes, std::max<int64_t>(1, 16384 / (Hp * Wp)), [&](int64_t p0, int64_t p1) {
     for (int64_t pl = p0; pl < p1; ++pl) {
-      const float* s = src + pl * H * W;
-      float* d = dst + pl * Hp * Wp;
-      std::memset(d, 0, sizeof(float) * top * Wp);
+      const float* __restrict s = src + pl * H * W;
+      float* __restrict d = dst + pl * Hp * Wp;
+      for (int64_t i = 0; i < top * Wp; ++i) d[i] = 0.0f;
       for (int64_t h = 0; h < H; ++h) {
-        float* row = d + (top + h) * Wp;
+        float* __restrict row = d + (top + h) * Wp;
+        const float* __restrict in = s + h * W;
         for (int64_t j = 0; j < left; ++j) row[j] = 0.0f;
-        std::memcpy(row + left, s + h * W, sizeof(float) * W);
+        for (int64_t j = 0; j < W; ++j) row[left + j] = in[j];
         for (int64_t j = 0; j < right; ++j) row[left + W + j] = 0.0f;
       }
-      std::memset(d + (top + H) * Wp, 0, sizeof(float) * (Hp - top - H) * Wp);
+      for (int64_t i = (top + H) * Wp; i < Hp * Wp; ++i) d[i] = 0.0f;
     }
   });
 }
