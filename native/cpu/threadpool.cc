@@ -135,12 +135,9 @@ class Pool {
     cv_done_.notify_all();
   }
 
-  void worker_loop() {
-    uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      seen = generation_.load();
-    }
+  // `seen` is the generation current when the worker was started, so a job posted right
+  // after start_workers() (before this thread first runs) is not missed.
+  void worker_loop(uint64_t seen) {
     for (;;) {
       // A short spin catches back-to-back kernels without a futex round trip.
       for (int i = 0; i < 2000; ++i) {
@@ -163,7 +160,8 @@ class Pool {
       stop_ = false;
       stop_flag_.store(false);
     }
-    for (int i = 0; i < count; ++i) workers_.emplace_back([this] { worker_loop(); });
+    const uint64_t gen = generation_.load();
+    for (int i = 0; i < count; ++i) workers_.emplace_back([this, gen] { worker_loop(gen); });
   }
 
   void stop_workers() {
