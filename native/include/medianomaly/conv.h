@@ -1,7 +1,10 @@
-// 2-D convolution (cross-correlation, PyTorch semantics) and its two gradients,
-// lowered to GEMM: im2col per image, batched across images so that the small channel
-// counts of the MedIAnomaly networks still give long GEMM rows; col2im for the input
-// gradient (which is also conv_transpose2d's forward).
+// 2-D convolution (cross-correlation, PyTorch semantics) and its two gradients.
+// Forward and weight gradient are direct convolutions on a zero-padded input through
+// a tap-offset table (no im2col matrix), with all images' pixels as one long loop so
+// the small channel counts of the MedIAnomaly networks still fill the register tiles;
+// the input gradient (= conv_transpose2d's forward) splits the input into stride phase
+// classes, each a plain product that writes every element once (dilated kernels use
+// GEMM + col2im).
 #pragma once
 
 #include <cstdint>
