@@ -18,6 +18,8 @@ export interface SourceItem {
   read(): Promise<{ image: RawImage; mask?: RawImage; maskPath?: string }>;
   /** Already preprocessed (C × S × S image, S × S mask): skips `read`. */
   prepared?: PreparedItem;
+  /** Produces the preprocessed item directly (generated data): skips `read` and preprocessing. */
+  prepare?: () => PreparedItem;
 }
 
 export interface PreparedItem {
@@ -39,6 +41,7 @@ export interface SplitSpec {
 /** Decodes and preprocesses one source; errors name the dataset, split and file. */
 export async function prepareItem(spec: Pick<SplitSpec, 'dataset' | 'name' | 'hasMasks' | 'preprocess'>, src: SourceItem): Promise<PreparedItem> {
   if (src.prepared) return src.prepared;
+  if (src.prepare) return src.prepare();
   let decoded: Awaited<ReturnType<SourceItem['read']>>;
   try {
     decoded = await src.read();

@@ -5,7 +5,8 @@
 // images only; the test split lists its normals first, then its abnormals (the
 // reference code's order), and every test item carries a mask (all zero for normals).
 
-import type { Batch, Dataset, DatasetDescriptor, DatasetEntry, DatasetInfo, Item, Label, LabelCounts, LoadOptions, Split, SplitName } from '../types.js';
+import type { Dataset, DatasetDescriptor, DatasetEntry, DatasetInfo, Label, LoadOptions, Split, SplitName } from '../types.js';
+import { createSplit, type SourceItem } from '../split.js';
 import { type Difficulty, difficultyValue } from './difficulty.js';
 import { GENERATORS, isSyntheticName, renderItem, type Stream, SYNTHETIC_NAMES, type SyntheticName } from './generators.js';
 
@@ -102,141 +103,28 @@ interface Entry {
   index: number;
 }
 
-interface Generated {
-  image: Float32Array;
-  mask?: Uint8Array;
-}
-
-class SyntheticSplit implements Split {
-  readonly dataset: string;
-  readonly length: number;
-  readonly channels: number;
-  readonly size: number;
-  readonly ids: readonly string[];
-  readonly paths: readonly string[];
-  readonly labels: Uint8Array;
-  readonly hasMasks: boolean;
-  readonly counts: LabelCounts;
-  readonly #r: Resolved;
-  readonly #entries: readonly Entry[];
-  readonly #cache = new Map<number, Generated>();
-  #packed?: { images: Float32Array; masks?: Uint8Array };
-
-  constructor(
-    r: Resolved,
-    readonly name: SplitName,
-    entries: Entry[],
-  ) {
-    this.#r = r;
-    this.#entries = entries;
-    this.dataset = r.name;
-    this.length = entries.length;
-    this.channels = r.channels;
-    this.size = r.size;
-    this.ids = Object.freeze(entries.map((e) => e.id));
-    this.paths = Object.freeze(entries.map((e) => e.path));
-    this.labels = Uint8Array.from(entries, (e) => e.label);
-    this.hasMasks = name === 'test';
-    let abnormal = 0;
-    for (const l of this.labels) abnormal += l;
-    this.counts = { normal: this.length - abnormal, abnormal };
-  }
-
-  #check(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.length) {
-      throw new RangeError(`${this.dataset} ${this.name}: item index ${i} out of range [0, ${this.length})`);
-    }
-  }
-
-  /** The generated item (views into the packed arrays once they exist). */
-  #generated(i: number): Generated {
-    const S = this.size;
-    const n = this.channels * S * S;
-    if (this.#packed) {
-      const { images, masks } = this.#packed;
-      const image = images.subarray(i * n, (i + 1) * n);
-      return masks ? { image, mask: masks.subarray(i * S * S, (i + 1) * S * S) } : { image };
-    }
-    let g = this.#cache.get(i);
-    if (!g) {
-      g = this.#generate(i);
-      this.#cache.set(i, g);
-    }
-    return g;
-  }
-
-  #generate(i: number): Generated {
-    const e = this.#entries[i]!;
-    const r = this.#r;
-    const S = r.size;
-    const out = renderItem(r.name, r.seed, e.stream, e.index, S, r.difficulty);
-    let image = out.image;
-    if (r.channels === 3) {
-      image = new Float32Array(3 * S * S);
-      for (let c = 0; c < 3; c++) image.set(out.image, c * S * S);
-    }
-    if (!this.hasMasks) return { image };
-    return { image, mask: out.mask ?? new Uint8Array(S * S) };
-  }
-
-  async item(i: number): Promise<Item> {
-    this.#check(i);
-    const g = this.#generated(i);
-    const e = this.#entries[i]!;
-    // Copies: a caller that augments in place must not corrupt the cache.
-    const item: Item = { id: e.id, path: e.path, label: e.label, image: g.image.slice() };
-    if (g.mask) item.mask = g.mask.slice();
-    return item;
-  }
-
-  async batch(indices: ArrayLike<number>): Promise<Batch> {
-    const idx = Array.from(indices);
-    for (const i of idx) this.#check(i);
-    const n = this.channels * this.size * this.size;
-    const m = this.size * this.size;
-    const images = new Float32Array(idx.length * n);
-    const masks = this.hasMasks ? new Uint8Array(idx.length * m) : undefined;
-    idx.forEach((i, b) => {
-      const g = this.#generated(i);
-      images.set(g.image, b * n);
-      if (masks && g.mask) masks.set(g.mask, b * m);
-    });
-    const batch: Batch = {
-      n: idx.length,
-      channels: this.channels,
-      size: this.size,
-      ids: idx.map((i) => this.ids[i]!),
-      labels: Uint8Array.from(idx, (i) => this.labels[i]!),
-      images,
-    };
-    if (masks) batch.masks = masks;
-    return batch;
-  }
-
-  #pack(): { images: Float32Array; masks?: Uint8Array } {
-    if (!this.#packed) {
-      const n = this.channels * this.size * this.size;
-      const m = this.size * this.size;
-      const images = new Float32Array(this.length * n);
-      const masks = this.hasMasks ? new Uint8Array(this.length * m) : undefined;
-      for (let i = 0; i < this.length; i++) {
-        const g = this.#generated(i);
-        images.set(g.image, i * n);
-        if (masks && g.mask) masks.set(g.mask, i * m);
+/** One split as createSplit sources: each item rendered on first access from (seed, stream, index). */
+function splitOf(r: Resolved, name: SplitName, list: Entry[]): Split {
+  const S = r.size;
+  const hasMasks = name === 'test';
+  const items: SourceItem[] = list.map((e) => ({
+    id: e.id,
+    path: e.path,
+    label: e.label,
+    read: () => Promise.reject(new Error('synthetic items are generated, not read')),
+    prepare: () => {
+      const out = renderItem(r.name, r.seed, e.stream, e.index, S, r.difficulty);
+      let image = out.image;
+      if (r.channels === 3) {
+        image = new Float32Array(3 * S * S);
+        for (let c = 0; c < 3; c++) image.set(out.image, c * S * S);
       }
-      this.#packed = masks ? { images, masks } : { images };
-      this.#cache.clear(); // the packed arrays now hold every item
-    }
-    return this.#packed;
-  }
-
-  async images(): Promise<Float32Array> {
-    return this.#pack().images;
-  }
-
-  async masks(): Promise<Uint8Array | undefined> {
-    return this.hasMasks ? this.#pack().masks : undefined;
-  }
+      if (!hasMasks) return { image };
+      return { image, mask: out.mask ?? new Uint8Array(S * S) };
+    },
+  }));
+  // Rendered directly at the requested size: the preprocess settings only state the geometry.
+  return createSplit({ dataset: r.name, name, items, hasMasks, preprocess: { size: S, channels: r.channels, resample: 'pil-bilinear' } });
 }
 
 function entries(r: Resolved, stream: Stream, count: number, label: Label): Entry[] {
@@ -254,8 +142,8 @@ function entries(r: Resolved, stream: Stream, count: number, label: Label): Entr
 export function syntheticDataset(name: string, options: SyntheticOptions = {}): Dataset {
   const r = resolve(name, options);
   const g = GENERATORS[r.name];
-  const train = new SyntheticSplit(r, 'train', entries(r, 'train', r.counts.train, 0));
-  const test = new SyntheticSplit(r, 'test', [
+  const train = splitOf(r, 'train', entries(r, 'train', r.counts.train, 0));
+  const test = splitOf(r, 'test', [
     ...entries(r, 'test-normal', r.counts.testNormal, 0),
     ...entries(r, 'test-abnormal', r.counts.testAbnormal, 1),
   ]);
