@@ -5,6 +5,7 @@
 // benchmark, the reduced setting of ../../harness/quick.ts. Runs of the reference setting
 // use the reference defaults (64 px, 250 epochs — 600 on brain-tumor —, 3 seeds).
 import type { CommandModule } from 'yargs';
+import { backends, currentBackend } from '../../backend/registry.js';
 import { hideBin } from 'yargs/helpers';
 import { BenchInterrupted, type BenchSettings, runBench } from '../../harness/bench.js';
 import { QUICK, quickDescription, quickMethods } from '../../harness/quick.js';
@@ -96,6 +97,10 @@ export const benchCommand: CommandModule<object, Args> = {
     };
     const dir = args.out ?? `bench-results/${timestamp()}`;
     if (description) console.error(`medianomaly: ${description}`);
+    if (currentBackend() === 'ts') {
+      const cpu = backends().find((b) => b.name === 'cpu');
+      if (cpu && !cpu.available) console.error(`medianomaly: running on the ts reference backend, about 10× slower than the native one: ${cpu.reason}`);
+    }
     console.error(`medianomaly: bench folder ${dir}`);
 
     const interrupt = onInterrupt();
@@ -129,7 +134,8 @@ export const benchCommand: CommandModule<object, Args> = {
       }
       if (description) console.log(`${description}\n`);
       console.log(markdownTable(result.file.summary));
-      console.log(`\nImage AUROC / AP, pixel AP / ⌈Dice⌉ in %, mean ± std over ${seeds} seed${seeds === 1 ? '' : 's'} (backend ${result.file.environment.backend}).`);
+      const spread = seeds === 1 ? 'one seed, so no std' : `mean ± sample std over ${seeds} seeds`;
+      console.log(`\nImage AUROC / AP, pixel AP / ⌈Dice⌉ in %, ${spread} (backend ${result.file.environment.backend}).`);
       console.log(`Written: ${result.dir}/results.md, ${result.dir}/bench.json${reportPath ? `, ${reportPath}` : ''}`);
       console.log(`Total time ${formatDuration((Date.now() - t0) / 1000)}.`);
     } catch (e) {
