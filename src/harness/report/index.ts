@@ -135,7 +135,7 @@ export function reportHtml(r: ReportInputs): string {
     ['methods', s.methods.map((m) => `${m} (${methodTitle(m)})`).join(', ')],
     ['datasets', s.datasets.map(datasetLabel).join('; ')],
     ['seeds', s.seeds.join(', ')],
-    ['method options', Object.keys(s.options).length ? JSON.stringify(s.options) : 'reference defaults'],
+    ['method options', Object.keys(s.options).length ? Object.entries(s.options).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ') + '; the rest at the reference defaults' : 'reference defaults'],
     ['machine', `${f.environment.backend} backend, ${f.environment.cpus} CPUs, ${f.environment.platform}, Node ${f.environment.node}, medianomaly ${f.environment.library}`],
     ['runs', `${f.runs.length} finished${f.unfinished?.length ? `, ${f.unfinished.length} not finished: ${f.unfinished.join(', ')}` : ''}`],
   ];
