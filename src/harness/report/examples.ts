@@ -25,6 +25,8 @@ export interface RunExamples {
   panels: ExamplePanel[];
   /** Displayed side in pixels. */
   side: number;
+  /** Whether the test split has masks (outlines drawn). */
+  hasMasks: boolean;
 }
 
 /** Evenly spread picks: `k` of `n` positions. */
@@ -78,5 +80,5 @@ export async function runExamples(runDir: string, pick: (test: Split) => number[
     }
     panels.push(panel);
   }
-  return { dataset: record.dataset.name, method: record.method, range, panels, side };
+  return { dataset: record.dataset.name, method: record.method, range, panels, side, hasMasks: test.hasMasks };
 }

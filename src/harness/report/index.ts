@@ -100,12 +100,12 @@ function examplesSection(ex: RunExamples): string {
     `<div class="cap"><span class="tag ${p.label ? 'abn' : 'nor'}">${p.label ? 'abnormal' : 'normal'}</span><br>score <b>${p.score.toPrecision(3)}</b></div>`;
   const img = (src: string | undefined, alt: string) => (src ? `<img src="${src}" width="${ex.side}" height="${ex.side}" alt="${esc(alt)}">` : '');
   const rows: string[] = [];
-  rows.push(`<tr><th class="row">input + mask</th>${ex.panels.map((p) => `<td>${img(p.input, `input ${p.id}`)}</td>`).join('')}</tr>`);
+  rows.push(`<tr><th class="row">${ex.hasMasks ? 'input + mask' : 'input'}</th>${ex.panels.map((p) => `<td>${img(p.input, `input ${p.id}`)}</td>`).join('')}</tr>`);
   if (ex.panels.some((p) => p.reconstruction)) rows.push(`<tr><th class="row">reconstruction</th>${ex.panels.map((p) => `<td>${img(p.reconstruction, `reconstruction ${p.id}`)}</td>`).join('')}</tr>`);
   if (ex.panels.some((p) => p.overlay)) rows.push(`<tr><th class="row">score map</th>${ex.panels.map((p) => `<td>${img(p.overlay, `score map ${p.id}`)}</td>`).join('')}</tr>`);
   rows.push(`<tr><th class="row"></th>${ex.panels.map((p) => `<td>${cap(p)}</td>`).join('')}</tr>`);
   const scale = ex.range
-    ? `<div class="scale">map ${mapValue(ex.range.lo, ex.range.hi)} <span class="bar"></span> ${mapValue(ex.range.hi, ex.range.hi)} (99.5th percentile) · mask outlines: green on the input, white on the map</div>`
+    ? `<div class="scale">map ${mapValue(ex.range.lo, ex.range.hi)} <span class="bar"></span> ${mapValue(ex.range.hi, ex.range.hi)} (99.5th percentile)${ex.hasMasks ? ' · mask outlines: green on the input, white on the map' : ''}</div>`
     : '<div class="scale">this method gives no pixel map</div>';
   return `<h3>${esc(ex.method)} <span class="muted">— ${esc(methodTitle(ex.method))}</span></h3><div class="examples"><table>${rows.join('')}</table></div>${scale}`;
 }
