@@ -21,6 +21,7 @@
         "native/cpu/conv.cc",
         "native/cpu/conv_input_grad.cc",
         "native/cpu/conv_kernel.cc",
+        "native/cpu/conv_small.cc",
         "native/cpu/pad.cc",
         "native/cpu/pool.cc",
         "native/cpu/upsample.cc",

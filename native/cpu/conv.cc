@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "conv_kernel.h"
+#include "conv_small.h"
 #include "medianomaly/threadpool.h"
 #include "medianomaly/workspace.h"
 
@@ -106,6 +107,7 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     });
     return Status::kOk;
   }
+  if (detail::small_channel_conv(p)) return detail::conv2d_small_channels(p, x, w, bias, y);
   float* xpad = scratch(Scratch::kConvCol, static_cast<size_t>(PaddedInput::floats(p)));
   const int64_t panels = (Kg + kTileCols - 1) / kTileCols;
   float* wpack = scratch(Scratch::kConvAux, static_cast<size_t>(panels * R * kTileCols));
@@ -172,6 +174,7 @@ Status conv2d_backward_weight(const Conv2dParams& p, const float* x, const float
     std::fill(dw, dw + p.K * R, 0.0f);
     return Status::kOk;
   }
+  if (detail::small_channel_conv(p)) return detail::conv2d_backward_weight_small_channels(p, x, dy, dw);
   const int64_t panels = (Kg + kTileCols - 1) / kTileCols;
   const int64_t Kgp = panels * kTileCols;  // dYᵀ rows padded to whole panels
   const int64_t rtiles = (R + kTileRows - 1) / kTileRows;

@@ -8,14 +8,18 @@
 // (conv_kernel.h). Each dx element is written exactly once: no col2im scatter, no
 // zero fill. A stride-2 4×4 transposed conv is four such products with depth 4·Kg.
 //
-// Fallback (dilation > 1, or fewer than 8 channels per group, where the 16-wide tiles
-// would be mostly empty): dcol = W_gᵀ · dY per chunk of images, then col2im.
+// Fewer than 8 channels (one group, stride ≤ 2, AVX2): conv_small.cc, vectorised over
+// input pixels instead of channels. Fallback (dilation > 1, or few channels per group
+// elsewhere, where the 16-wide tiles would be mostly empty): dcol = W_gᵀ · dY per chunk
+// of images, then col2im.
 #include <algorithm>
 #include <cstring>
 #include <new>
 #include <vector>
 
 #include "conv_kernel.h"
+#include "conv_phase.h"
+#include "conv_small.h"
 #include "medianomaly/conv.h"
 #include "medianomaly/gemm.h"
 #include "medianomaly/threadpool.h"
@@ -27,41 +31,8 @@ namespace {
 
 using detail::kTileCols;
 using detail::kTileRows;
-
-/**
- * One axis of one phase class: input positions first + s·u (u < count) are reached by
- * taps r + s·a (a < taps) from output position base + u − a.
- */
-struct PhaseAxis {
-  int64_t first = 0, count = 0, taps = 0, base = 0;
-  PhaseAxis(int64_t r, int64_t size, int64_t k, int64_t s, int64_t pad) {
-    first = ((r - pad) % s + s) % s;
-    count = first < size ? (size - 1 - first) / s + 1 : 0;
-    taps = r < k ? (k - 1 - r) / s + 1 : 0;
-    base = (first + pad - r) / s;  // exact: first + pad − r is a non-negative multiple of s
-  }
-};
-
-/** Zero padding of dy so that every tap of every phase class reads inside the buffer. */
-struct PaddedGrad {
-  int64_t top = 0, bottom = 0, left = 0, right = 0, OHp = 0, OWp = 0;
-  explicit PaddedGrad(const Conv2dParams& p) {
-    for (int64_t r = 0; r < p.sh; ++r) {
-      const PhaseAxis a(r, p.H, p.kh, p.sh, p.ph);
-      if (a.count == 0 || a.taps == 0) continue;
-      top = std::max(top, (a.taps - 1) - a.base);
-      bottom = std::max(bottom, a.base + a.count - 1 - (p.OH - 1));
-    }
-    for (int64_t r = 0; r < p.sw; ++r) {
-      const PhaseAxis a(r, p.W, p.kw, p.sw, p.pw);
-      if (a.count == 0 || a.taps == 0) continue;
-      left = std::max(left, (a.taps - 1) - a.base);
-      right = std::max(right, a.base + a.count - 1 - (p.OW - 1));
-    }
-    OHp = p.OH + top + bottom;
-    OWp = p.OW + left + right;
-  }
-};
+using detail::PaddedGrad;
+using detail::PhaseAxis;
 
 /** The column classes rw of one row class: their axes, offset tables and packed W'. */
 struct ColumnClass {
@@ -237,6 +208,7 @@ Status backward_input_col2im(const Conv2dParams& p, const float* dy, const float
 
 Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
   if (p.N <= 0 || p.C <= 0 || p.H <= 0 || p.W <= 0) return Status::kOk;
+  if (detail::small_channel_input_grad(p)) return detail::conv2d_backward_input_small_channels(p, dy, w, dx);
   const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups;
   if (p.dh != 1 || p.dw != 1 || Cg < 8 || Kg == 0 || p.OH <= 0 || p.OW <= 0) return backward_input_col2im(p, dy, w, dx);
   const PaddedGrad pg(p);

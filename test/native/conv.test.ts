@@ -91,6 +91,36 @@ it('transposed convs with ≥ 8 output channels (the polyphase path), partial 16
   checkAll(params({ N: 2, C: 32, H: 7, W: 6, K: 10, kh: 3, s: 2, p: 1, groups: 2 }), 25, 'groups 2, 16 channels each');
 });
 
+it('few input channels (pixel-vectorised path): partial vectors and chunks, odd filter counts, stride 1', () => {
+  checkAll(params({ N: 3, C: 3, H: 45, W: 45, K: 5, kh: 4, s: 2, p: 1 }), 26, 'C3 4x4 s2, OW 22, K 5');
+  checkAll(params({ N: 2, C: 2, H: 20, W: 37, K: 4, kh: 3, s: 1, p: 1 }), 27, 'C2 3x3 s1, OW 37, K 4');
+  checkAll(params({ N: 2, C: 1, H: 64, W: 64, K: 16, kh: 4, s: 2, p: 1 }), 28, 'E1 n=2', false);
+  checkAll(transposed(2, 8, 3, 11, 4, 2, 1, 1), 29, 'convT 4x4 s2 → 3 (odd width 23)');
+  checkAll(transposed(2, 16, 1, 40, 4, 2, 1, 0), 30, 'convT 4x4 s2 → 1 (width 80: a full and a partial chunk)');
+  checkAll(transposed(1, 4, 2, 9, 3, 2, 1, 1), 31, 'convT 3x3 s2 → 2 (classes with 2 and 1 taps)');
+});
+
+it('few input channels: 1 and 2 threads give identical results', () => {
+  for (const p of [params({ N: 3, C: 1, H: 64, W: 64, K: 16, kh: 4, s: 2, p: 1 }), params({ N: 2, C: 3, H: 45, W: 45, K: 5, kh: 4, s: 2, p: 1 })]) {
+    const r = rng(32);
+    const x = rand(r, p.N * p.C * p.H * p.W);
+    const w = rand(r, p.K * p.C * p.kh * p.kw);
+    const dy = rand(r, p.N * p.K * p.OH * p.OW);
+    const go = () => {
+      const y = new Float32Array(p.N * p.K * p.OH * p.OW);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      native.conv2d(p, x, w, null, y);
+      native.conv2dBackwardInput(p, dy, w, dx);
+      native.conv2dBackwardWeight(p, x, dy, dw);
+      return [y, dx, dw];
+    };
+    const one = withThreads(1, go);
+    const two = withThreads(2, go);
+    for (let i = 0; i < 3; i++) identical(one[i], two[i], `C${p.C} ${['y', 'dx', 'dw'][i]}`);
+  }
+});
+
 it('groups and dilation', () => {
   checkAll(params({ N: 2, C: 6, H: 9, W: 9, K: 4, kh: 3, s: 1, p: 1, groups: 2 }), 14, 'groups 2');
   checkAll(params({ N: 1, C: 4, H: 8, W: 8, K: 4, kh: 3, s: 1, p: 1, groups: 4 }), 15, 'depthwise');

@@ -4,7 +4,8 @@
 // the small channel counts of the MedIAnomaly networks still fill the register tiles;
 // the input gradient (= conv_transpose2d's forward) splits the input into stride phase
 // classes, each a plain product that writes every element once (dilated kernels use
-// GEMM + col2im).
+// GEMM + col2im). Layers with fewer than 8 input channels (1-channel images) vectorise
+// over output pixels instead of filters.
 #pragma once
 
 #include <cstdint>
