@@ -4,9 +4,15 @@
 //   nn:       modules, layers, init, optimizers (also as `optim`), safetensors
 //   datasets: loaders and built-in synthetic datasets
 //   metrics:  image and pixel metrics, thresholds
+//   methods:  the Method registry (createMethod, loadMethod, methods.list())
+//   harness:  run folders, evaluate, off-main-thread fit/test, benchmarks, reports
 export * from './engine/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
 export * as datasets from './data/index.js';
 export * as metrics from './metrics/index.js';
+export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
+export type * from './methods/types.js';
+export { evaluate, fitInWorker, testInWorker, runInWorker } from './harness/index.js';
+export * as harness from './harness/index.js';
 export { version } from './version.js';
