@@ -152,6 +152,28 @@ function propagate(
   // Gradients allocated here and referenced nowhere else may be accumulated in place;
   // others (a root gradient, an output gradient passed through unchanged) are copied first.
   const owned = new Set<Tensor>();
+  // A gradient a closure returned over memory nothing else uses (its own fresh result)
+  // may be kept or accumulated in place too, saving a full copy per parameter. Memory
+  // counts as used elsewhere when it backs a gradient handed to a closure, a root
+  // gradient, a forward value of the node, or a second returned gradient (a closure
+  // passing its gradient through unchanged, or a view of it).
+  const exposed = new Set<ArrayBufferLike>();
+  const returned = new Set<ArrayBufferLike>();
+  const shared = new Set<ArrayBufferLike>();
+  const fresh = new Set<Tensor>();
+  const note = (gi: Tensor) => {
+    const buf = gi.data.buffer;
+    if (exposed.has(buf) || returned.has(buf)) shared.add(buf);
+    else {
+      returned.add(buf);
+      fresh.add(gi);
+    }
+  };
+  const ownable = (g: Tensor) => {
+    if (owned.has(g)) return true;
+    const buf = g.data.buffer;
+    return fresh.has(g) && !shared.has(buf) && !exposed.has(buf);
+  };
   const accumulate = (t: Tensor, g: Tensor, op: string) => {
     if (!sameShape(g.shape, t.shape)) {
       throw new Error(`backward: ${op} produced a gradient of shape ${fmt(g.shape)} for an input of shape ${fmt(t.shape)}`);
@@ -162,7 +184,7 @@ function propagate(
       return;
     }
     let acc = prev;
-    if (!owned.has(prev)) {
+    if (!ownable(prev)) {
       acc = copyOf(prev);
       owned.add(acc);
       grads.set(t, acc);
@@ -171,6 +193,7 @@ function propagate(
   };
 
   const { order, useful } = topoOrder(roots, targets);
+  for (const rg of rootGrads) exposed.add(rg.data.buffer);
   roots.forEach((r, i) => accumulate(r, rootGrads[i], 'the output gradient'));
   const prev = setGradEnabled(false); // backward closures compute with ops: record nothing
   try {
@@ -181,8 +204,12 @@ function propagate(
       const g = grads.get(t);
       if (g && useful.has(t)) {
         owned.delete(g); // it escapes into the closure, which may pass it on unchanged
+        exposed.add(g.data.buffer);
+        exposed.add(t.data.buffer);
         const inputs = node.inputs;
+        for (const x of inputs) exposed.add(x.data.buffer);
         const inputGrads = node.apply(g, useful);
+        for (const gi of inputGrads) if (gi) note(gi);
         for (let j = 0; j < inputs.length; j++) {
           const gi = inputGrads[j];
           if (gi && inputs[j].requiresGrad && useful.has(inputs[j])) accumulate(inputs[j], gi, node.name);
@@ -194,6 +221,7 @@ function propagate(
   } finally {
     setGradEnabled(prev);
   }
+  for (const g of grads.values()) if (ownable(g)) owned.add(g);
   return { grads, owned };
 }
 
