@@ -27,6 +27,12 @@ export function runSize(info: MethodInfo, given: Record<string, unknown>, datase
   return s;
 }
 
+/**
+ * Datasets on which the DAE masks its noise to the foreground (the reference does this for
+ * brain and brats: MRI slices have a black background). synth-brain imitates them.
+ */
+const FOREGROUND_MASKED = new Set(['brain-tumor', 'brats2021', 'synth-brain']);
+
 /** The caller's options completed with size, channels and epochs where the method has them. */
 export function runOptions(info: MethodInfo, given: Record<string, unknown>, data: { name: string; size: number; channels: number }): Record<string, unknown> {
   const out: Record<string, unknown> = { ...given };
@@ -35,5 +41,6 @@ export function runOptions(info: MethodInfo, given: Record<string, unknown>, dat
   else delete out.size;
   if (has(info, 'channels') && out.channels === undefined) out.channels = data.channels;
   if (has(info, 'epochs') && out.epochs === undefined) out.epochs = defaultEpochs(info, data.name);
+  if (has(info, 'foregroundMask') && out.foregroundMask === undefined) out.foregroundMask = FOREGROUND_MASKED.has(data.name);
   return out;
 }
