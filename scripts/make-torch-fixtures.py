@@ -316,6 +316,24 @@ def relu_margin(model, x):
     return smallest[0]
 
 
+CURVE_STEPS = 10
+
+
+def loss_curve(model, x, steps):
+    """The training loss of `steps` consecutive Adam steps on one batch: the per-step loss
+    curve a training loop must reproduce from the same state."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), x)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def unified_ae(index):
     torch.manual_seed(1234)
     config = dict(in_c=1, latent=16, hidden=1024, size=64)
@@ -331,6 +349,7 @@ def unified_ae(index):
     for k, v in model.state_dict().items():
         tensors["init/" + k] = v.clone()
     tensors["x"] = x
+    curve = loss_curve(copy.deepcopy(model), x, CURVE_STEPS)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     opt.zero_grad()
@@ -362,6 +381,8 @@ def unified_ae(index):
         "adam": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8},
         "loss": "mse (mean) between the train-mode output and the input",
         "batchSeed": batch_seed,
+        "lossCurve": curve,
+        "lossCurveNote": f"train-mode MSE before each of {CURVE_STEPS} Adam steps (lr 1e-3) on the batch x, from the init state",
         "reluMargin": margin,
         "prefixes": {"init": "state dict before training", "grad": "parameter gradients",
                      "step": "state dict after one Adam step (running stats updated by the forward)"},
