@@ -43,7 +43,8 @@
         "native/binding/bind_reduce.cc",
         "native/binding/bind_tensor.cc",
         "native/binding/bind_optim.cc",
-        "native/binding/bind_search.cc"
+        "native/binding/bind_search.cc",
+        "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

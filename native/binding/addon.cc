@@ -7,6 +7,7 @@
 #include <new>
 #include <string>
 
+#include "malloc_tuning.h"
 #include "register.h"
 
 namespace medianomaly::binding {
@@ -34,6 +35,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace medianomaly::binding;
+  tune_malloc();
   register_control(env, exports);
   register_gemm(env, exports);
   register_conv(env, exports);

@@ -4,6 +4,7 @@
 #include "args.h"
 #include "medianomaly/gemm.h"
 #include "medianomaly/threadpool.h"
+#include "malloc_tuning.h"
 #include "register.h"
 
 namespace medianomaly::binding {
@@ -74,6 +75,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("openblasLinked", have_openblas());
   if (have_openblas()) o.Set("openblasConfig", openblas_config());
   o.Set("threads", get_threads());
+  o.Set("mallocTuning", tune_malloc());
   o.Set("simd", build_simd());
   o.Set("gemmKernel", std::string(gemm_simd()) + (std::string(gemm_simd()) == "scalar" ? "" : " 6x16"));
 #if defined(__clang__)
