@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "medianomaly/threadpool.h"
+#include "vec_math.h"
 
 namespace medianomaly {
 
@@ -34,9 +35,82 @@ inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 // torch.nn.functional.softplus with beta = 1, threshold = 20.
 inline float softplusf(float v) { return v > 20.0f ? v : std::log1p(std::exp(v)); }
 
+#ifdef MEDIANOMALY_VEC_MATH
+// 8 lanes at a time; the last partial vector is run zero-padded through the same code,
+// so each element's result is independent of where the chunk boundaries fall (and so of
+// the thread count).
+template <typename V>
+void map1v(int64_t n, const float* x, float* y, V v) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    int64_t i = b;
+    for (; i + 8 <= e; i += 8) _mm256_storeu_ps(y + i, v(_mm256_loadu_ps(x + i)));
+    if (i < e) {
+      float bx[8] = {}, by[8];
+      std::copy(x + i, x + e, bx);
+      _mm256_storeu_ps(by, v(_mm256_loadu_ps(bx)));
+      std::copy(by, by + (e - i), y + i);
+    }
+  });
+}
+
+// dx = g(x, dy), as map1v.
+template <typename V>
+void map2v(int64_t n, const float* x, const float* dy, float* dx, V v) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    int64_t i = b;
+    for (; i + 8 <= e; i += 8) _mm256_storeu_ps(dx + i, v(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i)));
+    if (i < e) {
+      float bx[8] = {}, bg[8] = {}, bd[8];
+      std::copy(x + i, x + e, bx);
+      std::copy(dy + i, dy + e, bg);
+      _mm256_storeu_ps(bd, v(_mm256_loadu_ps(bx), _mm256_loadu_ps(bg)));
+      std::copy(bd, bd + (e - i), dx + i);
+    }
+  });
+}
+
+// The exp-based ops through vec_math.h; false for ops that have no vector form here
+// (the plain arithmetic ones, which the compiler vectorises from the scalar loops).
+bool unary_vec(const UnaryParams& p, const float* x, float* y) {
+  switch (p.op) {
+    case UnaryOp::kSigmoid: map1v(p.n, x, y, [](__m256 v) { return vec::sigmoid(v); }); return true;
+    case UnaryOp::kTanh: map1v(p.n, x, y, [](__m256 v) { return vec::tanh(v); }); return true;
+    case UnaryOp::kSilu: map1v(p.n, x, y, [](__m256 v) { return vec::silu(v); }); return true;
+    case UnaryOp::kExp: map1v(p.n, x, y, [](__m256 v) { return vec::exp(v); }); return true;
+    case UnaryOp::kSoftplus: map1v(p.n, x, y, [](__m256 v) { return vec::softplus(v); }); return true;
+    default: return false;
+  }
+}
+
+bool unary_backward_vec(const UnaryParams& p, const float* x, const float* dy, float* dx) {
+  switch (p.op) {
+    case UnaryOp::kSilu:
+      // Same expression and order as the scalar form: g·s·(1 + x·(1 − s)).
+      map2v(p.n, x, dy, dx, [](__m256 v, __m256 g) {
+        const __m256 one = _mm256_set1_ps(1.0f);
+        const __m256 s = vec::sigmoid(v);
+        const __m256 t = _mm256_add_ps(one, _mm256_mul_ps(v, _mm256_sub_ps(one, s)));
+        return _mm256_mul_ps(_mm256_mul_ps(g, s), t);
+      });
+      return true;
+    case UnaryOp::kSoftplus:
+      map2v(p.n, x, dy, dx, [](__m256 v, __m256 g) {
+        const __m256 gs = _mm256_mul_ps(g, vec::sigmoid(v));
+        return _mm256_blendv_ps(gs, g, _mm256_cmp_ps(v, _mm256_set1_ps(20.0f), _CMP_GT_OQ));
+      });
+      return true;
+    default: return false;
+  }
+}
+#else
+bool unary_vec(const UnaryParams&, const float*, float*) { return false; }
+bool unary_backward_vec(const UnaryParams&, const float*, const float*, float*) { return false; }
+#endif
+
 }  // namespace
 
 void unary(const UnaryParams& p, const float* x, float* y) {
+  if (unary_vec(p, x, y)) return;
   const float a = p.alpha, b = p.beta;
   const int64_t n = p.n;
   switch (p.op) {
@@ -63,6 +137,7 @@ void unary(const UnaryParams& p, const float* x, float* y) {
 }
 
 void unary_backward(const UnaryParams& p, const float* x, const float* y, const float* dy, float* dx) {
+  if (unary_backward_vec(p, x, dy, dx)) return;
   const float a = p.alpha, b = p.beta;
   const int64_t n = p.n;
   switch (p.op) {

@@ -1,7 +1,7 @@
 // unary / unaryBackward (every op), binary (every op, dense and broadcast layouts),
 // fill, axpy and stridedCopy against the ts reference.
 import type { BinaryOp, StridedCopyParams, UnaryOp } from '../../src/backend/types.js';
-import { native, nativeSuite, near, rand, ref, rng } from './helpers.js';
+import { getThreads, native, nativeSuite, near, rand, ref, rng, setThreads } from './helpers.js';
 
 const { it, run } = nativeSuite('native elementwise');
 
@@ -45,6 +45,89 @@ it('unary and unaryBackward, every op (odd length, special values)', () => {
     native.unaryBackward(p, x, y0, dy, dx1);
     near(dx1, dx0, 2e-6, `unaryBackward ${op}`);
   });
+});
+
+/** Per-element |a − e| ≤ rtol·|e| + atol; NaN must match NaN and ±Infinity must match exactly. */
+function nearEach(actual: Float32Array, expected: Float32Array, rtol: number, atol: number, what: string): void {
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (!Number.isFinite(e)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) throw new Error(`${what}[${i}]: got ${a}, expected ${e}`);
+      continue;
+    }
+    if (!(Math.abs(a - e) <= rtol * Math.abs(e) + atol)) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (x-dependent, see inputs)`);
+  }
+}
+
+/** Inputs covering every exp/tanh/softplus regime: ±0, tiny, the tanh polynomial edge, overflow and underflow of e^x, ±Inf, NaN. */
+function expEdgeInputs(n: number): Float32Array {
+  const special = [0, -0, 1e-30, -1e-30, 1e-7, -3e-4, 0.6249, 0.625, -0.625, 1, -1.2785, 9, -9, 15, 19.999, 20, 20.001, -20,
+    30, -30, 44, 80, 88.5, 88.7, 88.73, 89, 90, 100, 1000, -80, -87.3, -88.7, -95, -103, -103.97, -104, -110, -1000,
+    Infinity, -Infinity, NaN, 3.4e38, -3.4e38];
+  const r = rng(99);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = i < special.length ? special[i] : (r() < 0.5 ? -1 : 1) * Math.exp(r() * 12 - 7);
+  return x;
+}
+
+it('exp-based unary ops: per-element relative error, large |x|, ±Inf, NaN, every tail length', () => {
+  // rtol 1e-6 (a few float ulp against the float64 reference); atol 1e-37 lets results
+  // in the subnormal range (e.g. sigmoid(−95)) round to 0.
+  for (const n of [1, 7, 8, 9, 15, 17, 43, 1003, 20011]) {
+    const x = expEdgeInputs(n);
+    for (const op of ['sigmoid', 'tanh', 'silu', 'exp', 'softplus'] as UnaryOp[]) {
+      const p = { op, n, alpha: 0, beta: 0 };
+      const y0 = new Float32Array(n), y1 = new Float32Array(n);
+      ref.unary(p, x, y0);
+      native.unary(p, x, y1);
+      nearEach(y1, y0, 1e-6, 1e-37, `unary ${op} n=${n}`);
+      const dy = rand(rng(n), n, -2, 2);
+      const dx0 = new Float32Array(n), dx1 = new Float32Array(n);
+      ref.unaryBackward(p, x, y0, dy, dx0);
+      native.unaryBackward(p, x, y0, dy, dx1);
+      if (op === 'silu' || op === 'softplus') {
+        // These recompute e^x. silu′ crosses zero near x = −1.28 (cancellation in
+        // 1 + x(1 − s)), hence an absolute floor there of a few ulp of |dy|.
+        nearEach(dx1, dx0, 1e-6, op === 'silu' ? 4e-7 : 1e-37, `unaryBackward ${op} n=${n}`);
+      } else {
+        // From y in float arithmetic (1 − y² cancels as |y| → 1): relative to the largest |dx|.
+        near(dx1, dx0, 2e-6, `unaryBackward ${op} n=${n}`);
+      }
+    }
+  }
+  // Saturation is exact, not merely close.
+  const x = Float32Array.of(-200, -120, 89, 200, -Infinity, Infinity);
+  const y = new Float32Array(6);
+  native.unary({ op: 'sigmoid', n: 6, alpha: 0, beta: 0 }, x, y);
+  near(y, [0, 0, 1, 1, 0, 1], 0, 'sigmoid saturates');
+  native.unary({ op: 'tanh', n: 6, alpha: 0, beta: 0 }, x, y);
+  near(y, [-1, -1, 1, 1, -1, 1], 0, 'tanh saturates');
+  native.unary({ op: 'exp', n: 6, alpha: 0, beta: 0 }, x, y);
+  near(y, [0, 0, Infinity, Infinity, 0, Infinity], 0, 'exp under/overflows');
+});
+
+it('exp-based unary ops: results do not depend on the thread count (chunk boundaries off the 8-lane grid)', () => {
+  const n = 3 * 16384 + 5;
+  const x = rand(rng(5), n, -10, 10);
+  const saved = getThreads();
+  try {
+    for (const op of ['sigmoid', 'tanh', 'silu', 'exp', 'softplus'] as UnaryOp[]) {
+      const p = { op, n, alpha: 0, beta: 0 };
+      const out: Float32Array[] = [];
+      for (const t of [1, 3]) {
+        setThreads(t);
+        const y = new Float32Array(n);
+        native.unary(p, x, y);
+        const dx = new Float32Array(n);
+        native.unaryBackward(p, x, y, x, dx);
+        out.push(y, dx);
+      }
+      near(out[2], out[0], 0, `${op} 1 vs 3 threads`);
+      near(out[3], out[1], 0, `${op}′ 1 vs 3 threads`);
+    }
+  } finally {
+    setThreads(saved);
+  }
 });
 
 const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'];
