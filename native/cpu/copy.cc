@@ -76,6 +76,14 @@ void copy_rows(const StridedCopyParams& p, const float* src, float* dst, int64_t
       } else {
         std::memmove(t, s, sizeof(float) * inner);
       }
+    } else if (ss == 0 && ds == 1) {
+      // expand of a per-row value (a broadcast bias or per-channel statistic): a fill.
+      const float v = s[0];
+      if (Acc) {
+        for (int64_t i = 0; i < inner; ++i) t[i] += v;
+      } else {
+        std::fill(t, t + inner, v);
+      }
     } else if (Acc) {
       for (int64_t i = 0; i < inner; ++i) t[i * ds] += s[i * ss];
     } else {

@@ -198,6 +198,11 @@ it('stridedCopy: permute, slice with offsets, expand backward (accumulate), conc
     { name: 'concat', p: { shape: [2, 3, 7], srcStrides: [21, 7, 1], srcOffset: 0, dstStrides: [35, 7, 1], dstOffset: 14, accumulate: false }, src: 42, dst: 70 },
     // accumulate into a strided, injective destination (slice backward)
     { name: 'slice backward', p: { shape: [3, 2, 4], srcStrides: [8, 4, 1], srcOffset: 0, dstStrides: [40, 8, 2], dstOffset: 8, accumulate: true }, src: 24, dst: 120 },
+    // expand [5, 1] → [5, 37] forward (a per-row value filled along the row), and accumulated
+    { name: 'expand rows', p: { shape: [5, 37], srcStrides: [1, 0], srcOffset: 1, dstStrides: [37, 1], dstOffset: 0, accumulate: false }, src: 6, dst: 185 },
+    { name: 'expand rows accumulate', p: { shape: [3, 5, 19], srcStrides: [0, 1, 0], srcOffset: 0, dstStrides: [95, 19, 1], dstOffset: 2, accumulate: true }, src: 5, dst: 287 },
+    // a large per-row expand that the pool splits
+    { name: 'large expand rows', p: { shape: [301, 259], srcStrides: [1, 0], srcOffset: 0, dstStrides: [259, 1], dstOffset: 0, accumulate: false }, src: 301, dst: 301 * 259 },
     // a large permute that the pool splits
     { name: 'large transpose', p: { shape: [300, 257], srcStrides: [1, 300], srcOffset: 0, dstStrides: [257, 1], dstOffset: 0, accumulate: false }, src: 300 * 257, dst: 300 * 257 },
   ];
