@@ -223,12 +223,15 @@ void binary_impl(const BinaryParams& p, const float* a, const float* b, float* y
     parallel_for(total, kGrain, [&](int64_t s, int64_t e) { row<Op>(e - s, a + s, 1, b + s, 1, y + s); });
     return;
   }
+  // Split by output element, not by row, so a few long rows (a scalar or per-row operand
+  // over a large tensor) still spread over the pool. Each chunk walks its rows with an
+  // odometer over the outer dims; an element's result never depends on the split.
   const int64_t inner = p.shape[nd - 1];
-  const int64_t rows = total / inner;
-  parallel_for(rows, std::max<int64_t>(1, kGrain / inner), [&](int64_t r0, int64_t r1) {
-    // Odometer over the outer dims, started at row r0.
+  const int64_t sai = p.aStrides[nd - 1], sbi = p.bStrides[nd - 1];
+  parallel_for(total, kGrain, [&](int64_t s, int64_t e) {
     int64_t idx[kMaxDims] = {};
-    int64_t rem = r0;
+    int64_t rem = s / inner;
+    int64_t col = s % inner;
     for (int d = nd - 2; d >= 0; --d) {
       idx[d] = rem % p.shape[d];
       rem /= p.shape[d];
@@ -238,8 +241,10 @@ void binary_impl(const BinaryParams& p, const float* a, const float* b, float* y
       oa += idx[d] * p.aStrides[d];
       ob += idx[d] * p.bStrides[d];
     }
-    for (int64_t r = r0; r < r1; ++r) {
-      row<Op>(inner, a + oa, p.aStrides[nd - 1], b + ob, p.bStrides[nd - 1], y + r * inner);
+    for (int64_t pos = s; pos < e; col = 0) {
+      const int64_t len = std::min(inner - col, e - pos);
+      row<Op>(len, a + oa + col * sai, sai, b + ob + col * sbi, sbi, y + pos);
+      pos += len;
       for (int d = nd - 2; d >= 0; --d) {
         oa += p.aStrides[d];
         ob += p.bStrides[d];

@@ -172,6 +172,38 @@ it('binary: same shape, per-channel, scalar, general broadcasts, every op', () =
   }
 });
 
+it('binary: large broadcasts with few long rows, split by element over the pool (1 and 3 threads)', () => {
+  const layouts: Array<{ name: string; shape: number[]; a: number[]; b: number[] }> = [
+    { name: 'scalar b', shape: [70001], a: [1], b: [0] },
+    { name: 'per-row b', shape: [3, 40009], a: [40009, 1], b: [1, 0] },
+    { name: 'per-channel a', shape: [2, 5, 9001], a: [0, 1, 0], b: [45005, 9001, 1] },
+    { name: 'row vector a, strided b', shape: [2, 33337], a: [0, 1], b: [1, 2] },
+  ];
+  const saved = getThreads();
+  try {
+    layouts.forEach(({ name, shape, a: as, b: bs }, i) => {
+      const r = rng(200 + i);
+      const extent = (st: number[]) => shape.reduce((m, s, d) => m + (s - 1) * st[d], 0) + 1;
+      const a = rand(r, extent(as), -2, 2);
+      const b = rand(r, extent(bs), 0.5, 2);
+      const n = shape.reduce((m, s) => m * s, 1);
+      for (const op of ['sub', 'div'] as BinaryOp[]) {
+        const p = { op, shape, aStrides: as, bStrides: bs };
+        const y0 = new Float32Array(n);
+        ref.binary(p, a, b, y0);
+        for (const t of [1, 3]) {
+          setThreads(t);
+          const y1 = new Float32Array(n);
+          native.binary(p, a, b, y1);
+          near(y1, y0, op === 'div' ? 1e-6 : 0, `binary ${op} ${name} (${t} threads)`, 1);
+        }
+      }
+    });
+  } finally {
+    setThreads(saved);
+  }
+});
+
 it('fill and axpy (odd lengths, views)', () => {
   const y = new Float32Array(70001);
   native.fill({ n: 70000, value: 2.5 }, y);
