@@ -14,7 +14,8 @@
 // scores do not depend on the order or number of score() calls; they do change the saved
 // buffers, which only an eval-mode run (ganomalyTrainModeEval false) would read.
 import { bceLoss, ones, square, sub, zeros, type Generator, type Tensor } from '../engine/index.js';
-import { Ganomaly, type GanomalyNetOptions } from '../models/ganomaly-nets.js';
+import { Ganomaly } from '../models/ganomaly-nets.js';
+import { unifiedAEOptions } from './reconstruction/ae-family.js';
 import type { Split } from '../data/types.js';
 import { registerMethod } from './catalogue.js';
 import { booleanOption, integerOption, numberOption } from './options.js';
@@ -57,18 +58,8 @@ export class GanomalyMethod extends ReconstructionMethod<Ganomaly> {
   private stepsPerEpoch = 0;
 
   protected buildNetwork(generator: Generator): Ganomaly {
-    const o = this.options;
-    const opts: GanomalyNetOptions = {
-      inChannels: o.channels as number,
-      size: o.size as number,
-      latent: o.latent as number,
-      hidden: o.hidden as number,
-      width: o.width as number,
-      expansion: o.expansion as number,
-      depth: o.depth as number,
-      generator,
-    };
-    return new Ganomaly(opts);
+    // The same encoder/decoder geometry options as the unified AE.
+    return new Ganomaly(unifiedAEOptions(this.options, generator));
   }
 
   override async fit(train: Split, opts?: FitOptions): Promise<FitResult> {

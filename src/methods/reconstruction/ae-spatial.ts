@@ -4,21 +4,11 @@
 import type { Generator, Tensor } from '../../engine/index.js';
 import { SpatialAE } from '../../models/ae-variants.js';
 import { registerMethod } from '../catalogue.js';
-import { aeInfo, AEFamilyMethod, squaredErrorMap } from './ae-family.js';
+import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './ae-family.js';
 
 export class AESpatial extends AEFamilyMethod<SpatialAE> {
   protected buildNetwork(generator: Generator): SpatialAE {
-    const o = this.options;
-    return new SpatialAE({
-      inChannels: o.channels as number,
-      size: o.size as number,
-      latent: o.latent as number,
-      hidden: o.hidden as number,
-      width: o.width as number,
-      expansion: o.expansion as number,
-      depth: o.depth as number,
-      generator,
-    });
+    return new SpatialAE(unifiedAEOptions(this.options, generator));
   }
 
   protected override loss(net: SpatialAE, x: Tensor): Tensor {
