@@ -6,6 +6,7 @@
 //   data        decode + resize throughput
 //   metrics     metric time for 10⁷ pooled pixels
 //   methods     method training throughput vs PyTorch
+//   worker      host event-loop gaps while a fit runs in a worker thread
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const local: Record<string, () => void> = {
   'ae-step': () => benchAeStep(),
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
 };
-const files = ['gemm', 'data', 'metrics', 'methods'];
+const files = ['gemm', 'data', 'metrics', 'methods', 'worker'];
 
 if (local[name]) {
   local[name]();

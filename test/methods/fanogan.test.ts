@@ -22,6 +22,7 @@ import type { FAnoGAN } from '../../src/models/fanogan-nets.js';
 import { syntheticDataset } from '../../src/data/synthetic/index.js';
 import { readSafetensors } from '../../src/nn/safetensors.js';
 import { fastestBackend } from './helpers.js';
+import { assertReorderClose } from '../float32-tolerance.js';
 
 const backend = fastestBackend();
 const data = syntheticDataset('synth-brain', { count: { train: 64, testNormal: 6, testAbnormal: 6 }, size: 32, seed: 1, difficulty: 'easy' });
@@ -76,7 +77,11 @@ test(`two stages: critic objective falls, G steps on every 2nd batch, encoder al
     let feat = 0;
     for (let k = 0; k < featReal.size; k++) feat += (featReal.data[k] - featFake.data[k]) ** 2 / featReal.size;
     assert.ok(Math.abs(s.scores[i] - (img + feat)) <= 1e-4 * (img + feat), `score ${i}: ${s.scores[i]} vs ${img} + ${feat}`);
-    assert.equal(Array.from(s.reconstructions![i]), Array.from(xHat.data));
+    // The score batches 12 images, this forward one: the same sums in another GEMM
+    // blocking (OpenBLAS picks its kernel by shape), so equal within the float32
+    // reordering bound, not bitwise. About 20 layers; the longest reduction is the
+    // encoder's fc over 4·4·8·DIM = 512 features.
+    assertReorderClose(s.reconstructions![i], xHat.data, { depth: 20, reduction: 512 }, `reconstruction ${i}`);
   }
   reference = { method: m, lossCurve: fit.lossCurve, scores: Array.from(s.scores) };
 });
