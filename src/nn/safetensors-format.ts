@@ -3,11 +3,14 @@
 // { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { str: str } },
 // then the raw little-endian bytes, offsets relative to the end of the header.
 //
-// Reading validates everything a truncated or hand-edited file can get wrong and throws an
-// Error that names the file and the problem; writing is atomic (temp file + rename), so an
-// interrupted save never leaves a half-written checkpoint under the real name.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// Reading validates everything a truncated, shifted or hand-edited file can get wrong and
+// throws an Error that names the file and the problem; writing is atomic and verified
+// (harness/atomic.ts), so a failed or interrupted save never leaves a cut file under the
+// real name.
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
+// A leaf module (node:fs only): the one verified atomic writer, shared with the harness.
+import { writeFileAtomicSync } from '../harness/atomic.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -79,7 +82,19 @@ function viewAs(dtype: SafetensorsDtype, bytes: Uint8Array): RawData {
   }
 }
 
-/** Parses a whole safetensors file held in memory. `source` names it in errors. */
+// JSON's insignificant whitespace; the format pads the header with spaces.
+const JSON_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Parses a whole safetensors file held in memory. `source` names it in errors.
+ *
+ * Refuses everything the format forbids, because a file that is off by one byte still
+ * parses into tensors, all shifted (scores all NaN, no error): the header must be one
+ * JSON object ('{' first, then only space padding after its '}') ending exactly where its
+ * length says; each tensor's byte range must match its dtype and shape; and the ranges,
+ * sorted, must tile the data section from 0 to the end of the file with no hole, overlap
+ * or trailing byte.
+ */
 export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsContent {
   assertLittleEndianHost();
   const fail = (problem: string): never => {
@@ -91,7 +106,22 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file`);
   const headerLen = Number(headerLen64);
   if (8 + headerLen > bytes.length) fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes): truncated`);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(8, 8 + headerLen));
+  const headerBytes = bytes.subarray(8, 8 + headerLen);
+  if (headerBytes[0] !== 0x7b) fail(`header (${headerLen} bytes from byte 8) does not start with '{': not a safetensors file`);
+  // Where the length field is off, the header ends inside the JSON or inside the data:
+  // say so rather than report a JSON syntax error.
+  let last = headerBytes.length - 1;
+  while (last > 0 && JSON_SPACE.has(headerBytes[last])) last--;
+  if (headerBytes[last] !== 0x7d) {
+    const tail = [...headerBytes.subarray(Math.max(0, last - 3), last + 1)].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+    fail(`header does not end where its length (${headerLen} bytes) says: it ends in ${tail} instead of '}' and space padding; the header length field is wrong or the file is corrupt`);
+  }
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    fail('header is not valid UTF-8');
+  }
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -112,7 +142,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
       }
       continue;
     }
-    if (value === null || typeof value !== 'object') fail(`entry "${name}" is not an object`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`entry "${name}" is not an object`);
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as SafetensorsDtype;
     if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(info.dtype)} (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
@@ -124,19 +154,39 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
     }
     const [begin, end] = offs as number[];
     if (end < begin) fail(`tensor "${name}" has data_offsets [${begin}, ${end}] with end before begin`);
-    if (end > dataLen) fail(`tensor "${name}" data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section: truncated`);
     const expected = numel(shape as number[]) * ITEM_SIZE[dtype];
+    if (!Number.isSafeInteger(expected)) fail(`tensor "${name}" has shape [${(shape as number[]).join(', ')}], too large for any file`);
     if (end - begin !== expected) {
       fail(`tensor "${name}" holds ${end - begin} bytes but dtype ${dtype} and shape [${(shape as number[]).join(', ')}] need ${expected}`);
     }
+    if (end > dataLen) {
+      fail(`tensor "${name}" data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section: the file is truncated, or its header length is too long`);
+    }
     entries.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });
   }
-  // Overlapping tensors would alias each other's bytes: always a corrupt or malicious file.
-  const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].begin < sorted[i - 1].end) {
-      fail(`tensors "${sorted[i - 1].name}" [${sorted[i - 1].begin}, ${sorted[i - 1].end}) and "${sorted[i].name}" [${sorted[i].begin}, ${sorted[i].end}) overlap`);
+  // Sorted by range, the tensors must tile the data section exactly, as the reference
+  // implementation requires: an overlap aliases bytes, a hole or trailing bytes mean the
+  // header and the data disagree (a header length one byte short shows up as one trailing
+  // byte, with every tensor read one byte early).
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  let prev: (typeof entries)[number] | null = null;
+  for (const e of sorted) {
+    if (e.begin < pos) {
+      fail(`tensors "${prev!.name}" [${prev!.begin}, ${prev!.end}) and "${e.name}" [${e.begin}, ${e.end}) overlap`);
     }
+    if (e.begin > pos) {
+      const before = prev ? `after "${prev.name}" [${prev.begin}, ${prev.end})` : 'at the start of the data section';
+      fail(`hole of ${e.begin - pos} bytes ${before}, before "${e.name}" [${e.begin}, ${e.end}): the header and the data disagree`);
+    }
+    pos = e.end;
+    prev = e;
+  }
+  if (pos !== dataLen) {
+    fail(
+      `${dataLen - pos} trailing bytes: the tensors cover ${pos} bytes of the ${dataLen}-byte data section; ` +
+        'the header length field is too short (every tensor would be read shifted) or bytes were appended',
+    );
   }
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
@@ -194,27 +244,13 @@ export function serializeSafetensors(tensors: Iterable<[string, RawTensor]> | Ma
   return out;
 }
 
-/** Writes a safetensors file atomically: a temp file in the same folder, fsync, rename. */
+/**
+ * Writes a safetensors file atomically and verified (temp file, every write's length
+ * checked, fsync, size on disk checked, rename, folder fsync): a full disk or a file-size
+ * limit throws an error naming the file, and nothing is left under `path` or as a temp file.
+ */
 export function writeSafetensors(path: string, tensors: Iterable<[string, RawTensor]> | Map<string, RawTensor>, metadata?: Record<string, string>): void {
-  const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w');
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file may not exist; the original error is what matters
-    }
-    throw new Error(`safetensors file ${path}: cannot write it (${(e as Error).message})`);
-  }
+  writeFileAtomicSync(path, serializeSafetensors(tensors, metadata));
 }
 
 /** IEEE half → float. */

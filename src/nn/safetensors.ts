@@ -23,16 +23,49 @@ export function saveStateDict(module: Module, path: string, metadata: Record<str
   writeSafetensors(path, tensors, { format: 'pt', ...metadata });
 }
 
-/** Reads a safetensors file as name → float32 values (any stored dtype is converted). */
-export function readStateDict(path: string): Map<string, StateValue> {
+/**
+ * Options for reading weights. Weights and optimizer states are refused when they hold NaN
+ * or ±Inf: a model loaded with them scores every image NaN, far from the file that caused it.
+ * No caller in this project stores non-finite values; `allowNonFinite: true` is for
+ * inspecting such a file (e.g. after a diverged run), never for training or scoring.
+ */
+export interface ReadWeightsOptions {
+  allowNonFinite?: boolean;
+}
+
+/** Throws, naming the file and the tensor, when `data` holds NaN or ±Inf. */
+function assertFinite(path: string, name: string, data: Float32Array, what: string): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and ±Inf: one test, no branches per kind.
+    if (data[i] - data[i] !== 0) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad) {
+    throw new Error(
+      `${what} ${path}: tensor "${name}" holds ${bad} non-finite value(s) (first: ${data[first]} at index ${first}); ` +
+        'the run that wrote it diverged or the file is corrupt: retrain, or resume from an earlier checkpoint',
+    );
+  }
+}
+
+/** Reads a safetensors file as name → float32 values (any stored dtype is converted); refuses NaN/Inf unless allowed. */
+export function readStateDict(path: string, opts: ReadWeightsOptions = {}): Map<string, StateValue> {
   const out = new Map<string, StateValue>();
-  for (const [name, raw] of readSafetensors(path).tensors) out.set(name, { shape: raw.shape, data: toFloat32(raw) });
+  for (const [name, raw] of readSafetensors(path).tensors) {
+    const data = toFloat32(raw);
+    if (!opts.allowNonFinite) assertFinite(path, name, data, 'state dict');
+    out.set(name, { shape: raw.shape, data });
+  }
   return out;
 }
 
 /** Loads a safetensors state dict into the module (see Module.loadStateDict for strictness). */
-export function loadStateDictFile(module: Module, path: string, opts: { strict?: boolean } = {}): LoadResult {
-  const dict = readStateDict(path);
+export function loadStateDictFile(module: Module, path: string, opts: { strict?: boolean } & ReadWeightsOptions = {}): LoadResult {
+  const dict = readStateDict(path, opts);
   try {
     return module.loadStateDict(dict, opts);
   } catch (e) {
@@ -62,8 +95,8 @@ export function saveOptimizerState(opt: Optimizer<{ lr: number }>, path: string)
   });
 }
 
-/** Restores a state written by saveOptimizerState into an optimizer of the same kind. */
-export function loadOptimizerStateFile(opt: Optimizer<{ lr: number }>, path: string): void {
+/** Restores a state written by saveOptimizerState into an optimizer of the same kind; refuses NaN/Inf unless allowed. */
+export function loadOptimizerStateFile(opt: Optimizer<{ lr: number }>, path: string, opts: ReadWeightsOptions = {}): void {
   const { tensors, metadata } = readSafetensors(path);
   const fail = (why: string): never => {
     throw new Error(`optimizer state ${path}: ${why}`);
@@ -83,7 +116,9 @@ export function loadOptimizerStateFile(opt: Optimizer<{ lr: number }>, path: str
   for (const [name, raw] of tensors) {
     const m = /^state\.(\d+)\.(\w+)$/.exec(name);
     if (!m) fail(`unexpected tensor "${name}"`);
-    (state[Number(m![1])] ??= {})[m![2]] = Float32Array.from(toFloat32(raw));
+    const data = Float32Array.from(toFloat32(raw));
+    if (!opts.allowNonFinite) assertFinite(path, name, data, 'optimizer state');
+    (state[Number(m![1])] ??= {})[m![2]] = data;
   }
   try {
     opt.loadStateDict({ state, paramGroups });

@@ -120,11 +120,15 @@ test('corrupt: absurd header length', () => {
 });
 
 test('corrupt: header is not JSON', () => {
-  throwsMatching(() => parseSafetensors(rawFile(null, goodData, '{"x": {"dtype": "F32",'), 'bad.st'), /bad\.st/, /not valid JSON/);
+  throwsMatching(() => parseSafetensors(rawFile(null, goodData, '{"x": {"dtype": "F32",}}'), 'bad.st'), /bad\.st/, /not valid JSON/);
+  throwsMatching(() => parseSafetensors(rawFile(null, goodData, '{"x": {"dtype": "F32",'), 'cut.st'), /cut\.st/, /does not end where its length/);
+  const badUtf8 = rawFile(null, goodData, '{"x": "ab"}');
+  badUtf8[8 + 7] = 0xff; // the 'a': 0xff is never valid UTF-8
+  throwsMatching(() => parseSafetensors(badUtf8, 'utf.st'), /utf\.st/, /not valid UTF-8/);
 });
 
 test('corrupt: header is JSON but not an object', () => {
-  throwsMatching(() => parseSafetensors(rawFile([1, 2], goodData), 'arr.st'), /arr\.st/, /not a JSON object/);
+  throwsMatching(() => parseSafetensors(rawFile([1, 2], goodData), 'arr.st'), /arr\.st/, /does not start with '\{'/);
 });
 
 test('corrupt: data offsets beyond the data section (truncated data)', () => {
@@ -170,6 +174,82 @@ test('reads tensors at unaligned offsets', () => {
   const t = parseSafetensors(rawFile(h, data)).tensors;
   assert.equal([...t.get('f')!.data], [1.5, -2]);
   assert.equal([...t.get('u')!.data], [9]);
+});
+
+// ---- files that parse but lie (issue 7): each of these loaded shifted or wrong data before ----
+
+/** A real file from the writer whose header ends in space padding, as the reference writer pads. */
+function paddedFile(): { bytes: Uint8Array; headerLen: number } {
+  const bytes = serializeSafetensors([['w', { dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]);
+  const headerLen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.is(bytes[8 + headerLen - 1], 0x20, 'fixture: the header ends in padding');
+  return { bytes, headerLen };
+}
+
+function withHeaderLen(bytes: Uint8Array, len: number): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setBigUint64(0, BigInt(len), true);
+  return out;
+}
+
+test('lie: header length one byte short (header ends in padding) is refused, not read shifted', () => {
+  const { bytes, headerLen } = paddedFile();
+  throwsMatching(() => parseSafetensors(withHeaderLen(bytes, headerLen - 1), 'short-by-1.st'), /short-by-1\.st/, /1 trailing bytes/, /header length field is too short/);
+});
+
+test('lie: header length one byte long is refused, naming the header length', () => {
+  const { bytes, headerLen } = paddedFile();
+  // The first data byte (of 1.0f) is 0x00: the header would end inside the data.
+  throwsMatching(() => parseSafetensors(withHeaderLen(bytes, headerLen + 1), 'long-by-1.st'), /long-by-1\.st/, /does not end where its length/);
+  // A first data byte that is a space still parses as JSON: the data section is then short.
+  const spaced = bytes.slice();
+  spaced[8 + headerLen] = 0x20;
+  throwsMatching(() => parseSafetensors(withHeaderLen(spaced, headerLen + 1), 'long-sp.st'), /long-sp\.st/, /"w"/, /header length is too long/);
+});
+
+test('lie: overlapping offsets, including an empty tensor inside another one', () => {
+  const h = {
+    a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+    e: { dtype: 'F32', shape: [0], data_offsets: [4, 4] },
+  };
+  throwsMatching(() => parseSafetensors(rawFile(h, goodData), 'ovl0.st'), /ovl0\.st/, /"a"/, /"e"/, /overlap/);
+  const same = { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } };
+  throwsMatching(() => parseSafetensors(rawFile(same, goodData), 'same.st'), /same\.st/, /overlap/);
+});
+
+test('lie: a hole between tensors or at the start of the data', () => {
+  const mid = { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } };
+  throwsMatching(() => parseSafetensors(rawFile(mid, goodData), 'hole.st'), /hole\.st/, /hole of 4 bytes/, /"a"/, /"b"/);
+  const start = { b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } };
+  throwsMatching(() => parseSafetensors(rawFile(start, goodData), 'hole0.st'), /hole0\.st/, /hole of 8 bytes at the start/, /"b"/);
+});
+
+test('lie: trailing bytes after the last tensor', () => {
+  const data = new Uint8Array(goodData.length + 3);
+  data.set(goodData);
+  throwsMatching(() => parseSafetensors(rawFile(goodHeader, data), 'trail.st'), /trail\.st/, /3 trailing bytes/);
+  throwsMatching(() => parseSafetensors(rawFile({}, new Uint8Array(1)), 'empty.st'), /empty\.st/, /1 trailing bytes/);
+});
+
+test('lie: shape and byte length disagree, also when the shape product is beyond any file', () => {
+  const h = { x: { dtype: 'F32', shape: [2, 1], data_offsets: [0, 16] } };
+  throwsMatching(() => parseSafetensors(rawFile(h, goodData), 'shape.st'), /shape\.st/, /"x"/, /16 bytes/, /need 8/);
+  const huge = { x: { dtype: 'F64', shape: [2 ** 30, 2 ** 30], data_offsets: [0, 16] } };
+  throwsMatching(() => parseSafetensors(rawFile(huge, goodData), 'huge-shape.st'), /huge-shape\.st/, /"x"/, /too large/);
+});
+
+test('still valid: empty tensors at any seam, no tensors at all, whitespace padding', () => {
+  const h = {
+    e0: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+    a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+    e1: { dtype: 'I64', shape: [0, 3], data_offsets: [8, 8] },
+    b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+    e2: { dtype: 'U8', shape: [0], data_offsets: [16, 16] },
+  };
+  const t = parseSafetensors(rawFile(null, goodData, JSON.stringify(h) + '   ')).tensors;
+  assert.equal([...t.get('b')!.data], [3, 4]);
+  assert.is(t.get('e1')!.data.length, 0);
+  assert.is(parseSafetensors(rawFile({ __metadata__: { k: 'v' } }, new Uint8Array(0))).tensors.size, 0);
 });
 
 test.run();
