@@ -64,12 +64,17 @@ function fsyncDir(dir: string): void {
   }
 }
 
+export interface AtomicWriteOptions {
+  /** Runs after the temp file is complete and verified, before the rename (a crash point for tests). */
+  beforeRename?: () => void;
+}
+
 /**
  * Writes `data` to `path` atomically and verified (see the top of this file). The folder
  * must exist. On failure the temporary file is removed, whatever was under `path` before is
  * untouched, and an AtomicWriteError names the file and the cause.
  */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
@@ -88,6 +93,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     if (onDisk !== bytes.length) throw new Error(`${onDisk} bytes on disk after writing ${bytes.length}`);
     closeSync(fd); // a network filesystem may report a failed write only here
     fd = null;
+    opts.beforeRename?.();
     renameSync(tmp, path);
     committed = true;
     fsyncDir(dir);
@@ -115,7 +121,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
 }
 
 /** Writes `data` to `path` atomically and verified, creating the folder if needed. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   // One implementation for both: the files written this way are small (JSON, reports,
   // PNGs, state dicts) and a synchronous write keeps every check in one place.
   try {
@@ -124,7 +130,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     const { code, why } = describe(e);
     throw new AtomicWriteError(path, code, `cannot create its folder: ${why}`, { cause: e });
   }
-  writeFileAtomicSync(path, data);
+  writeFileAtomicSync(path, data, opts);
 }
 
 /** Writes `value` as pretty-printed JSON (with a final newline) atomically. */

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 // A leaf module (node:fs only): the one verified atomic writer, shared with the harness.
-import { writeFileAtomicSync } from '../harness/atomic.js';
+import { writeFileAtomicSync, type AtomicWriteOptions } from '../harness/atomic.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -249,8 +249,13 @@ export function serializeSafetensors(tensors: Iterable<[string, RawTensor]> | Ma
  * checked, fsync, size on disk checked, rename, folder fsync): a full disk or a file-size
  * limit throws an error naming the file, and nothing is left under `path` or as a temp file.
  */
-export function writeSafetensors(path: string, tensors: Iterable<[string, RawTensor]> | Map<string, RawTensor>, metadata?: Record<string, string>): void {
-  writeFileAtomicSync(path, serializeSafetensors(tensors, metadata));
+export function writeSafetensors(
+  path: string,
+  tensors: Iterable<[string, RawTensor]> | Map<string, RawTensor>,
+  metadata?: Record<string, string>,
+  opts?: AtomicWriteOptions,
+): void {
+  writeFileAtomicSync(path, serializeSafetensors(tensors, metadata), opts);
 }
 
 /** IEEE half → float. */
