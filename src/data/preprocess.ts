@@ -32,6 +32,21 @@ function normalizeInto(src: Uint8Array | Float32Array, out: Float32Array, offset
   }
 }
 
+/**
+ * A guard behind every decoder: one NaN or ±Infinity pixel would spread through the resize and
+ * the network into a NaN score. Decoders refuse such files themselves (naming the file);
+ * this catches any source that does not (prepareItem adds the file to the message).
+ */
+function checkFinite(img: RawImage): void {
+  const d = img.data;
+  if (d instanceof Uint8Array) return;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i]!)) {
+      throw new RangeError(`image value ${d[i]} at pixel ${Math.floor(i / img.channels)} is not finite; decoded images must hold finite values`);
+    }
+  }
+}
+
 export function checkPreprocessOptions(o: PreprocessOptions): void {
   if (!Number.isInteger(o.size) || o.size < 1 || o.size > 8192) {
     throw new RangeError(`size must be an integer in [1, 8192], got ${o.size}`);
@@ -42,6 +57,7 @@ export function checkPreprocessOptions(o: PreprocessOptions): void {
 /** A decoded image → C × S × S Float32Array in [-1, 1]. */
 export async function preprocessImage(img: RawImage, o: PreprocessOptions): Promise<Float32Array> {
   checkRaw(img);
+  checkFinite(img);
   const S = o.size;
   const plane = S * S;
   const out = new Float32Array(o.channels * plane);

@@ -169,6 +169,20 @@ export interface LoadOptions {
   limit?: number;
   /** Directory listings sorted by name (quirk `sortListings`, default true). */
   sortListings?: boolean;
+  /**
+   * Decode cap, in bytes, for each buffer one file decodes into: the file itself, a gzip or
+   * deflate stream once inflated, a decoded volume (voxels × 4), a decoded frame or image
+   * (default 2³⁰ = 1 GiB). Checked from headers before allocating; a file over it is an error
+   * that names this option.
+   */
+  maxDecodedBytes?: number;
+  /** Pixels (width × height) of one image or DICOM frame (default 268,402,689 = 16383², sharp's default). */
+  maxPixels?: number;
+  /**
+   * NaN / ±Infinity voxels (NIfTI float data): `error` (default; the file is refused, naming
+   * it) or `clamp` (±Infinity → the volume's largest/smallest finite value, NaN → the smallest).
+   */
+  nonFinite?: 'error' | 'clamp';
   /** Synthetic datasets: split sizes (a number sets the training count alone). */
   count?: number | { train?: number; testNormal?: number; testAbnormal?: number };
   /** Synthetic datasets: lesion contrast and size, 'easy' | 'medium' | 'hard' or a number in [0, 1]. */

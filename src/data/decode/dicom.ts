@@ -10,11 +10,16 @@
 // Uncompressed transfer syntaxes (implicit/explicit little endian, explicit big endian,
 // deflated) and RLE Lossless are decoded; any other encapsulated syntax (JPEG, JPEG-LS,
 // JPEG 2000, HTJ2K, MPEG) is an error that names it.
+//
+// Files that lie are refused with the tag named: Rows × Columns and Number of Frames are
+// checked against the caps (../limits.ts) before a frame is decoded, a deflated data set
+// inflates under the cap, and a Rescale Slope/Intercept that is not finite, or that maps a
+// stored value outside float32, is an error rather than a flat or NaN image.
 
 import dicomParser from 'dicom-parser';
-import { inflateRawSync } from 'node:zlib';
 import type { RawImage } from '../raw.js';
-import { DecodeError } from '../errors.js';
+import { DecodeError, causeOf, thrownMessage } from '../errors.js';
+import { type DecodeLimits, MAX_FRAMES, checkBytes, checkPixels, inflateRawCapped, resolveLimits } from '../limits.js';
 
 export const DICOM_EXTENSIONS = ['.dcm', '.dicom', '.dic'];
 
@@ -72,22 +77,30 @@ export function hasDicomMagic(buf: Uint8Array): boolean {
   return buf.length >= 132 && buf[128] === 0x44 && buf[129] === 0x49 && buf[130] === 0x43 && buf[131] === 0x4d;
 }
 
-function inflater(arr: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(arr.subarray(position));
-  const full = new Uint8Array(position + inflated.length);
-  full.set(arr.subarray(0, position), 0);
-  full.set(inflated, position);
-  return full;
+const FLT_MAX = 3.4028234663852886e38;
+
+/** dicom-parser's hook for deflated data sets, inflating under the cap. */
+function inflaterFor(path: string, limits: DecodeLimits) {
+  return (arr: Uint8Array, position: number): Uint8Array => {
+    const inflated = inflateRawCapped(arr.subarray(position), path, limits);
+    checkBytes(position + inflated.length, 'the inflated file', path, limits);
+    const full = new Uint8Array(position + inflated.length);
+    full.set(arr.subarray(0, position), 0);
+    full.set(inflated, position);
+    return full;
+  };
 }
 
 /** Parses the data set and checks that the pixel data is there and has the size the header implies. */
-export function parseDicom(buf: Uint8Array, path: string): DicomImage {
+export function parseDicom(buf: Uint8Array, path: string, limitOptions: Partial<DecodeLimits> = {}): DicomImage {
+  const limits = resolveLimits(limitOptions);
   let ds: dicomParser.DataSet;
   try {
-    ds = dicomParser.parseDicom(buf, { inflater } as dicomParser.ParseDicomOptions);
+    ds = dicomParser.parseDicom(buf, { inflater: inflaterFor(path, limits) } as dicomParser.ParseDicomOptions);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`cannot parse DICOM file ${path}: ${msg}`, path, { cause: err });
+    if (err instanceof DecodeError) throw err;
+    // dicom-parser throws strings and { exception, dataSet } objects, not Errors.
+    throw new DecodeError(`cannot parse DICOM file ${path}: ${thrownMessage(err)}`, path, { cause: causeOf(err) });
   }
   const ts = (ds.string('x00020010') ?? TS_IMPLICIT_LE).replace(/\0/g, '').trim();
   if (!UNCOMPRESSED.has(ts) && ts !== TS_RLE) {
@@ -114,6 +127,11 @@ export function parseDicom(buf: Uint8Array, path: string): DicomImage {
   const planar = (ds.uint16('x00280006') ?? 0) === 1;
   const framesStr = ds.intString('x00280008');
   const frames = framesStr !== undefined && framesStr > 0 ? framesStr : 1;
+  if (frames > MAX_FRAMES) {
+    throw new DecodeError(`${path}: Number of Frames (0028,0008) = ${frames} is over the limit of ${MAX_FRAMES} frames per file; the header is probably corrupt`, path);
+  }
+  // Before any frame is decoded: a 65535×65535 claim must not reach an allocation.
+  checkPixels(columns, rows, 'the frame size Columns × Rows (0028,0011 × 0028,0010)', path, limits);
   if (![8, 16, 32].includes(bitsAllocated)) {
     throw new DecodeError(`${path}: Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`, path);
   }
@@ -128,6 +146,12 @@ export function parseDicom(buf: Uint8Array, path: string): DicomImage {
   }
   const slopeRaw = ds.floatString('x00281053');
   const interceptRaw = ds.floatString('x00281052');
+  // Absent or empty (NaN) means the default; a value that parses to ±Infinity is corrupt.
+  for (const [name, v] of [['Rescale Slope (0028,1053)', slopeRaw], ['Rescale Intercept (0028,1052)', interceptRaw]] as const) {
+    if (v === Infinity || v === -Infinity || (v !== undefined && Math.abs(v) > FLT_MAX)) {
+      throw new DecodeError(`${path}: ${name} = ${ds.string(name.includes('Slope') ? 'x00281053' : 'x00281052')} is not a finite float32 number; fix the tag (e.g. with dcmodify)`, path);
+    }
+  }
   const slope = slopeRaw === undefined || !Number.isFinite(slopeRaw) || slopeRaw === 0 ? 1 : slopeRaw;
   const intercept = interceptRaw === undefined || !Number.isFinite(interceptRaw) ? 0 : interceptRaw;
   let window: DicomImage['window'];
@@ -141,6 +165,9 @@ export function parseDicom(buf: Uint8Array, path: string): DicomImage {
   }
   const byteArray = ds.byteArray as Uint8Array;
   const frameLen = rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  // What decoding one frame allocates: the decoded bytes (RLE) and, for grayscale, float64
+  // modality values plus the float32 output.
+  checkBytes(Math.max(frameLen, samplesPerPixel === 1 ? rows * columns * 8 : 0), `one ${columns}×${rows} frame`, path, limits);
   const bigEndian = ts === TS_EXPLICIT_BE;
   let frameBytes: (k: number) => Uint8Array;
   if (ts === TS_RLE) {
@@ -160,8 +187,7 @@ export function parseDicom(buf: Uint8Array, path: string): DicomImage {
           throw new Error(`${nFrag} fragments for ${frames} frames and no Basic Offset Table`);
         }
       } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        throw new DecodeError(`${path}: cannot read RLE frame ${k}: ${msg}`, path, { cause: err });
+        throw new DecodeError(`${path}: cannot read RLE frame ${k}: ${thrownMessage(err)}`, path, { cause: causeOf(err) });
       }
       return decodeRle(bytes, rows * columns, samplesPerPixel, bitsAllocated, path);
     };
@@ -270,7 +296,12 @@ export function dicomFrame(img: DicomImage, k: number, window: DicomWindow = 'he
   }
   const read = sampleReader(img, bytes, little);
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = read(i) * img.slope + img.intercept;
+  for (let i = 0; i < n; i++) {
+    const raw = read(i);
+    const v = raw * img.slope + img.intercept;
+    if (!(Math.abs(v) <= FLT_MAX)) throw rescaleError(img, raw, v);
+    values[i] = v;
+  }
   const out = new Float32Array(n);
   if (window === 'none') {
     for (let i = 0; i < n; i++) out[i] = values[i]!;
@@ -290,6 +321,17 @@ export function dicomFrame(img: DicomImage, k: number, window: DicomWindow = 'he
   }
   if (img.photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) out[i] = 1 - out[i]!;
   return { width: img.columns, height: img.rows, channels: 1, data: out };
+}
+
+/** A modality value outside float32: name the tag that took it there. */
+function rescaleError(img: DicomImage, raw: number, v: number): DecodeError {
+  const slopeTerm = Math.abs(raw * img.slope);
+  const tag = !(slopeTerm <= FLT_MAX) || Math.abs(img.intercept) <= Math.abs(img.slope) ? 'Rescale Slope (0028,1053)' : 'Rescale Intercept (0028,1052)';
+  return new DecodeError(
+    `${img.path}: ${tag}: stored value ${raw} × Rescale Slope ${img.slope} + Rescale Intercept ${img.intercept} = ${v}, outside the float32 range ` +
+      '(±3.4e38) images are held in; the tag is probably corrupt (fix it, e.g. with dcmodify)',
+    img.path,
+  );
 }
 
 function clamp255(v: number): number {

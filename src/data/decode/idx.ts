@@ -1,8 +1,8 @@
 // IDX files (the MNIST / Fashion-MNIST container): big-endian, magic 0x0000 <type> <ndim>,
 // ndim big-endian uint32 sizes, then the data. Plain or gzip-compressed.
 
-import { gunzipSync } from 'node:zlib';
 import { DecodeError } from '../errors.js';
+import { type DecodeLimits, gunzipCapped, resolveLimits } from '../limits.js';
 
 export interface IdxArray {
   dims: number[];
@@ -12,15 +12,9 @@ export interface IdxArray {
 
 const TYPE_NAMES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' };
 
-export function parseIdx(buf: Uint8Array, path: string): IdxArray {
-  let bytes = buf;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(buf);
-    } catch (err) {
-      throw new DecodeError(`cannot decompress ${path}: ${(err as Error).message}`, path, { cause: err });
-    }
-  }
+export function parseIdx(buf: Uint8Array, path: string, limitOptions: Partial<DecodeLimits> = {}): IdxArray {
+  // Gzip inflates under maxDecodedBytes; the data is used in place, so nothing else is allocated.
+  const bytes = buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b ? gunzipCapped(buf, path, resolveLimits(limitOptions)) : buf;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DecodeError(`${path} is not an IDX file (bad magic number)`, path);
   }

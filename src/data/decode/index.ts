@@ -3,11 +3,13 @@
 // the chosen axis), and frame k as a RawImage. Parsed DICOM data sets and NIfTI volumes
 // are kept in a small cache because consecutive items usually come from the same file.
 
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type RawImage, toGrayPlane } from '../raw.js';
+import { DecodeError } from '../errors.js';
 import { IMAGE_EXTENSIONS, decodeImage, probeImage } from './image.js';
 import { DICOM_EXTENSIONS, type DicomImage, type DicomWindow, dicomFrame, hasDicomMagic, parseDicom } from './dicom.js';
 import { NIFTI_EXTENSIONS, type Volume, normalizedSlice, readNifti, sliceOf } from './nifti.js';
+import { DEFAULT_LIMITS, type DecodeLimits, checkBytes } from '../limits.js';
 
 export type FileFormat = 'image' | 'dicom' | 'nifti';
 
@@ -16,9 +18,11 @@ export interface FrameOptions {
   axis: 0 | 1 | 2;
   /** DICOM VOI: header window when present (else min–max), or always min–max. */
   window: DicomWindow;
+  /** Decode caps and the non-finite policy (../limits.ts); defaults when absent. */
+  limits?: DecodeLimits;
 }
 
-export const DEFAULT_FRAME_OPTIONS: FrameOptions = { axis: 2, window: 'header' };
+export const DEFAULT_FRAME_OPTIONS: FrameOptions = { axis: 2, window: 'header', limits: DEFAULT_LIMITS };
 
 /** The format a file name implies, or undefined for names we do not read. */
 export function formatOf(path: string): FileFormat | undefined {
@@ -41,21 +45,33 @@ export async function sniffDicom(path: string): Promise<boolean> {
   }
 }
 
+/** Reads a whole file, refusing one larger than maxDecodedBytes before reading it. */
+export async function readCapped(path: string, limits: DecodeLimits = DEFAULT_LIMITS): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    checkBytes((await fh.stat()).size, 'the file', path, limits);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
 type Container = { kind: 'dicom'; dicom: DicomImage } | { kind: 'nifti'; volume: Volume };
 
 const CACHE_SIZE = 3;
 const cache = new Map<string, Promise<Container>>();
 
-async function container(path: string, format: 'dicom' | 'nifti'): Promise<Container> {
-  const key = `${format}:${path}`;
+async function container(path: string, format: 'dicom' | 'nifti', limits: DecodeLimits = DEFAULT_LIMITS): Promise<Container> {
+  // The limits are part of the key: a file refused (or clamped) under one set is not served under another.
+  const key = `${format}:${limits.maxDecodedBytes}:${limits.maxPixels}:${limits.nonFinite}:${path}`;
   let p = cache.get(key);
   if (p) {
     cache.delete(key);
     cache.set(key, p); // most recently used last
     return p;
   }
-  p = readFile(path).then((buf): Container =>
-    format === 'dicom' ? { kind: 'dicom', dicom: parseDicom(buf, path) } : { kind: 'nifti', volume: readNifti(buf, path) },
+  p = readCapped(path, limits).then((buf): Container =>
+    format === 'dicom' ? { kind: 'dicom', dicom: parseDicom(buf, path, limits) } : { kind: 'nifti', volume: readNifti(buf, path, limits) },
   );
   cache.set(key, p);
   p.catch(() => cache.delete(key));
@@ -93,14 +109,14 @@ export async function probeFile(path: string, format: FileFormat, o: FrameOption
     }
     let h;
     try {
-      h = await probeImage(head, path);
+      h = await probeImage(head, path, o.limits);
     } catch (err) {
-      if (whole) throw err;
-      h = await probeImage(await readFile(path), path); // header beyond the first chunk (large EXIF)
+      if (whole || err instanceof DecodeError && /\bmax(Pixels|DecodedBytes)\b/.test(err.message)) throw err;
+      h = await probeImage(await readCapped(path, o.limits), path, o.limits); // header beyond the first chunk (large EXIF)
     }
     return { frames: 1, width: h.width, height: h.height };
   }
-  const c = await container(path, format);
+  const c = await container(path, format, o.limits);
   if (c.kind === 'dicom') return { frames: c.dicom.frames, width: c.dicom.columns, height: c.dicom.rows };
   const [nx, ny, nz] = c.volume.dims;
   const frames = c.volume.dims[o.axis];
@@ -112,9 +128,9 @@ export async function probeFile(path: string, format: FileFormat, o: FrameOption
 export async function readFrame(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<RawImage> {
   if (format === 'image') {
     if (k !== 0) throw new RangeError(`${path}: an image file has one frame, asked for frame ${k}`);
-    return decodeImage(await readFile(path), path);
+    return decodeImage(await readCapped(path, o.limits), path, o.limits);
   }
-  const c = await container(path, format);
+  const c = await container(path, format, o.limits);
   if (c.kind === 'dicom') return dicomFrame(c.dicom, k, o.window);
   const s = normalizedSlice(c.volume, o.axis, k);
   return { width: s.width, height: s.height, channels: 1, data: s.data };
@@ -126,7 +142,7 @@ export async function readFrame(path: string, format: FileFormat, k: number, o: 
  */
 export async function readMaskFrame(path: string, format: FileFormat, k: number, o: FrameOptions = DEFAULT_FRAME_OPTIONS): Promise<RawImage> {
   if (format === 'image') return readFrame(path, format, k, o);
-  const c = await container(path, format);
+  const c = await container(path, format, o.limits);
   if (c.kind === 'dicom') return dicomFrame(c.dicom, k, 'none');
   const s = sliceOf(c.volume, o.axis, k);
   return { width: s.width, height: s.height, channels: 1, data: s.data };
@@ -140,7 +156,7 @@ export async function foregroundFrames(path: string, format: FileFormat, o: Fram
     return [(f.channels === 3 ? toGrayPlane(f) : f.data).some((v) => v > 0)];
   }
   // Hold the parsed file for the whole pass rather than going back to the small cache per frame.
-  const c = await container(path, format);
+  const c = await container(path, format, o.limits);
   if (c.kind === 'dicom') {
     return Array.from({ length: c.dicom.frames }, (_, k) => {
       const f = dicomFrame(c.dicom, k, 'none');

@@ -10,6 +10,7 @@ import { DatasetError, MaskSizeError, reasonOf } from '../errors.js';
 import { type FileFormat, type FrameOptions, foregroundFrames, probeFile, readFrame, readMaskFrame } from '../decode/index.js';
 import { type SourceItem, createSplit, prepareItem } from '../split.js';
 import { mapLimit, sampleIndices, seededRandom } from '../util.js';
+import { resolveLimits } from '../limits.js';
 
 export type Verify = 'exists' | 'header' | 'decode';
 
@@ -49,8 +50,9 @@ export function resolveOptions(dataset: string, o: LoadOptions & { root: string 
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new RangeError(`limit must be a positive integer, got ${o.limit}`);
+  const limits = resolveLimits({ maxDecodedBytes: o.maxDecodedBytes, maxPixels: o.maxPixels, nonFinite: o.nonFinite });
   return {
-    dataset, root: o.root, onError, verify, frame: { axis, window }, preprocess, seed, limit: o.limit,
+    dataset, root: o.root, onError, verify, frame: { axis, window, limits }, preprocess, seed, limit: o.limit,
     sortListings: o.sortListings ?? true, skipped: [], options: o,
   };
 }

@@ -6,12 +6,12 @@
 // <Name>/raw/ layout and a few spellings), and where Debian's packages install them
 // (/usr/share/datasets/<name>/, package dataset-fashion-mnist for Fashion-MNIST).
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, LoadOptions } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
 import { expandPath, isFile, isFileSync } from '../paths.js';
 import { parseIdx } from '../decode/idx.js';
+import { readCapped } from '../decode/index.js';
 import type { SourceItem } from '../split.js';
 import { assemble, reject, resolveOptions } from './common.js';
 
@@ -103,7 +103,7 @@ export async function loadIdx(name: IdxName, options: LoadOptions & { root: stri
   const read = async (k: FileKey) => {
     const path = found.files[k];
     try {
-      return { path, idx: parseIdx(await readFile(path), path) };
+      return { path, idx: parseIdx(await readCapped(path, ctx.frame.limits), path, ctx.frame.limits) };
     } catch (err) {
       // The four files are one unit: a bad one cannot be skipped item by item.
       throw new DatasetError(`${name}: cannot read ${path}: ${reasonOf(err)}`, name, path, { cause: err });

@@ -2,6 +2,8 @@
 // transfer syntax UID in the meta header and encapsulated fragments), enough to build test
 // files for the DICOM decoder without any external tool.
 
+import { deflateRawSync } from 'node:zlib';
+
 type VR = 'UI' | 'CS' | 'DS' | 'IS' | 'US' | 'UL' | 'OB' | 'OW' | 'LO';
 
 interface El {
@@ -75,11 +77,14 @@ export interface DicomSpec {
   bigEndian?: boolean;
   /** Leave out the Pixel Data element. */
   noPixelData?: boolean;
+  /** Deflate the data set after the meta header (transfer syntax 1.2.840.10008.1.2.1.99). */
+  deflate?: boolean;
 }
 
 export const TS = {
   explicitLE: '1.2.840.10008.1.2.1',
   explicitBE: '1.2.840.10008.1.2.2',
+  deflated: '1.2.840.10008.1.2.1.99',
   rle: '1.2.840.10008.1.2.5',
   jpegBaseline: '1.2.840.10008.1.2.4.50',
   jpeg2000: '1.2.840.10008.1.2.4.90',
@@ -105,7 +110,7 @@ function item(tagElement: number, value: Uint8Array): Uint8Array {
 }
 
 export function writeDicom(spec: DicomSpec): Uint8Array {
-  const ts = spec.transferSyntax ?? (spec.bigEndian ? TS.explicitBE : TS.explicitLE);
+  const ts = spec.transferSyntax ?? (spec.deflate ? TS.deflated : spec.bigEndian ? TS.explicitBE : TS.explicitLE);
   const meta: El[] = [
     { group: 2, element: 1, vr: 'OB', value: new Uint8Array([0, 1]) },
     { group: 2, element: 2, vr: 'UI', value: ui('1.2.840.10008.5.1.4.1.1.7') },
@@ -153,7 +158,9 @@ export function writeDicom(spec: DicomSpec): Uint8Array {
   // US values were written little-endian; a big-endian data set needs them swapped.
   const swapped = ds.map((e) => (be && e.vr === 'US' ? { ...e, value: Buffer.from(e.value).swap16() } : e));
   const body = Buffer.concat([...swapped.map((e) => encode(e, !be)), pixelEl]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, metaBody, body]);
+  // Deflated Explicit VR Little Endian: the data set (not the meta header) is raw deflate.
+  const payload = spec.deflate ? deflateRawSync(body) : body;
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, metaBody, payload]);
 }
 
 /** RLE Lossless encoding of one frame (literal runs only: valid, if not compact). */
