@@ -2,7 +2,7 @@
 // code hard-codes in the user's home directory).
 
 import { homedir } from 'node:os';
-import { resolve, join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 
@@ -67,4 +67,23 @@ export function stem(fileName: string): string {
   const base = fileName.slice(fileName.lastIndexOf('/') + 1);
   const m = /\.(nii\.gz|[^.]+)$/i.exec(base);
   return m ? base.slice(0, m.index) : base;
+}
+
+/**
+ * Where a file name read from an index file (data.json, a CSV) points inside `dir`, or why it
+ * may not be used: empty, absolute, or resolving outside `dir` (`../`). The check is lexical:
+ * symbolic links inside the dataset folder are followed, as a folder assembled from links is
+ * the dataset owner's choice; what is refused is an index that names files elsewhere.
+ */
+export function containedPath(dir: string, entry: string): { path: string; reason?: undefined } | { path: string; reason: string } {
+  const base = resolve(dir);
+  const path = resolve(base, entry);
+  if (entry === '') return { path, reason: 'is empty' };
+  if (entry.includes('\0')) return { path, reason: 'contains a NUL byte' };
+  if (isAbsolute(entry)) return { path, reason: 'is an absolute path' };
+  const rel = relative(base, path);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    return { path, reason: `resolves to ${path}, outside ${base}` };
+  }
+  return { path };
 }

@@ -14,7 +14,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, ExpectedCounts, LoadOptions, Modality } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
-import { expandPath, isDirectory, isDirectorySync, isFile, isFileSync, referenceId } from '../paths.js';
+import { containedPath, expandPath, isDirectory, isDirectorySync, isFile, isFileSync, referenceId } from '../paths.js';
 import { formatOf } from '../decode/index.js';
 import { type FileCandidate, type LoadContext, assemble, expandFiles, resolveOptions } from './common.js';
 import { parseCsv } from './csv.js';
@@ -95,6 +95,21 @@ function candidates(dir: string, names: readonly string[], label: 0 | 1): FileCa
   return names.map((n) => ({ id: referenceId(n), path: join(dir, n), label, format: formatOf(n) ?? 'image' }));
 }
 
+/**
+ * Refuses a file name from an index file that would leave its folder (`../`, absolute). The
+ * whole index is refused, whatever `onError` says: it is not a bad file but an untrustworthy list.
+ */
+function checkEntry(ctx: LoadContext, dir: string, entry: string, where: string, indexPath: string): void {
+  const c = containedPath(dir, entry);
+  if (c.reason === undefined) return;
+  throw new DatasetError(
+    `${ctx.dataset}: ${indexPath}: ${where} "${entry}" ${c.reason}; entries must name files inside ${dir}. ` +
+      'Fix the index file (an index that points elsewhere is refused as a whole)',
+    ctx.dataset,
+    indexPath,
+  );
+}
+
 async function readJson(ctx: LoadContext, path: string): Promise<unknown> {
   let text: string;
   try {
@@ -126,6 +141,9 @@ async function dataJsonFiles(ctx: LoadContext, dir: string): Promise<{ train: Fi
   const train = stringList(ctx, json, ['train', '0'], jsonPath);
   const test0 = stringList(ctx, json, ['test', '0'], jsonPath);
   const test1 = stringList(ctx, json, ['test', '1'], jsonPath);
+  for (const [key, list] of [['train["0"]', train], ['test["0"]', test0], ['test["1"]', test1]] as const) {
+    list.forEach((name, i) => checkEntry(ctx, images, name, `entry ${key}[${i}]`, jsonPath));
+  }
   // Files the list names but the disk lacks are reported by expandFiles (as missing files).
   return { train: candidates(images, train, 0), test: [...candidates(images, test0, 0), ...candidates(images, test1, 1)] };
 }
@@ -153,6 +171,7 @@ async function isicFiles(ctx: LoadContext, dir: string): Promise<{ train: FileCa
       if (!row[iImage] || !Number.isFinite(nv)) {
         throw new DatasetError(`${ctx.dataset}: ${csvPath} line ${r + 1}: expected an image name and a numeric NV`, ctx.dataset, csvPath);
       }
+      checkEntry(ctx, join(dir, inputDir), `${row[iImage]}.jpg`, `line ${r + 1}: image "${row[iImage]}" →`, csvPath);
       // pandas: data_csv['NV'] == 1 / == 0; other values (none in the official files) are neither.
       if (nv === 1) normal.push(`${row[iImage]}.jpg`);
       else if (nv === 0) abnormal.push(`${row[iImage]}.jpg`);
