@@ -10,7 +10,7 @@ export type NonFinitePolicy = 'error' | 'clamp';
 
 export interface DecodeLimits {
   /**
-   * Bytes one file may decode into, checked separately for each buffer: the decompressed
+   * Bytes one file may decode into, checked separately for each buffer: the file as read, the decompressed
    * stream (gzip NIfTI/IDX, deflated DICOM), a decoded volume (voxels × 4, float32), a decoded
    * frame or image (pixels × samples × bytes, and pixels × 8 for DICOM's float64 values).
    */

@@ -64,7 +64,7 @@ test('declared size is checked against the cap before the voxel array is allocat
   // header alone, the allocation (≈ 140 TB as float32) is never attempted.
   const buf = writeNifti({ dims: [32767, 32767, 32767], datatype: 'uint8', data: [1, 2, 3] });
   throwsDecode(() => readNifti(buf, 'huge.nii'), /huge\.nii/, /32767×32767×32767/, /maxDecodedBytes/);
-  // Trailing garbage after a gzip member that the header does not declare is not inflated.
+  // Bytes beyond what the header declares are ignored (inflated under the cap, never read).
   const ok = writeNifti({ dims: [2, 2, 1], datatype: 'uint8', data: [1, 2, 3, 4] });
   const padded = gzipSync(Buffer.concat([ok, Buffer.alloc(4096)]));
   assert.equal(Array.from(readNifti(padded, 'pad.nii.gz').data), [1, 2, 3, 4]);
