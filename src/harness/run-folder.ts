@@ -8,12 +8,18 @@
 //   scores.json        per test image: id, label, score (ROC curves, further analysis)
 //   checkpoint/        resumable training state while the run is unfinished
 //
-// Every file is written atomically, so an interrupted run never leaves a half-written file.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// Every file is written atomically, so an interrupted run never leaves a half-written file;
+// config.json records the SHA-256 of model.safetensors (methods/saved.ts), so one changed
+// on disk afterwards is refused. No entry may be a symbolic link (checkRunFolder): writing
+// or deleting through one would touch files outside the run.
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadOptions } from '../data/types.js';
+import { crashPoint } from '../methods/crash-points.js';
+import { CHECKPOINT_POINTER, readCheckpoint } from '../methods/reconstruction/checkpoint.js';
+import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME, writeFileAtomic as writeFileAtomicSync } from '../methods/saved.js';
 import type { MethodOptions } from '../methods/types.js';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from './atomic.js';
 
 export const RUN_FILE = 'run.json';
 export const LOG_FILE = 'log';
@@ -108,6 +114,7 @@ export function readRunFile(dir: string): RunRecordFile {
 
 /** Reads a trained run's run.json, requiring the model to be there. */
 export function readTrainedRun(dir: string): RunRecordFile {
+  checkRunFolder(dir);
   const r = readRunFile(dir);
   if (r.status === 'training' || !existsSync(join(dir, 'model.safetensors'))) {
     throw new Error(`${dir}: the run has not finished training (status "${r.status}"); resume it with "medianomaly train --out ${dir} --resume ..." first`);
@@ -124,8 +131,63 @@ export function readLog(dir: string): EpochLogLine[] {
     .map((l) => JSON.parse(l) as EpochLogLine);
 }
 
-export function writeLog(dir: string, lines: readonly EpochLogLine[]): Promise<void> {
-  return writeFileAtomic(join(dir, LOG_FILE), lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : ''));
+/**
+ * Replaces the log with `lines`, synchronously and atomically. Synchronous on purpose: the
+ * trainer reports an epoch before it commits the epoch's checkpoint, so a log written
+ * here, inside that report, is on disk before the checkpoint names the epoch (the log is
+ * never behind the checkpoint after a kill). `epoch` only labels the crash points.
+ */
+export function writeLog(dir: string, lines: readonly EpochLogLine[], epoch = 0): void {
+  const text = lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : '');
+  writeFileAtomicSync(join(dir, LOG_FILE), text, () => crashPoint('log-temp', epoch));
+  crashPoint('log', epoch);
+}
+
+/**
+ * Epochs completed according to the run's checkpoint folder: 0 without one, null when
+ * the method checkpoints in stages (f-AnoGAN: one sub-folder per stage) and the count is
+ * its own business.
+ */
+export function checkpointedEpochs(dir: string): number | null {
+  const cdir = join(dir, CHECKPOINT_DIR);
+  if (!existsSync(cdir)) return 0;
+  const ck = readCheckpoint(cdir);
+  if (ck) return ck.epoch;
+  return readdirSync(cdir).some((f) => existsSync(join(cdir, f, CHECKPOINT_POINTER))) ? null : 0;
+}
+
+/** The entries a run writes; checkRunFolder refuses any of them that is a link. */
+const RUN_ENTRIES = [RUN_FILE, LOG_FILE, METRICS_FILE, SCORES_FILE, CHECKPOINT_DIR, CONFIG_FILE, MODEL_FILE];
+
+/**
+ * Throws when an entry of the run folder `dir` that medianomaly reads, writes or deletes
+ * (its own files, anything under checkpoint/, temp files) is a symbolic link or resolves
+ * outside `dir`. The folder itself may be a link (runs kept on another disk); nothing
+ * inside it may point out.
+ */
+export function checkRunFolder(dir: string): void {
+  if (!existsSync(dir)) return;
+  const walk = (path: string): void => {
+    refuseLink(path, dir);
+    if (lstatSync(path).isDirectory()) for (const f of readdirSync(path)) walk(join(path, f));
+  };
+  for (const f of readdirSync(dir)) {
+    if (f === CHECKPOINT_DIR) walk(join(dir, f));
+    else if (RUN_ENTRIES.includes(f) || TEMP_NAME.test(f)) refuseLink(join(dir, f), dir);
+  }
+}
+
+/** Removes temp files and folders a killed run left, in the run folder and under checkpoint/ (call checkRunFolder first). */
+export function removeTempFiles(dir: string): void {
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const f of readdirSync(d)) {
+      const path = join(d, f);
+      if (TEMP_NAME.test(f)) rmSync(path, { recursive: true, force: true });
+      else if ((d !== dir || f === CHECKPOINT_DIR) && lstatSync(path).isDirectory()) walk(path);
+    }
+  };
+  walk(dir);
 }
 
 export function readJson<T>(path: string): T {

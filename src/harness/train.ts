@@ -1,6 +1,15 @@
 // One training run into a run folder: load the data, fit (with a checkpoint after every
 // epoch), save the model, test it, write the metrics. Runs in the calling thread; see
 // ./in-worker.ts for the off-main-thread form the library's async API uses.
+//
+// Crash safety (a kill -9 at any instant, then --resume, ends like an uninterrupted run):
+// - each epoch's log line is written (atomically, synchronously) before the trainer
+//   commits the epoch's checkpoint, so the log is never behind the checkpoint;
+// - a resume first refuses symbolic links in the folder, removes temp files, and cuts the
+//   log back to the checkpointed epochs (a line for an epoch killed before its commit goes;
+//   the epoch is trained again and logged again);
+// - the checkpoint folder is removed only after run.json says "trained"; a resume of a
+//   trained run removes one left behind.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,6 +18,7 @@ import { load } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { createMethod, loadMethod, methods } from '../methods/registry.js';
 import type { FitResult, Method, Progress } from '../methods/types.js';
+import { crashPoint } from '../methods/crash-points.js';
 import { version } from '../version.js';
 import { writeJsonAtomic } from './atomic.js';
 import { type RunMetrics, scoreAndEvaluate } from './evaluate.js';
@@ -16,7 +26,7 @@ import { RunInterrupted, isAbortError } from './interrupted.js';
 import { runOptions, runSize } from './options.js';
 import {
   CHECKPOINT_DIR, type DatasetSpec, type EpochLogLine, METRICS_FILE, type RunRecordFile, SCORES_FILE,
-  isRunFolder, newRunFile, readLog, readRunFile, readTrainedRun, writeLog, writeRunFile,
+  checkpointedEpochs, checkRunFolder, isRunFolder, newRunFile, readLog, readRunFile, readTrainedRun, removeTempFiles, writeLog, writeRunFile,
 } from './run-folder.js';
 
 export interface TrainSpec {
@@ -83,6 +93,8 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   const given = spec.options ?? {};
   const size = runSize(info, given, spec.dataset.options?.size);
 
+  // Before anything reads or writes in the folder: no entry may lead out of it.
+  checkRunFolder(dir);
   let previous: RunRecordFile | undefined;
   if (isRunFolder(dir)) {
     previous = readRunFile(dir);
@@ -98,8 +110,13 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   const options = runOptions(info, given, { name: spec.dataset.name, size, channels: data.info.channels });
   const wantTest = spec.evaluate !== false;
 
+  // What a killed run left half-done: temp files (the checkpoint's own leftovers go when the trainer resumes it).
+  if (previous) removeTempFiles(dir);
+
   // A resumed run that already finished: its files stand; redo only what is missing.
   if (previous && previous.status !== 'training') {
+    // Killed between "trained" and the checkpoint's removal: the saved model replaces it.
+    await rm(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
     let metrics: RunMetrics | undefined;
     if (wantTest && previous.status !== 'complete') {
       if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'testing', 0, 0);
@@ -123,10 +140,12 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   await writeRunFile(dir, record);
 
   const epochs = typeof method.options.epochs === 'number' ? method.options.epochs : 0;
-  let log = readLog(dir);
+  // One line per checkpointed epoch: a line written for an epoch killed before its commit goes.
+  const checkpointed = previous ? checkpointedEpochs(dir) : 0;
+  let log = readLog(dir).filter((l) => checkpointed === null || l.epoch <= checkpointed);
+  if (previous) writeLog(dir, log);
   let epochsDone = 0;
   let epochStart = performance.now();
-  let pendingLog: Promise<void> = Promise.resolve();
   const onProgress = (p: Progress) => {
     hooks.onProgress?.(p);
     if (!p.epochDone) return;
@@ -134,11 +153,11 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
     const line: EpochLogLine = { epoch: p.epoch, loss: p.loss, seconds: (now - epochStart) / 1000, imagesPerSecond: p.imagesPerSecond, ...(p.terms ? { terms: p.terms } : {}) };
     epochStart = now;
     epochsDone = p.epoch;
-    // A resumed run repeats no finished epoch, but an interrupted one may have logged
-    // an epoch whose checkpoint never landed: the new line replaces it.
+    // A resumed run repeats no checkpointed epoch, but a line of an epoch whose checkpoint
+    // never landed may remain (multi-stage methods): the new line replaces it.
     log = [...log.filter((l) => l.epoch < p.epoch), line];
-    const snapshot = log;
-    pendingLog = pendingLog.then(() => writeLog(dir, snapshot));
+    // Now, inside the report: the trainer commits this epoch's checkpoint only after it returns.
+    writeLog(dir, log, p.epoch);
     hooks.onEpoch?.(line);
   };
 
@@ -146,14 +165,15 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   try {
     fit = await method.fit(data.train, { onProgress, signal: hooks.signal, checkpointDir: join(dir, CHECKPOINT_DIR), resume: !!previous });
   } catch (e) {
-    await pendingLog;
     if (isAbortError(e) || hooks.signal?.aborted) throw new RunInterrupted(dir, 'training', epochsDone, epochs);
     throw e;
   }
-  await pendingLog;
+  checkRunFolder(dir);
   await method.save(dir);
+  crashPoint('saved', epochs);
   const trained: RunRecordFile = { ...record, status: 'trained', trainSeconds: fit.seconds };
   await writeRunFile(dir, trained);
+  crashPoint('trained', epochs);
   // The saved model replaces the checkpoint; the folder would otherwise triple the run's size.
   if (existsSync(join(dir, CHECKPOINT_DIR))) await rm(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
 
@@ -169,7 +189,7 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
 /** Tests a trained run folder again: reloads model and dataset, writes metrics.json and scores.json. */
 export async function testRun(dirIn: string, overrides: { root?: string } = {}): Promise<RunMetrics> {
   const dir = resolve(dirIn);
-  const record = readTrainedRun(dir);
+  const record = readTrainedRun(dir); // refuses links, like every reader of a run folder
   const method = await loadMethod(dir);
   const size = typeof method.options.size === 'number' ? method.options.size : (record.dataset.options?.size ?? method.info.defaultSize);
   const spec: DatasetSpec = { name: record.dataset.name, options: { ...record.dataset.options, ...(overrides.root ? { root: overrides.root } : {}) } };

@@ -7,18 +7,9 @@ import { join } from 'node:path';
 import { RunInterrupted } from '../../src/harness/interrupted.js';
 import { readLog, readRunFile } from '../../src/harness/run-folder.js';
 import { testRun, train } from '../../src/harness/train.js';
-import { TINY, TINY_AE, tempDir } from './helpers.js';
+import { TINY, TINY_AE, rejection, tempDir } from './helpers.js';
 
 const root = tempDir();
-
-async function rejection(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 test('a run folder holds run.json, config.json, model.safetensors, log, metrics.json and scores.json', async () => {
   const dir = join(root, 'plain');

@@ -94,7 +94,9 @@ test('loadMethod says clearly when a folder is not a saved method', async () => 
   await rejects(() => loadMethod(noModel), /no model.safetensors/);
   const unknown = join(tmp, 'unknown');
   mkdirSync(unknown);
-  writeFileSync(join(unknown, 'config.json'), JSON.stringify({ format: 'medianomaly-method', version: 1, method: 'zz', options: {} }));
+  // sha256 of the empty model file: the hash check passes, so the method name is what fails.
+  const emptySha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  writeFileSync(join(unknown, 'config.json'), JSON.stringify({ format: 'medianomaly-method', version: 1, method: 'zz', options: {}, sha256: { 'model.safetensors': emptySha } }));
   writeFileSync(join(unknown, 'model.safetensors'), '');
   await rejects(() => loadMethod(unknown), /saved method "zz" is not registered here/);
   const file = join(tmp, 'a-file');

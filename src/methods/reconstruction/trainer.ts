@@ -5,6 +5,11 @@
 // selection). After every epoch an optional checkpoint makes the run resumable to the
 // same numbers as an uninterrupted one.
 //
+// Order at the end of an epoch: the epoch's last progress report (epochDone) comes first,
+// then the checkpoint commit. A caller that records the epoch synchronously in onProgress
+// (the run folder's log) is therefore never behind the checkpoint after a crash, only at
+// most one uncommitted epoch ahead, which the resumed run repeats and replaces.
+//
 // Extension points (what a method supplies in TrainLoopSpec):
 // - `network`: the one Module whose state the checkpoint holds. A method with several
 //   networks (GANomaly's G and D) registers them under one parent Module.
@@ -23,7 +28,7 @@ import { Adam } from '../../nn/optim/adam.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';
 import type { Split } from '../../data/types.js';
 import type { FitOptions, FitResult, MethodOptions, Progress } from '../types.js';
-import { readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { cleanCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOptimizer = Optimizer<any>;
@@ -147,6 +152,8 @@ export async function trainLoop(train: Split, spec: TrainLoopSpec, opts: FitOpti
       seconds = ck.seconds;
       lossCurve.push(...ck.lossCurve);
     }
+    // What a killed run left beside the checkpoint (temp files, unreferenced epoch folders) goes now.
+    cleanCheckpoint(checkpointDir, ck?.folder ?? null, ck?.epoch ?? 0);
   }
 
   const images = await train.images();
