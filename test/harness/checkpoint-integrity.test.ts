@@ -133,6 +133,12 @@ test('a checkpoint/ symlink: resume refuses and writes or deletes nothing in the
   assert.ok(err.message.includes(join(dir, 'checkpoint')), err.message);
   assert.match(err.message, /is a symbolic link \(to .*outside-checkpoint\); medianomaly never follows a link inside/);
   assert.equal(snapshot(outside), before);
+  // A new run into a folder that holds only such a link is refused the same way.
+  const fresh = join(root, 'fresh-linked');
+  mkdirSync(fresh);
+  symlinkSync(outside, join(fresh, 'checkpoint'));
+  assert.match((await rejection(() => train({ method: 'ae', dataset: TINY, options: OPTS, dir: fresh }))).message, /checkpoint is a symbolic link/);
+  assert.equal(snapshot(outside), before);
 });
 
 test('links deeper in a run folder are refused too: an epoch folder, the model, the log', async () => {
@@ -164,11 +170,15 @@ test('resume removes leftovers: temp files, temp and unreferenced epoch folders'
   mkdirSync(join(ck, 'epoch-0002.tmp-123'));
   writeFileSync(join(ck, 'epoch-0002.tmp-123', 'model.safetensors.tmp-123-1'), '');
   mkdirSync(join(ck, 'epoch-0007')); // a folder checkpoint.json does not name
+  // A line of epoch 2, written before a kill stopped its checkpoint: cut before training resumes.
+  writeFileSync(join(dir, 'log'), readFileSync(join(dir, 'log'), 'utf8') + JSON.stringify({ epoch: 2, loss: 1, seconds: 1, imagesPerSecond: 1 }) + '\n');
   const seen: string[][] = [];
+  let logAtStart: number[] | undefined;
   await train(
     { method: 'ae', dataset: TINY, options: OPTS, dir, resume: true, evaluate: false },
-    { onEpoch: () => seen.push(readdirSync(ck).sort()) },
+    { onProgress: () => (logAtStart ??= readLog(dir).map((l) => l.epoch)), onEpoch: () => seen.push(readdirSync(ck).sort()) },
   );
+  assert.equal(logAtStart, [1]);
   // At the end of epoch 2 (before its commit) only the checkpoint of epoch 1 is there.
   assert.equal(seen[0], ['checkpoint.json', 'epoch-0001']);
   assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'model.safetensors', 'run.json']);
