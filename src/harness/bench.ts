@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { currentBackend } from '../backend/registry.js';
 import type { Progress } from '../methods/types.js';
 import { version } from '../version.js';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { RunMetrics } from './evaluate.js';
 import { fitInWorker } from './in-worker.js';
 import { RunInterrupted } from './interrupted.js';

@@ -8,7 +8,7 @@ import { preprocessImage } from '../data/preprocess.js';
 import type { Resample } from '../data/types.js';
 import { loadMethod } from '../methods/registry.js';
 import type { Method } from '../methods/types.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { isRunFolder, readRunFile, readTrainedRun } from './run-folder.js';
 import { imageToRgb, mapRange, overlay, upscale } from './report/colormap.js';
 import { pngOf } from './report/png.js';

@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import type { LoadOptions } from '../data/types.js';
 import { crashPoint } from '../methods/crash-points.js';
 import { CHECKPOINT_POINTER, readCheckpoint } from '../methods/reconstruction/checkpoint.js';
-import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME, writeFileAtomic as writeFileAtomicSync } from '../methods/saved.js';
+import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME } from '../methods/saved.js';
 import type { MethodOptions } from '../methods/types.js';
-import { writeJsonAtomic } from './atomic.js';
+import { writeFileAtomicSync, writeJsonAtomic } from '../io/atomic.js';
 
 export const RUN_FILE = 'run.json';
 export const LOG_FILE = 'log';
@@ -139,7 +139,7 @@ export function readLog(dir: string): EpochLogLine[] {
  */
 export function writeLog(dir: string, lines: readonly EpochLogLine[], epoch = 0): void {
   const text = lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : '');
-  writeFileAtomicSync(join(dir, LOG_FILE), text, () => crashPoint('log-temp', epoch));
+  writeFileAtomicSync(join(dir, LOG_FILE), text, { beforeRename: () => crashPoint('log-temp', epoch) });
   crashPoint('log', epoch);
 }
 

@@ -20,7 +20,7 @@ import { createMethod, loadMethod, methods } from '../methods/registry.js';
 import type { FitResult, Method, Progress } from '../methods/types.js';
 import { crashPoint } from '../methods/crash-points.js';
 import { version } from '../version.js';
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '../io/atomic.js';
 import { type RunMetrics, scoreAndEvaluate } from './evaluate.js';
 import { RunInterrupted, isAbortError } from './interrupted.js';
 import { runOptions, runSize } from './options.js';

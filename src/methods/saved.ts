@@ -9,6 +9,7 @@ import {
   closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import type { FitResult, MethodOptions } from './types.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -31,60 +32,14 @@ export interface SavedConfig {
 }
 
 /**
- * Names of temp files and folders every atomic writer of this library leaves when killed
- * mid-write: `<file>.tmp-<pid>-<t>` (this file, safetensors), `epoch-<n>.tmp-<pid>`
- * (checkpoints), `.<file>.<pid>.<k>.tmp` (harness/atomic.ts). A resumed run removes them.
+ * Names of temp files and folders the atomic writers leave when killed mid-write:
+ * `.<file>.<pid>.<k>.tmp` (io/atomic.ts) and `epoch-<n>.tmp-<pid>` (checkpoints). A resumed
+ * run removes them.
  */
 export const TEMP_NAME = /\.tmp(-|\.|$)/;
 
 /** The weights files of a saved method, each hashed into config.json. */
 export const WEIGHT_FILES: readonly string[] = [MODEL_FILE];
-
-/**
- * Writes text to `path` via a temporary file in the same folder, fsync and a rename, then
- * fsyncs the folder so the rename itself is durable. `beforeRename` runs between the two
- * (a crash point for tests).
- */
-export function writeFileAtomic(path: string, content: string | Uint8Array, beforeRename?: () => void): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const fd = openSync(tmp, 'w');
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    beforeRename?.();
-    renameSync(tmp, path);
-    fsyncDir(dirname(path));
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file was never created or is already gone
-    }
-    throw e;
-  }
-}
-
-/** Flushes a folder's entries (renames, new files) to disk; a no-op where folders cannot be opened (Windows). */
-export function fsyncDir(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // some file systems refuse fsync on a folder; the data files themselves were synced
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** SHA-256 (hex) of a file's bytes. */
 export function sha256File(path: string): string {
@@ -150,7 +105,7 @@ export function ensureDir(dir: string, what: string): void {
 export function writeConfig(dir: string, config: SavedConfig): void {
   const sha256: Record<string, string> = {};
   for (const f of WEIGHT_FILES) if (existsSync(join(dir, f))) sha256[f] = sha256File(join(dir, f));
-  writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify({ ...config, sha256 }, null, 2) + '\n');
+  writeFileAtomicSync(join(dir, CONFIG_FILE), JSON.stringify({ ...config, sha256 }, null, 2) + '\n');
 }
 
 /** Reads and checks config.json; every failure says that `dir` is not a saved method and why. */

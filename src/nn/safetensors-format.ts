@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 // A leaf module (node:fs only): the one verified atomic writer, shared with the harness.
-import { writeFileAtomicSync, type AtomicWriteOptions } from '../harness/atomic.js';
+import { writeFileAtomicSync, type AtomicWriteOptions } from '../io/atomic.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../../src/harness/atomic.js';
+import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../../src/io/atomic.js';
 import { tempDir } from './helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -68,7 +68,7 @@ test('beforeRename runs with the temp file complete; a throw there keeps the old
 const CHILD = join(tempDir('medianomaly-atomic-child-'), 'child.mts');
 writeFileSync(
   CHILD,
-  `import { writeFileAtomicSync, writeFileAtomic } from ${JSON.stringify(pathToFileURL(join(root, 'src/harness/atomic.ts')).href)};
+  `import { writeFileAtomicSync, writeFileAtomic } from ${JSON.stringify(pathToFileURL(join(root, 'src/io/atomic.ts')).href)};
 import { writeSafetensors } from ${JSON.stringify(pathToFileURL(join(root, 'src/nn/safetensors-format.ts')).href)};
 const [kind, target, size] = process.argv.slice(2);
 const n = Number(size);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { ProfileRow } from '../../engine/profile.js';
 import { methods } from '../../methods/registry.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import type { BenchFile } from '../bench.js';
 import { SCORES_FILE, type ScoresFile, readJson } from '../run-folder.js';
 import { COLUMNS, type Cell, type SummaryRow, formatCell } from '../summary.js';

@@ -19,7 +19,8 @@ import type { Module } from '../../nn/module.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';
 import { loadOptimizerStateFile, loadStateDictFile, saveOptimizerState, saveStateDict } from '../../nn/safetensors.js';
 import { crashPoint } from '../crash-points.js';
-import { ensureDir, fsyncDir, refuseLink, sha256File, TEMP_NAME, verifySha256, writeFileAtomic } from '../saved.js';
+import { fsyncDir, writeFileAtomicSync } from '../../io/atomic.js';
+import { ensureDir, refuseLink, sha256File, TEMP_NAME, verifySha256 } from '../saved.js';
 import type { MethodOptions } from '../types.js';
 
 export const CHECKPOINT_POINTER = 'checkpoint.json';
@@ -86,7 +87,7 @@ export function writeCheckpoint(
   fsyncDir(dir);
   crashPoint('epoch-folder', state.epoch);
   const full: CheckpointState = { format: FORMAT, ...state, folder, optimizers: Object.keys(optimizers), sha256 };
-  writeFileAtomic(entry(dir, CHECKPOINT_POINTER), JSON.stringify(full, null, 1) + '\n', () => crashPoint('pointer-temp', state.epoch));
+  writeFileAtomicSync(entry(dir, CHECKPOINT_POINTER), JSON.stringify(full, null, 1) + '\n', { beforeRename: () => crashPoint('pointer-temp', state.epoch) });
   crashPoint('pointer', state.epoch);
   // Older epochs are no longer referenced; remove them only after the pointer moved.
   cleanCheckpoint(dir, folder, state.epoch);

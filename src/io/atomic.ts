@@ -5,8 +5,8 @@
 // a crash. A reader (or a run interrupted by Ctrl-C) sees the old file or the complete new
 // one, never part of it, and a failed write throws instead of leaving a cut file behind.
 //
-// This module imports nothing but node:fs so that any layer (nn/ writes safetensors with
-// it) can use the one implementation.
+// This module imports nothing but node:fs and node:path so that every layer uses the one
+// implementation: nn/ writes safetensors with it, methods/ checkpoints, harness/ run files.
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -47,7 +47,8 @@ function describe(e: unknown): { code: string | undefined; why: string } {
 // answer EINVAL): there the rename is as durable as the platform makes it.
 const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EISDIR', 'EPERM', 'EACCES', 'EBADF']);
 
-function fsyncDir(dir: string): void {
+/** Flushes a folder's entries (renames, new files) to disk, where the platform allows it. */
+export function fsyncDir(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, 'r');
