@@ -4,8 +4,9 @@
 import type { Argv } from 'yargs';
 import type { DatasetSpec } from '../harness/run-folder.js';
 import { list, names } from '../data/index.js';
+import { resolveLimits, type DecodeLimits } from '../data/limits.js';
 
-export interface DataArgs {
+export interface DataArgs extends LimitArgs {
   dataRoot?: string;
   path?: string;
   normalClass?: number;
@@ -15,8 +16,37 @@ export interface DataArgs {
   difficulty?: string;
 }
 
-export function dataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
+/** The decode limits of src/data/limits.ts as flags (train, bench, test, predict). */
+export interface LimitArgs {
+  maxDecodedBytes?: number;
+  maxPixels?: number;
+  nonFinite?: string;
+}
+
+export function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
   return y
+    .option('max-decoded-bytes', { type: 'number', describe: 'bytes one file may decode into (default 1 GiB); a larger file is refused' })
+    .option('max-pixels', { type: 'number', describe: 'pixels of one image or DICOM frame (default 16383²)' })
+    .option('non-finite', { type: 'string', choices: ['error', 'clamp'], describe: "NaN/±Infinity voxels: 'error' (default) or 'clamp' to the finite range" }) as Argv<T & LimitArgs>;
+}
+
+/** The decode limits the flags ask for (only those given), checked; a bad value names its flag. */
+export function decodeLimits(a: LimitArgs): Partial<DecodeLimits> {
+  const out: Partial<DecodeLimits> = {};
+  if (a.maxDecodedBytes !== undefined) out.maxDecodedBytes = a.maxDecodedBytes;
+  if (a.maxPixels !== undefined) out.maxPixels = a.maxPixels;
+  if (a.nonFinite !== undefined) out.nonFinite = a.nonFinite as DecodeLimits['nonFinite'];
+  try {
+    resolveLimits(out);
+  } catch (e) {
+    const flag = (e as Error).message.replace(/^(\w+).*/, '$1').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new RangeError(`--${flag}: ${(e as Error).message}`);
+  }
+  return out;
+}
+
+export function dataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
+  return limitOptions(y)
     .option('data-root', { type: 'string', describe: 'dataset root (default $MEDIANOMALY_DATA, else ~/MedIAnomaly-Data)' })
     .option('path', { type: 'string', describe: 'dataset folder or file, for the folder, dicom and nifti datasets' })
     .option('normal-class', { type: 'number', describe: 'mnist / fashion-mnist: the class treated as normal (default 0)' })
@@ -56,6 +86,7 @@ export async function datasetSpec(name: string, a: DataArgs): Promise<DatasetSpe
   if (root !== undefined) options.root = root;
   if (a.path !== undefined) options.path = a.path;
   if (a.normalClass !== undefined) options.normalClass = a.normalClass;
+  Object.assign(options, decodeLimits(a));
   const limit = positiveInt(a.limit, 'limit');
   if (limit !== undefined) options.limit = limit;
   const train = positiveInt(a.trainCount, 'train-count');

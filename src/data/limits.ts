@@ -60,8 +60,9 @@ export function formatBytes(n: number): string {
   return `${Number.isInteger(v) ? v : v.toPrecision(3)} ${units[u]}`;
 }
 
-const RAISE_BYTES = 'raise it with the load option maxDecodedBytes (e.g. { maxDecodedBytes: 4 * 2 ** 30 }) if the file is genuine';
-const RAISE_PIXELS = 'raise it with the load option maxPixels if the file is genuine';
+const RAISE_BYTES =
+  'raise it with the load option maxDecodedBytes (e.g. { maxDecodedBytes: 4 * 2 ** 30 }; on the command line --max-decoded-bytes) if the file is genuine';
+const RAISE_PIXELS = 'raise it with the load option maxPixels (on the command line --max-pixels) if the file is genuine';
 
 /** Throws when `bytes` (what `what` would allocate) exceeds the cap. */
 export function checkBytes(bytes: number, what: string, path: string, limits: DecodeLimits): void {

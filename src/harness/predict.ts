@@ -3,7 +3,8 @@
 // heat-map overlay PNG (jet over the grayscale input) named after the file.
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { formatOf, readFrame } from '../data/decode/index.js';
+import { DEFAULT_FRAME_OPTIONS, formatOf, readFrame } from '../data/decode/index.js';
+import { resolveLimits, type DecodeLimits } from '../data/limits.js';
 import { preprocessImage } from '../data/preprocess.js';
 import type { Resample } from '../data/types.js';
 import { loadMethod } from '../methods/registry.js';
@@ -49,8 +50,9 @@ function overlayName(path: string, taken: Set<string>): string {
   return name;
 }
 
-export async function predictFiles(runDir: string, files: readonly string[], outDir?: string): Promise<PredictResult> {
+export async function predictFiles(runDir: string, files: readonly string[], outDir?: string, limits: Partial<DecodeLimits> = {}): Promise<PredictResult> {
   if (!files.length) throw new RangeError('predict: give at least one image file');
+  const frame = { ...DEFAULT_FRAME_OPTIONS, limits: resolveLimits(limits) };
   const { method, resample } = await loadRun(runDir);
   const size = method.options.size as number;
   const channels = (method.options.channels as 1 | 3 | undefined) ?? 1;
@@ -62,10 +64,20 @@ export async function predictFiles(runDir: string, files: readonly string[], out
     if (!existsSync(f)) throw new Error(`predict: ${f} does not exist`);
     const format = formatOf(f);
     if (!format) throw new Error(`predict: ${f} is not an image this library reads (PNG, JPEG, TIFF, WebP, GIF, DICOM, NIfTI)`);
-    const raw = await readFrame(f, format, 0);
-    images.set(await preprocessImage(raw, { size, channels, resample }), i * per);
+    const raw = await readFrame(f, format, 0, frame);
+    try {
+      images.set(await preprocessImage(raw, { size, channels, resample }), i * per);
+    } catch (e) {
+      throw new Error(`predict: ${f}: ${(e as Error).message}`, { cause: e });
+    }
   }
   const result = await method.score({ n: files.length, channels, size, images });
+  // The inputs are finite (the decoders refuse anything else), so a NaN or infinite score
+  // means the model itself produced it: say so instead of printing it as a score.
+  const bad = Array.from(result.scores).findIndex((s) => !Number.isFinite(s));
+  if (bad >= 0) {
+    throw new Error(`predict: the model in ${runDir} gave the score ${result.scores[bad]} for ${files[bad]}; its weights or its training diverged (check the run's loss curve, retrain or resume from an earlier checkpoint)`);
+  }
   const predictions: Prediction[] = files.map((path, i) => ({ path, score: result.scores[i] }));
   let range: PredictResult['range'];
   if (result.maps && outDir) {

@@ -3,10 +3,13 @@
 // finishes it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { TINY_FLAGS, cli, cliAsync, tempDir } from './helpers.js';
+import { writeNifti } from '../data/helpers/nifti-writer.js';
+import { readSafetensors, writeSafetensors } from '../../src/nn/safetensors.js';
 
 const root = tempDir();
 
@@ -68,6 +71,41 @@ test('predict scores image files and writes one overlay PNG per image', async ()
   const missing = cli(['predict', '--run', dir, join(root, 'nope.png')], root);
   assert.is(missing.code, 1);
   assert.match(missing.stderr, /nope\.png does not exist/);
+});
+
+test('predict: a non-finite voxel is an error naming the file (exit 1), --non-finite clamp scores it; a diverged model gives no NaN score', async () => {
+  const dir = join(root, 'runs', 'ae-synth-brain-s0');
+  const data = Array.from({ length: 32 * 32 }, (_, i) => (i % 7) * 10);
+  data[5] = -Infinity;
+  const nii = join(root, 'scan-inf.nii');
+  writeFileSync(nii, writeNifti({ dims: [32, 32, 1], datatype: 'float32', data }));
+  const refused = cli(['predict', '--run', dir, nii, '--json'], root);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /scan-inf\.nii/);
+  assert.match(refused.stderr, /not finite/);
+  assert.match(refused.stderr, /--non-finite clamp/);
+  const clamped = cli(['predict', '--run', dir, nii, '--json', '--non-finite', 'clamp', '--out', join(root, 'pred-clamp')], root);
+  assert.is(clamped.code, 0, clamped.stderr);
+  assert.ok(Number.isFinite(JSON.parse(clamped.stdout).predictions[0].score));
+  const bad = cli(['predict', '--run', dir, nii, '--non-finite', 'sometimes'], root);
+  assert.is(bad.code, 2); // a usage error, as for any flag with a wrong value
+  assert.match(bad.stderr, /non-finite/);
+
+  // Weights that are finite but overflow float32 inside the network (×1e30), re-hashed so the
+  // run folder accepts them: the score would be NaN/Infinity; predict refuses to print it.
+  const diverged = join(root, 'diverged');
+  cpSync(dir, diverged, { recursive: true });
+  const model = join(diverged, 'model.safetensors');
+  const st = readSafetensors(model);
+  const scaled = new Map([...st.tensors].map(([k, t]) => [k, t.dtype === 'F32' ? { ...t, data: (t.data as Float32Array).map((v) => v * 1e30) } : t]));
+  writeSafetensors(model, scaled, st.metadata);
+  const config = JSON.parse(readFileSync(join(diverged, 'config.json'), 'utf8'));
+  config.sha256['model.safetensors'] = createHash('sha256').update(readFileSync(model)).digest('hex');
+  writeFileSync(join(diverged, 'config.json'), JSON.stringify(config));
+  const png = join(root, 'input-0.png');
+  const r = cli(['predict', '--run', diverged, png], root);
+  assert.is(r.code, 1, r.stdout);
+  assert.match(r.stderr, /gave the score (NaN|-?Infinity) for .*input-0\.png/);
 });
 
 test('Ctrl-C during training keeps the checkpoint, says how to resume, and --resume finishes', async () => {

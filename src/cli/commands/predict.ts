@@ -3,8 +3,9 @@
 import type { CommandModule } from 'yargs';
 import { predictFiles } from '../../harness/predict.js';
 import { textTable } from '../table.js';
+import { decodeLimits, limitOptions, type LimitArgs } from '../data-options.js';
 
-interface Args {
+interface Args extends LimitArgs {
   run: string;
   images: string[];
   out: string;
@@ -15,13 +16,13 @@ export const predictCommand: CommandModule<object, Args> = {
   command: 'predict <images..>',
   describe: 'Score image files with a trained run; write a heat-map overlay PNG per image',
   builder: (y) =>
-    y
+    limitOptions(y)
       .positional('images', { type: 'string', array: true, describe: 'image files (PNG, JPEG, TIFF, DICOM, NIfTI: first frame/slice)' })
       .option('run', { type: 'string', demandOption: true, describe: 'the trained run folder' })
       .option('out', { type: 'string', default: 'predictions', describe: 'folder for the overlay PNGs' })
       .option('json', { type: 'boolean', describe: 'print scores and overlay paths as JSON on stdout' }) as never,
   handler: async (args) => {
-    const r = await predictFiles(args.run, args.images, args.out);
+    const r = await predictFiles(args.run, args.images, args.out, decodeLimits(args));
     if (args.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       return;

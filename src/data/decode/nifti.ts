@@ -161,7 +161,7 @@ export function readNifti(buf: Uint8Array, path: string, limitOptions: Partial<D
     if (limits.nonFinite === 'error') {
       throw new DecodeError(
         `${path}: ${bad} voxel(s) are not finite (first: ${data[firstBad]} at voxel ${voxelAt(firstBad, dims)}); ` +
-          "replace them in the file (e.g. with 0 or the background value), or pass the load option nonFinite: 'clamp' " +
+          "replace them in the file (e.g. with 0 or the background value), or pass the load option nonFinite: 'clamp' (--non-finite clamp on the command line) " +
           '(±Infinity → the largest/smallest finite value, NaN → the smallest)',
         path,
       );
