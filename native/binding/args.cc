@@ -67,6 +67,31 @@ int64_t checked_product(Napi::Env env, const char* kernel, std::initializer_list
   return exact;
 }
 
+void checked_extent(Napi::Env env, const char* kernel, const char* what, int ndim, const int64_t* shape,
+                    const int64_t* strides, int64_t offset, int64_t* lo, int64_t* hi) {
+  const auto fail = [&] {
+    throw_range_error(env, std::string("medianomaly cpu ") + kernel + ": " + what +
+                               " address elements beyond ±2^53; check the strides and offset");
+  };
+  constexpr int64_t kMax = static_cast<int64_t>(kMaxCount);
+  int64_t l = offset, h = offset;
+  for (int d = 0; d < ndim; ++d) {
+    if (shape[d] == 0) {
+      *lo = 1;
+      *hi = 0;
+      return;
+    }
+  }
+  for (int d = 0; d < ndim; ++d) {
+    int64_t span;
+    if (__builtin_mul_overflow(shape[d] - 1, strides[d], &span)) fail();
+    if (__builtin_add_overflow(span < 0 ? l : h, span, span < 0 ? &l : &h)) fail();
+    if (l < -kMax || h > kMax) fail();
+  }
+  *lo = l;
+  *hi = h;
+}
+
 Args::Args(const Napi::CallbackInfo& info, const char* kernel, size_t arity) : info_(info), kernel_(kernel) {
   if (info.Length() < arity) {
     throw_type_error(info.Env(), prefix() + "expected " + std::to_string(arity) + " arguments (p, arrays...), got " +
@@ -108,6 +133,15 @@ int64_t Args::size(const char* name) const {
 int64_t Args::positive(const char* name) const {
   const int64_t v = integer(name);
   if (v < 1) range_error(std::string("p.") + name + " must be an integer ≥ 1, got " + std::to_string(v));
+  return v;
+}
+
+int64_t Args::geometry(const char* name, int64_t min) const {
+  const int64_t v = integer(name);
+  if (v < min || v > kMaxGeometry) {
+    range_error(std::string("p.") + name + " must be an integer in [" + std::to_string(min) + ", 2^20], got " +
+                std::to_string(v));
+  }
   return v;
 }
 

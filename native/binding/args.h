@@ -2,6 +2,21 @@
 // been checked here: integers are integers, sizes are non-negative, numbers are not
 // NaN, typed arrays have the right element type and are long enough for the sizes in
 // `p`. A failed check throws a JS TypeError/RangeError naming the kernel and argument.
+//
+// The binding is the last line of defence: the kernel table is reachable by `require`
+// of the .node file, so nothing here trusts that the engine checked first. Limits
+// (every index a kernel computes then fits int64 without overflow):
+//   - every integer in p is exact in a double: |v| ≤ 2^53;
+//   - element counts (products of sizes, and extents of strided views) ≤ 2^53;
+//   - window geometry (kernel size, stride, padding, dilation) ≤ kMaxGeometry = 2^20;
+//   - output sizes of conv and pooling are at most the number of windows that fit, so
+//     window origins stay within the padded input (no overflow in oh·stride);
+//   - Int32 indices (argmax, knn, coreset) address < 2^31 elements;
+//   - work is bounded by the arrays passed: a call whose outputs are empty returns at
+//     once, and sizes that multiply an empty dim (N with HW = 0, outer with mid = 0)
+//     are normalised or refused, so no loop runs 2^50 times over nothing.
+// Scratch buffers a kernel allocates are sized with checked products and capped (see
+// medianomaly/workspace.h); a request beyond the cap is an out-of-memory JS Error.
 #pragma once
 
 #include <napi.h>
@@ -22,8 +37,18 @@ constexpr double kMaxCount = 9007199254740992.0;
 /** Throws a JS Error when a kernel reports a non-Ok status. */
 void throw_if_failed(Napi::Env env, const char* kernel, Status s);
 
+/** Largest kernel size, stride, padding or dilation accepted (2^20). */
+constexpr int64_t kMaxGeometry = int64_t{1} << 20;
+
 /** Product of non-negative sizes, throwing RangeError if it exceeds kMaxCount. */
 int64_t checked_product(Napi::Env env, const char* kernel, std::initializer_list<int64_t> sizes);
+
+/**
+ * Lowest and highest element a strided view touches, in checked 64-bit arithmetic:
+ * RangeError naming `what` when an index overflows or leaves [−2^53, 2^53]. Empty shape: lo > hi.
+ */
+void checked_extent(Napi::Env env, const char* kernel, const char* what, int ndim, const int64_t* shape,
+                    const int64_t* strides, int64_t offset, int64_t* lo, int64_t* hi);
 
 struct F32Arg {
   float* data = nullptr;  // null only for an allowed null argument
@@ -47,6 +72,8 @@ class Args {
   int64_t size(const char* name) const;
   /** Integer ≥ 1. */
   int64_t positive(const char* name) const;
+  /** Window geometry: an integer in [min, kMaxGeometry]. */
+  int64_t geometry(const char* name, int64_t min) const;
   /** Any integer (may be negative). */
   int64_t integer(const char* name) const;
   /** Finite or infinite number; NaN rejected unless allow_nan. */

@@ -7,6 +7,15 @@ namespace medianomaly::binding {
 
 namespace {
 
+/** Largest padded input (elements) a conv accepts: the engine's tensor limit. */
+constexpr int64_t kMaxPadded = (int64_t{1} << 31) - 1;
+
+/** How many windows of the dilated kernel fit along one padded axis (≤ 0 when none). */
+int64_t windows(int64_t size, int64_t k, int64_t s, int64_t pad, int64_t d) {
+  const int64_t span = size + 2 * pad - d * (k - 1) - 1;  // ≤ 2^53 + 2^21: no overflow
+  return span < 0 ? 0 : span / s + 1;
+}
+
 Conv2dParams read_conv(const Args& a) {
   Conv2dParams p;
   p.N = a.size("N");
@@ -16,20 +25,31 @@ Conv2dParams read_conv(const Args& a) {
   p.K = a.size("K");
   p.OH = a.size("OH");
   p.OW = a.size("OW");
-  p.kh = a.positive("kh");
-  p.kw = a.positive("kw");
-  p.sh = a.positive("sh");
-  p.sw = a.positive("sw");
-  p.ph = a.size("ph");
-  p.pw = a.size("pw");
-  p.dh = a.positive("dh");
-  p.dw = a.positive("dw");
+  p.kh = a.geometry("kh", 1);
+  p.kw = a.geometry("kw", 1);
+  p.sh = a.geometry("sh", 1);
+  p.sw = a.geometry("sw", 1);
+  p.ph = a.geometry("ph", 0);
+  p.pw = a.geometry("pw", 0);
+  p.dh = a.geometry("dh", 1);
+  p.dw = a.geometry("dw", 1);
   p.groups = a.positive("groups");
   if (p.C % p.groups != 0) a.range_error("p.C (" + std::to_string(p.C) + ") must be divisible by p.groups (" + std::to_string(p.groups) + ")");
   if (p.K % p.groups != 0) a.range_error("p.K (" + std::to_string(p.K) + ") must be divisible by p.groups (" + std::to_string(p.groups) + ")");
   checked_product(a.env(), a.kernel(), {p.N, p.C, p.H, p.W});
   checked_product(a.env(), a.kernel(), {p.N, p.K, p.OH, p.OW});
   checked_product(a.env(), a.kernel(), {p.C, p.kh, p.kw, p.N, p.OH, p.OW});
+  checked_product(a.env(), a.kernel(), {p.K, p.C, p.kh, p.kw});
+  // Output positions beyond the windows that fit would read past the padded input (the
+  // transposed conv legitimately passes fewer, with output padding, never more).
+  const int64_t fit_h = windows(p.H, p.kh, p.sh, p.ph, p.dh), fit_w = windows(p.W, p.kw, p.sw, p.pw, p.dw);
+  if (p.OH > fit_h) a.range_error("p.OH (" + std::to_string(p.OH) + ") exceeds the " + std::to_string(fit_h) + " windows that fit in p.H with this kh, sh, ph, dh");
+  if (p.OW > fit_w) a.range_error("p.OW (" + std::to_string(p.OW) + ") exceeds the " + std::to_string(fit_w) + " windows that fit in p.W with this kw, sw, pw, dw");
+  // The kernels pad the input once; the engine's limit on that padded tensor, restated.
+  if (checked_product(a.env(), a.kernel(), {p.N, p.C, p.H + 2 * p.ph, p.W + 2 * p.pw}) > kMaxPadded) {
+    a.range_error("the padded input N·C·(H+2·ph)·(W+2·pw) must have at most 2^31 − 1 elements; reduce p.ph/p.pw");
+  }
+  checked_product(a.env(), a.kernel(), {p.N, p.K, p.OH + p.kh + 1, p.OW + p.kw + 16});
   return p;
 }
 
@@ -44,6 +64,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const F32Arg w = a.f32(2, "w", w_size(p), "K·(C/groups)·kh·kw");
   const F32Arg bias = a.f32_or_null(3, "bias", p.K, "K");
   const F32Arg y = a.f32(4, "y", y_size(p), "N·K·OH·OW");
+  if (y_size(p) == 0) return a.env().Undefined();  // nothing to write (see args.h: no unbacked loops)
   throw_if_failed(a.env(), "conv2d", conv2d(p, x.data, w.data, bias.data, y.data));
   return a.env().Undefined();
 }
@@ -54,6 +75,7 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   const F32Arg dy = a.f32(1, "dy", y_size(p), "N·K·OH·OW");
   const F32Arg w = a.f32(2, "w", w_size(p), "K·(C/groups)·kh·kw");
   const F32Arg dx = a.f32(3, "dx", x_size(p), "N·C·H·W");
+  if (x_size(p) == 0) return a.env().Undefined();
   throw_if_failed(a.env(), "conv2dBackwardInput", conv2d_backward_input(p, dy.data, w.data, dx.data));
   return a.env().Undefined();
 }
@@ -64,6 +86,7 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   const F32Arg x = a.f32(1, "x", x_size(p), "N·C·H·W");
   const F32Arg dy = a.f32(2, "dy", y_size(p), "N·K·OH·OW");
   const F32Arg dw = a.f32(3, "dw", w_size(p), "K·(C/groups)·kh·kw");
+  if (w_size(p) == 0) return a.env().Undefined();
   throw_if_failed(a.env(), "conv2dBackwardWeight", conv2d_backward_weight(p, x.data, dy.data, dw.data));
   return a.env().Undefined();
 }

@@ -35,8 +35,9 @@ UnaryParams read_unary(const Args& a) {
   if (!found) a.range_error("p.op '" + op + "' is not a unary op (neg, relu, leakyRelu, sigmoid, tanh, silu, exp, log, sqrt, abs, square, reciprocal, softplus, clamp, powScalar, addScalar, mulScalar)");
   p.n = a.size("n");
   // alpha/beta only matter for some ops; absent means 0. clamp bounds may be ±Infinity.
-  p.alpha = a.has("alpha") ? static_cast<float>(a.number("alpha")) : 0.0f;
-  p.beta = a.has("beta") ? static_cast<float>(a.number("beta")) : 0.0f;
+  // They are data, never sizes or indices: NaN is allowed (x + NaN is NaN, as in PyTorch).
+  p.alpha = a.has("alpha") ? static_cast<float>(a.number("alpha", true)) : 0.0f;
+  p.beta = a.has("beta") ? static_cast<float>(a.number("beta", true)) : 0.0f;
   return p;
 }
 
@@ -88,12 +89,13 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (total > kMaxCount) a.range_error("p.shape has more than 2^53 elements");
   const int64_t n = static_cast<int64_t>(total);
   int64_t alo, ahi, blo, bhi;
-  strided_extent(p.ndim, p.shape, p.aStrides, 0, &alo, &ahi);
-  strided_extent(p.ndim, p.shape, p.bStrides, 0, &blo, &bhi);
+  checked_extent(a.env(), "binary", "p.aStrides", p.ndim, p.shape, p.aStrides, 0, &alo, &ahi);
+  checked_extent(a.env(), "binary", "p.bStrides", p.ndim, p.shape, p.bStrides, 0, &blo, &bhi);
   const F32Arg A = a.f32(1, "a", n > 0 ? ahi + 1 : 0, "the extent of p.shape with p.aStrides");
   const F32Arg B = a.f32(2, "b", n > 0 ? bhi + 1 : 0, "the extent of p.shape with p.bStrides");
   const F32Arg Y = a.f32(3, "y", n, "the product of p.shape");
   if (n > 0 && (alo < 0 || blo < 0)) a.range_error("negative strides in p.aStrides/p.bStrides would read before index 0");
+  if (n == 0) return a.env().Undefined();
   binary(p, A.data, B.data, Y.data);
   return a.env().Undefined();
 }

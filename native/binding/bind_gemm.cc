@@ -25,6 +25,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const F32Arg A = a.f32(1, "a", checked_product(a.env(), "gemm", {p.M, p.K}), "M·K");
   const F32Arg B = a.f32(2, "b", checked_product(a.env(), "gemm", {p.K, p.N}), "K·N");
   const F32Arg C = a.f32(3, "c", checked_product(a.env(), "gemm", {p.M, p.N}), "M·N");
+  if (p.M * p.N == 0) return a.env().Undefined();  // C is empty: nothing to write
   throw_if_failed(a.env(), "gemm", sgemm(p, A.data, B.data, C.data));
   return a.env().Undefined();
 }
@@ -36,6 +37,7 @@ Napi::Value GemmBatched(const Napi::CallbackInfo& info) {
   const F32Arg A = a.f32(1, "a", checked_product(a.env(), "gemmBatched", {batch, p.M, p.K}), "batch·M·K");
   const F32Arg B = a.f32(2, "b", checked_product(a.env(), "gemmBatched", {batch, p.K, p.N}), "batch·K·N");
   const F32Arg C = a.f32(3, "c", checked_product(a.env(), "gemmBatched", {batch, p.M, p.N}), "batch·M·N");
+  if (batch * p.M * p.N == 0) return a.env().Undefined();
   throw_if_failed(a.env(), "gemmBatched", sgemm_batched(p, batch, A.data, B.data, C.data));
   return a.env().Undefined();
 }

@@ -13,6 +13,9 @@ ChannelParams read_channels(const Args& a) {
   p.C = a.size("C");
   p.HW = a.size("HW");
   checked_product(a.env(), a.kernel(), {p.N, p.C, p.HW});
+  // With no elements the results do not depend on N or HW (sums over nothing), but the
+  // kernels would still loop over N·C planes: normalise so the work is bounded by C.
+  if (p.N * p.HW == 0) p.N = p.HW = 0;
   return p;
 }
 

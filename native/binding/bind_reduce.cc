@@ -22,6 +22,7 @@ Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
   const ReduceParams p = read_reduce(a);
   const F32Arg x = a.f32(1, "x", p.outer * p.mid * p.inner, "outer·mid·inner");
   const F32Arg y = a.f32(2, "y", p.outer * p.inner, "outer·inner");
+  if (p.outer * p.inner == 0) return a.env().Undefined();  // y is empty
   reduce_sum(p, x.data, y.data);
   return a.env().Undefined();
 }
@@ -32,6 +33,7 @@ Napi::Value ReduceMax(const Napi::CallbackInfo& info) {
   const F32Arg x = a.f32(1, "x", p.outer * p.mid * p.inner, "outer·mid·inner");
   const F32Arg y = a.f32(2, "y", p.outer * p.inner, "outer·inner");
   const I32Arg am = a.i32(3, "argmax", p.outer * p.inner, "outer·inner");
+  if (p.outer * p.inner == 0) return a.env().Undefined();
   reduce_max(p, x.data, y.data, am.data);
   return a.env().Undefined();
 }
@@ -43,6 +45,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info, const char* name) {
   const int64_t n = p.outer * p.mid * p.inner;
   const F32Arg x = a.f32(1, "x", n, "outer·mid·inner");
   const F32Arg y = a.f32(2, "y", n, "outer·mid·inner");
+  if (n == 0) return a.env().Undefined();  // outer·inner may be huge with mid = 0: no loops
   Fn(p, x.data, y.data);
   return a.env().Undefined();
 }
@@ -55,6 +58,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info, const char* name) {
   const F32Arg y = a.f32(1, "y", n, "outer·mid·inner");
   const F32Arg dy = a.f32(2, "dy", n, "outer·mid·inner");
   const F32Arg dx = a.f32(3, "dx", n, "outer·mid·inner");
+  if (n == 0) return a.env().Undefined();
   Fn(p, y.data, dy.data, dx.data);
   return a.env().Undefined();
 }

@@ -20,6 +20,9 @@ Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
   const F32Arg b = a.f32(2, "base", checked_product(a.env(), "knnSearch", {p.nb, p.d}), "nb·d");
   const F32Arg dist = a.f32(3, "distances", checked_product(a.env(), "knnSearch", {p.nq, p.k}), "nq·k");
   const I32Arg idx = a.i32(4, "indices", p.nq * p.k, "nq·k");
+  // Work is nq·nb·d: with d = 0 nothing bounds nb by memory, and 0-dim points are meaningless.
+  if (p.d == 0 && p.nb > 0) a.range_error("p.d must be ≥ 1 when p.nb > 0");
+  if (p.nq * p.k == 0) return a.env().Undefined();
   knn_search(p, q.data, b.data, dist.data, idx.data);
   return a.env().Undefined();
 }
@@ -36,6 +39,8 @@ Napi::Value CoresetGreedy(const Napi::CallbackInfo& info) {
   if (p.n > 2147483647) a.range_error("p.n must be < 2^31 (indices are Int32)");
   const F32Arg pts = a.f32(1, "points", checked_product(a.env(), "coresetGreedy", {p.n, p.d}), "n·d");
   const I32Arg sel = a.i32(2, "selected", p.m, "m");
+  if (p.d == 0 && p.m > 0) a.range_error("p.d must be ≥ 1 when p.m > 0 (work is m·n·d; n is bounded by memory only through d)");
+  if (p.m == 0) return a.env().Undefined();
   coreset_greedy(p, pts.data, sel.data);
   return a.env().Undefined();
 }

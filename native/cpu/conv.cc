@@ -46,10 +46,10 @@ struct PaddedInput {
     data = buffer;
   }
 
-  static int64_t floats(const Conv2dParams& p) {
+  static size_t floats(const Conv2dParams& p) {
     const int64_t bottom = std::max<int64_t>(0, (p.OH - 1) * p.sh - p.ph + (p.kh - 1) * p.dh - (p.H - 1));
     const int64_t right = std::max<int64_t>(0, (p.OW - 1) * p.sw - p.pw + (p.kw - 1) * p.dw - (p.W - 1));
-    return p.N * p.C * (p.H + p.ph + bottom) * (p.W + p.pw + right);
+    return scratch_size({p.N, p.C, p.H + p.ph + bottom, p.W + p.pw + right});
   }
 };
 
@@ -108,9 +108,9 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     return Status::kOk;
   }
   if (detail::small_channel_conv(p)) return detail::conv2d_small_channels(p, x, w, bias, y);
-  float* xpad = scratch(Scratch::kConvCol, static_cast<size_t>(PaddedInput::floats(p)));
+  float* xpad = scratch(Scratch::kConvCol, PaddedInput::floats(p));
   const int64_t panels = (Kg + kTileCols - 1) / kTileCols;
-  float* wpack = scratch(Scratch::kConvAux, static_cast<size_t>(panels * R * kTileCols));
+  float* wpack = scratch(Scratch::kConvAux, scratch_size({panels, R, kTileCols}));
   if (!xpad || !wpack) return Status::kOutOfMemory;
   const PaddedInput in(p, x, xpad);
   const std::vector<int64_t> off = tap_offsets(p, in);
@@ -178,9 +178,9 @@ Status conv2d_backward_weight(const Conv2dParams& p, const float* x, const float
   const int64_t panels = (Kg + kTileCols - 1) / kTileCols;
   const int64_t Kgp = panels * kTileCols;  // dYᵀ rows padded to whole panels
   const int64_t rtiles = (R + kTileRows - 1) / kTileRows;
-  float* xpad = scratch(Scratch::kConvCol, static_cast<size_t>(PaddedInput::floats(p)));
-  float* dyt = scratch(Scratch::kConvOut, static_cast<size_t>(NP * Kgp));
-  float* dwt = scratch(Scratch::kConvAux, static_cast<size_t>(rtiles * kTileRows * Kgp));
+  float* xpad = scratch(Scratch::kConvCol, PaddedInput::floats(p));
+  float* dyt = scratch(Scratch::kConvOut, scratch_size({NP, Kgp}));
+  float* dwt = scratch(Scratch::kConvAux, scratch_size({rtiles, kTileRows, Kgp}));
   if (!xpad || !dyt || !dwt) return Status::kOutOfMemory;
   const PaddedInput in(p, x, xpad);
   std::vector<int64_t> off = tap_offsets(p, in);

@@ -166,12 +166,19 @@ void col2im_plane(const Conv2dParams& p, const float* col, int64_t ldcol, int64_
   }
 }
 
+bool all_finite(const float* v, int64_t n) {
+  // Branch-free accumulation (x − x is NaN exactly for ±∞ and NaN) so the scan vectorises.
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; ++i) acc += v[i] - v[i];
+  return acc == 0.0f;
+}
+
 Status backward_input_col2im(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
   const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, R = Cg * p.kh * p.kw, P = p.OH * p.OW;
   const int64_t per_image = std::max<int64_t>(1, std::max(R, Kg) * P);
   const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(p.N, kColCap / per_image));
-  float* dcol = scratch(Scratch::kConvCol, static_cast<size_t>(R * nb * P));
-  float* dybuf = scratch(Scratch::kConvOut, static_cast<size_t>(Kg * nb * P));
+  float* dcol = scratch(Scratch::kConvCol, scratch_size({R, nb, P}));
+  float* dybuf = scratch(Scratch::kConvOut, scratch_size({Kg, nb, P}));
   if (!dcol || !dybuf) return Status::kOutOfMemory;
   for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
     const int64_t nbc = std::min(nb, p.N - n0);
@@ -208,14 +215,18 @@ Status backward_input_col2im(const Conv2dParams& p, const float* dy, const float
 
 Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
   if (p.N <= 0 || p.C <= 0 || p.H <= 0 || p.W <= 0) return Status::kOk;
+  // The phase-class paths read a zero-padded dy, and 0·∞ = NaN would leak into dx where
+  // PyTorch (col2im: only real output positions) stays finite. A non-finite weight is
+  // rare, so it takes the col2im path; the scan is one pass over w, outside the hot loops.
+  if (!all_finite(w, p.K * (p.C / p.groups) * p.kh * p.kw)) return backward_input_col2im(p, dy, w, dx);
   if (detail::small_channel_input_grad(p)) return detail::conv2d_backward_input_small_channels(p, dy, w, dx);
   const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups;
   if (p.dh != 1 || p.dw != 1 || Cg < 8 || Kg == 0 || p.OH <= 0 || p.OW <= 0) return backward_input_col2im(p, dy, w, dx);
   const PaddedGrad pg(p);
-  float* dyp = scratch(Scratch::kConvCol, static_cast<size_t>(p.N * p.K * pg.OHp * pg.OWp));
+  float* dyp = scratch(Scratch::kConvCol, scratch_size({p.N, p.K, pg.OHp, pg.OWp}));
   // W' of one row class's column classes: at most Kg·⌈kh/sh⌉·kw rows of 16-channel panels.
   const int64_t kmax = Kg * ((p.kh + p.sh - 1) / p.sh) * (p.kw + p.sw);
-  float* wpack = scratch(Scratch::kConvAux, static_cast<size_t>(kmax * ((Cg + kTileCols - 1) / kTileCols) * kTileCols));
+  float* wpack = scratch(Scratch::kConvAux, scratch_size({kmax, (Cg + kTileCols - 1) / kTileCols, kTileCols}));
   if (!dyp || !wpack) return Status::kOutOfMemory;
   detail::pad_planes(dy, p.N * p.K, p.OH, p.OW, pg.top, pg.left, pg.OHp, pg.OWp, dyp);
   for (int64_t g = 0; g < p.groups; ++g)

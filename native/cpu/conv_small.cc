@@ -70,7 +70,7 @@ struct PhaseSplitInput {
   explicit PhaseSplitInput(const Conv2dParams& p)
       : Hp((p.OH - 1) * p.sh + p.kh), Q(round_up(p.OW, kChunk) + (p.kw - 1) / p.sw), row(p.sw * Q) {}
 
-  int64_t floats(const Conv2dParams& p) const { return p.N * p.C * Hp * row; }
+  size_t floats(const Conv2dParams& p) const { return scratch_size({p.N, p.C, Hp, row}); }
 
   /** Offset of window tap (c, i, j) from the origin of an output row's windows. */
   int64_t tap(int64_t c, int64_t i, int64_t j, const Conv2dParams& p) const {
@@ -314,7 +314,7 @@ void input_row_chunk(const Conv2dParams& p, const PaddedGrad& pg, const PhaseAxi
 
 Status conv2d_small_channels(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   PhaseSplitInput in(p);
-  in.data = scratch(Scratch::kConvCol, static_cast<size_t>(in.floats(p)));
+  in.data = scratch(Scratch::kConvCol, in.floats(p));
   if (!in.data) return Status::kOutOfMemory;
   in.fill(p, x);
   const std::vector<int64_t> off = tap_table(p, in);
@@ -348,7 +348,7 @@ Status conv2d_small_channels(const Conv2dParams& p, const float* x, const float*
 
 Status conv2d_backward_weight_small_channels(const Conv2dParams& p, const float* x, const float* dy, float* dw) {
   PhaseSplitInput in(p);
-  in.data = scratch(Scratch::kConvCol, static_cast<size_t>(in.floats(p)));
+  in.data = scratch(Scratch::kConvCol, in.floats(p));
   if (!in.data) return Status::kOutOfMemory;
   in.fill(p, x);
   const std::vector<int64_t> off = tap_table(p, in);
@@ -390,7 +390,7 @@ Status conv2d_backward_weight_small_channels(const Conv2dParams& p, const float*
 
 Status conv2d_backward_input_small_channels(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
   const PaddedGrad pg(p, kChunk);  // whole 32-wide chunks read past the last position
-  float* dyp = scratch(Scratch::kConvCol, static_cast<size_t>(p.N * p.K * pg.OHp * pg.OWp));
+  float* dyp = scratch(Scratch::kConvCol, scratch_size({p.N, p.K, pg.OHp, pg.OWp}));
   if (!dyp) return Status::kOutOfMemory;
   pad_planes(dy, p.N * p.K, p.OH, p.OW, pg.top, pg.left, pg.OHp, pg.OWp, dyp);
   std::vector<PhaseAxis> rows, cols;

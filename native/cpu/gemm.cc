@@ -241,7 +241,7 @@ void builtin_sgemm(const GemmParams& p, const float* a, int64_t lda, const float
   }
   const int64_t nc_max = std::min(NC, (N + NR - 1) / NR * NR);
   const int64_t kc_max = std::min(KC, K);
-  float* bpack = scratch(Scratch::kGemmB, static_cast<size_t>(kc_max * nc_max));
+  float* bpack = scratch(Scratch::kGemmB, scratch_size({kc_max, nc_max}));
   if (!bpack) throw std::bad_alloc();
 
   for (int64_t jc = 0; jc < N; jc += NC) {
@@ -262,7 +262,7 @@ void builtin_sgemm(const GemmParams& p, const float* a, int64_t lda, const float
       if (nblocks < threads) nsplit = std::min(npanels, (threads + nblocks - 1) / nblocks);
       const int64_t items = nblocks * nsplit;
       parallel_for(items, 1, [&](int64_t it0, int64_t it1) {
-        float* apack = scratch(Scratch::kGemmA, static_cast<size_t>(mc * kc));
+        float* apack = scratch(Scratch::kGemmA, scratch_size({mc, kc}));
         if (!apack) throw std::bad_alloc();
         int64_t packed_block = -1;
         for (int64_t it = it0; it < it1; ++it) {

@@ -189,7 +189,7 @@ void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean,
     });
     return;
   }
-  parallel_for(N * C, std::max<int64_t>(1, 4096 / HW), [&](int64_t t0, int64_t t1) {
+  parallel_for(N * C, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, HW)), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t c = t % C;
       const float m = mean[c], s = scale[c], b = shift[c];
@@ -223,7 +223,8 @@ void batch_norm_backward(const ChannelParams& p, bool training, const float* x, 
         }
     });
   }
-  // dx = g·invstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), x̂ = (x − mean)·invstd; eval mode keeps only g·invstd·dy.
+  // dx = (dy − Σdy/M − (x − mean)·invstd²·Σ(dy·(x − mean))/M)·(g·invstd), factored as PyTorch
+  // does (an infinite g then gives ±∞, not ∞ − ∞); eval mode keeps only g·invstd·dy.
   std::vector<float> k_dy(static_cast<size_t>(C)), k_mean(static_cast<size_t>(C)), k_x(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     const double is = invstd[c];
@@ -232,31 +233,44 @@ void batch_norm_backward(const ChannelParams& p, bool training, const float* x, 
     if (dgamma) dgamma[c] = static_cast<float>(sdyx[c] * is);
     k_dy[c] = static_cast<float>(g * is);
     if (training && count > 0) {
-      k_mean[c] = static_cast<float>(g * is * sdy[c] / count);
-      k_x[c] = static_cast<float>(g * is * is * is * sdyx[c] / count);
+      k_mean[c] = static_cast<float>(sdy[c] / count);
+      k_x[c] = static_cast<float>(is * is * sdyx[c] / count);
     } else {
       k_mean[c] = 0.0f;
       k_x[c] = 0.0f;
     }
+  }
+  if (!training) {
+    // Eval mode is dx = g·invstd·dy exactly, as in PyTorch: no 0·(x − mean) term that an
+    // infinite x would turn into NaN.
+    parallel_for(N * C, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, HW)), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const float a = k_dy[t % C];  // plane t = (n, c)
+        const float* gp = dy + t * HW;
+        float* dp = dx + t * HW;
+        for (int64_t i = 0; i < HW; ++i) dp[i] = a * gp[i];
+      }
+    });
+    return;
   }
   if (HW == 1) {
     parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n)
         for (int64_t c = 0; c < C; ++c) {
           const int64_t i = n * C + c;
-          dx[i] = k_dy[c] * dy[i] - k_mean[c] - k_x[c] * (x[i] - mean[c]);
+          dx[i] = (dy[i] - k_mean[c] - k_x[c] * (x[i] - mean[c])) * k_dy[c];
         }
     });
     return;
   }
-  parallel_for(N * C, std::max<int64_t>(1, 4096 / HW), [&](int64_t t0, int64_t t1) {
+  parallel_for(N * C, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, HW)), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t c = t % C;
       const float a = k_dy[c], b = k_mean[c], k = k_x[c], m = mean[c];
       const float* xp = x + t * HW;
       const float* gp = dy + t * HW;
       float* dp = dx + t * HW;
-      for (int64_t i = 0; i < HW; ++i) dp[i] = a * gp[i] - b - k * (xp[i] - m);
+      for (int64_t i = 0; i < HW; ++i) dp[i] = (gp[i] - b - k * (xp[i] - m)) * a;
     }
   });
 }

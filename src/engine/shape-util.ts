@@ -1,5 +1,23 @@
 // Shape arithmetic and argument validation shared by every op. Errors name the op and
 // the argument, and say what was expected.
+//
+// The engine validates once, before dispatch, so that every backend (ts, cpu, cuda)
+// rejects exactly the same inputs with the same error. Stated limits:
+//   - a shape entry is an integer in [0, MAX_DIM]; a tensor holds at most MAX_ELEMENTS;
+//   - window geometry (kernel size, stride, padding, dilation, output padding) is an
+//     integer in [min, MAX_GEOMETRY];
+//   - conv: the zero-padded input N·C·(H+2·ph)·(W+2·pw) is at most MAX_ELEMENTS (the
+//     padding is as if materialised, which the native kernels do);
+//   - boolean options are booleans (a truthy 1 is a TypeError, not silently true).
+// The native binding restates these checks (native/binding/args.h) as a last line of
+// defence for direct calls into the addon.
+
+/** Largest size of one dim (Int32 indices address a whole dim). */
+export const MAX_DIM = 2 ** 31 - 1;
+/** Largest element count of a tensor (and of a conv's padded input). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+/** Largest kernel size, stride, padding, dilation or output padding (2^20). */
+export const MAX_GEOMETRY = 2 ** 20;
 
 export function prod(shape: readonly number[]): number {
   let n = 1;
@@ -61,16 +79,42 @@ export function normDim(dim: unknown, ndim: number, op: string, arg = 'dim'): nu
   return d;
 }
 
-/** A number or [h, w] pair of integers ≥ min. */
-export function pair(v: unknown, op: string, arg: string, min: number): [number, number] {
+/** A number or [h, w] pair of integers in [min, max] (window geometry: max = MAX_GEOMETRY). */
+export function pair(v: unknown, op: string, arg: string, min: number, max = MAX_GEOMETRY): [number, number] {
   const arr = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(arr) || arr.length !== 2) throw new TypeError(`${op}: ${arg} must be a number or an [h, w] pair, got ${String(v)}`);
   const out = arr.map((x, i) => {
     checkSize(x, op, `${arg}[${i}]`);
     if (x < min) throw new RangeError(`${op}: ${arg} must be at least ${min}, got ${x}`);
+    if (x > max) throw new RangeError(`${op}: ${arg} must be at most ${max === MAX_GEOMETRY ? '2^20' : max}, got ${x}`);
     return x as number;
   });
   return [out[0], out[1]];
+}
+
+/** A boolean option; undefined gives the default. Truthy non-booleans are rejected, not coerced. */
+export function checkFlag(v: unknown, op: string, arg: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TypeError(`${op}: ${arg} must be true or false, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  return v;
+}
+
+/**
+ * A tensor shape: integers in [0, MAX_DIM] whose product is at most MAX_ELEMENTS.
+ * Returns the element count.
+ */
+export function checkTensorShape(shape: unknown, op: string, arg = 'shape'): number {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: ${arg} must be an array of sizes, got ${String(shape)}`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const s = shape[i];
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > MAX_DIM) {
+      throw new RangeError(`${op}: ${arg}[${i}] must be an integer in [0, 2^31 − 1], got ${String(s)}`);
+    }
+    n *= s;
+  }
+  if (n > MAX_ELEMENTS) throw new RangeError(`${op}: ${arg} ${fmt(shape)} has ${n} elements; at most 2^31 − 1 are supported`);
+  return n;
 }
 
 /** PyTorch broadcasting: align right; each pair of sizes must match or one must be 1. */

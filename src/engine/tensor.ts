@@ -3,7 +3,7 @@
 // keep data resident; code outside the engine only ever reads `.data`.
 import type { Node } from './autograd.js';
 import { backward as runBackward } from './autograd.js';
-import { fmt, prod } from './shape-util.js';
+import { checkTensorShape, fmt } from './shape-util.js';
 import './profile.js'; // MEDIANOMALY_PROFILE=1 must take effect whenever the engine is used
 import * as ew from './ops/elementwise.js';
 import * as act from './ops/activation.js';
@@ -21,6 +21,12 @@ export function cpuStorage(data: Float32Array): CpuStorage {
   return { device: 'cpu', data };
 }
 
+function describe(d: unknown): string {
+  if (d instanceof Float32Array) return `${d.length} values`;
+  if (d === null || d === undefined) return String(d);
+  return (d as object).constructor?.name ?? typeof d;
+}
+
 export class Tensor {
   /** Frozen: share it freely, copy it to modify. */
   readonly shape: number[];
@@ -33,7 +39,9 @@ export class Tensor {
 
   /** Wraps a storage whose length equals the product of `shape` (engine use: no copy). */
   constructor(storage: Storage, shape: readonly number[]) {
-    const size = prod(shape);
+    // Negative or fractional entries could multiply to the right length ([-1, -1] holds 1).
+    const size = checkTensorShape(shape, 'Tensor');
+    if (!(storage?.data instanceof Float32Array)) throw new TypeError(`Tensor: storage.data must be a Float32Array, got ${describe(storage?.data)}`);
     if (storage.data.length !== size) {
       throw new RangeError(`Tensor: storage holds ${storage.data.length} values but shape ${fmt(shape)} needs ${size}`);
     }
@@ -44,7 +52,7 @@ export class Tensor {
 
   /** A new tensor over fresh zeroed memory. */
   static empty(shape: readonly number[]): Tensor {
-    return new Tensor(cpuStorage(new Float32Array(prod(shape))), shape);
+    return new Tensor(cpuStorage(new Float32Array(checkTensorShape(shape, 'Tensor'))), shape);
   }
 
   /** Wraps an existing Float32Array (no copy). */
@@ -52,8 +60,19 @@ export class Tensor {
     return new Tensor(cpuStorage(data), shape);
   }
 
+  /**
+   * The values. Checked on every read (two comparisons) because storage is a plain object:
+   * a buffer transferred away (detached) or a replaced storage.data must be an error the
+   * engine raises before any backend sees it, not NaNs on ts and a TypeError on cpu.
+   */
   get data(): Float32Array {
-    return this.storage.data;
+    const d = this.storage.data;
+    if (!(d instanceof Float32Array) || d.length !== this.size) {
+      throw new TypeError(
+        `Tensor: its storage holds ${describe(d)} but shape ${fmt(this.shape)} needs ${this.size} float32 values (a detached buffer or a replaced storage.data)`,
+      );
+    }
+    return d;
   }
 
   get ndim(): number {

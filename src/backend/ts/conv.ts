@@ -4,7 +4,8 @@
 // input pixels an output row touches are a strided run of one input row, so the
 // innermost loop walks `ow` through memory in order. The range of output rows and
 // columns whose tap lands inside the image is computed once per call (tapRanges),
-// which keeps the zero-padding bounds checks out of the inner loops.
+// which keeps the zero-padding bounds checks out of the inner loops. The padding still
+// counts as zeros that are multiplied, as in PyTorch (0·∞ = NaN): conv-padding.ts.
 //
 // Channels are processed in blocks of four (output channels for the forward and the
 // weight gradient, input channels for the input gradient): each value loaded in the
@@ -12,6 +13,7 @@
 // the speed of plain JavaScript. A block of fewer than four (channel counts not
 // divisible by four) takes the one-channel loop. Sums accumulate in float64.
 import type { Conv2dParams, F32 } from '../types.js';
+import { poisonForward, poisonWeightGrad } from './conv-padding.js';
 
 const BLOCK = 4;
 
@@ -88,6 +90,7 @@ export function conv2d(p: Conv2dParams, x: F32, w: F32, bias: F32 | null, y: F32
       }
     }
   }
+  poisonForward(p, w, y, rh, rw); // 0·∞ in the padding (see conv-padding.ts)
 }
 
 /**
@@ -219,4 +222,5 @@ export function conv2dBackwardWeight(p: Conv2dParams, x: F32, dy: F32, dw: F32):
     }
   }
   dw.set(acc);
+  poisonWeightGrad(p, dy, dw, rh, rw); // 0·∞ in the padding (see conv-padding.ts)
 }

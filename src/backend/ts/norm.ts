@@ -73,19 +73,29 @@ export function batchNormBackward(
     const mu = mean[c];
     const is = invstd[c];
     let sumDy = 0;
-    let sumDyXhat = 0;
+    let sumDyXmu = 0;
     for (let n = 0; n < N; n++) {
       const base = (n * C + c) * HW;
       for (let i = 0; i < HW; i++) {
         sumDy += dy[base + i];
-        sumDyXhat += dy[base + i] * (x[base + i] - mu) * is;
+        sumDyXmu += dy[base + i] * (x[base + i] - mu);
       }
     }
+    // PyTorch's order: dgamma = Σ dy·(x − mean) · invstd (invstd applied once, outside the sum).
+    const sumDyXhat = sumDyXmu * is;
     if (dbeta) dbeta[c] = sumDy;
     if (dgamma) dgamma[c] = sumDyXhat;
     const k = is * (gamma ? gamma[c] : 1);
-    const meanDy = training ? sumDy / M : 0;
-    const meanDyXhat = training ? sumDyXhat / M : 0;
+    if (!training) {
+      // Eval mode is exactly dx = γ·invstd·dy (no 0·x̂ term for an infinite x to make NaN).
+      for (let n = 0; n < N; n++) {
+        const base = (n * C + c) * HW;
+        for (let i = 0; i < HW; i++) dx[base + i] = k * dy[base + i];
+      }
+      continue;
+    }
+    const meanDy = sumDy / M;
+    const meanDyXhat = sumDyXhat / M;
     for (let n = 0; n < N; n++) {
       const base = (n * C + c) * HW;
       for (let i = 0; i < HW; i++) {

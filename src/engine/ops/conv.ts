@@ -6,7 +6,7 @@ import { kernels } from '../../backend/registry.js';
 import type { Conv2dParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { fmt, pair } from '../shape-util.js';
+import { MAX_ELEMENTS, fmt, pair } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
 import { binaryRaw, sumDimsRaw } from './strided.js';
 
@@ -35,6 +35,18 @@ function checkBias(b: Tensor | null | undefined, channels: number, op: string): 
   if (!b) return;
   checkTensor(b, op, 'bias');
   if (b.ndim !== 1 || b.shape[0] !== channels) throw new RangeError(`${op}: bias must have shape [${channels}], got ${fmt(b.shape)}`);
+}
+
+/**
+ * The zero-padded input N·C·(H+2·ph)·(W+2·pw) must fit a tensor (MAX_ELEMENTS): padding is
+ * defined as if materialised (PyTorch's zero padding, which the native kernels build), so
+ * a padding far beyond the input is rejected on every backend instead of computed on one.
+ */
+function checkPadded(p: Conv2dParams, op: string): void {
+  const padded = p.N * p.C * (p.H + 2 * p.ph) * (p.W + 2 * p.pw);
+  if (padded > MAX_ELEMENTS) {
+    throw new RangeError(`${op}: padding (${p.ph}, ${p.pw}) makes the padded input ${p.N}×${p.C}×${p.H + 2 * p.ph}×${p.W + 2 * p.pw} larger than 2^31 − 1 elements; reduce padding`);
+  }
 }
 
 /** Per-channel bias gradient: Σ over N and the spatial dims of dy [N, K, OH, OW]. */
@@ -79,6 +91,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
     throw new RangeError(`${op}: the input ${H}×${W} (padded ${H + 2 * ph}×${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}×${dw * (kw - 1) + 1}`);
   }
   const p: Conv2dParams = { N, C, H, W, K, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, groups };
+  checkPadded(p, op);
   const y = Tensor.empty([N, K, OH, OW]);
   if (y.size > 0) kernels().conv2d(p, x.data, w.data, b ? b.data : null, y.data);
   const inputs = b ? [x, w, b] : [x, w];
@@ -115,6 +128,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   if (OH < 1 || OW < 1) throw new RangeError(`${op}: the output size ${OH}×${OW} is not positive; reduce padding`);
   // The conv whose input-gradient this is: input [N, Cout, OH, OW] → output [N, Cin, H, W].
   const p: Conv2dParams = { N, C: Cout, H: OH, W: OW, K: Cin, OH: H, OW: W, kh, kw, sh, sw, ph, pw, dh, dw, groups };
+  checkPadded(p, op);
   let y = Tensor.empty([N, Cout, OH, OW]);
   if (y.size > 0) kernels().conv2dBackwardInput(p, x.data, w.data, y.data);
   if (b) y = binaryRaw('add', y, Tensor.fromData(b.data, [Cout, 1, 1]), y.shape);

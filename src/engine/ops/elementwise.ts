@@ -10,6 +10,11 @@ import { binaryRaw, sumToShape } from './strided.js';
 
 export function checkTensor(x: unknown, op: string, arg: string): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  // A detached or replaced buffer: the same TypeError on every backend, naming the argument.
+  const d = x.storage.data;
+  if (!(d instanceof Float32Array) || d.length !== x.size) {
+    throw new TypeError(`${op}: ${arg}'s storage no longer holds its ${x.size} float32 values (a detached buffer or a replaced storage.data)`);
+  }
   return x;
 }
 

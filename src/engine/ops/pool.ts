@@ -4,7 +4,7 @@ import { kernels } from '../../backend/registry.js';
 import type { Pool2dParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { fmt, pair } from '../shape-util.js';
+import { checkFlag, fmt, pair } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
 
 export interface MaxPool2dOptions {
@@ -47,18 +47,39 @@ function pooledSize(size: number, k: number, s: number, p: number, d: number, ce
   return out;
 }
 
+/** The first output position along one axis whose window has no tap inside [0, size), or −1. */
+function windowInPadding(size: number, out: number, k: number, s: number, p: number, d: number): number {
+  if (d === 1 && size > 0) return -1; // undilated: padding ≤ k/2 < k always leaves a tap inside
+  for (let o = 0; o < out; o++) {
+    const start = o * s - p;
+    const first = start >= 0 ? 0 : Math.ceil(-start / d); // first tap at or after 0
+    if (first >= k || start + first * d >= size) return o;
+  }
+  return -1;
+}
+
 function geometry(x: Tensor, op: string, o: MaxPool2dOptions & AvgPool2dOptions, withDilation: boolean): { p: Pool2dParams; outShape: number[] } {
   const g = planes(x, op);
   if (!o || o.kernelSize === undefined) throw new TypeError(`${op}: opts.kernelSize is required`);
+  if (g.H < 1 || g.W < 1) throw new RangeError(`${op}: the input plane ${g.H}×${g.W} is empty`);
   const [kh, kw] = pair(o.kernelSize, op, 'kernelSize', 1);
   const [sh, sw] = pair(o.stride ?? [kh, kw], op, 'stride', 1);
   const [ph, pw] = pair(o.padding ?? 0, op, 'padding', 0);
   const [dh, dw] = withDilation ? pair(o.dilation ?? 1, op, 'dilation', 1) : [1, 1];
   if (ph > kh / 2 || pw > kw / 2) throw new RangeError(`${op}: padding (${ph}, ${pw}) must be at most half the kernel size (${kh}, ${kw})`);
-  const ceilMode = !!o.ceilMode;
+  const ceilMode = checkFlag(o.ceilMode, op, 'ceilMode', false);
+  const countIncludePad = checkFlag(o.countIncludePad, op, 'countIncludePad', true);
   const OH = pooledSize(g.H, kh, sh, ph, dh, ceilMode);
   const OW = pooledSize(g.W, kw, sw, pw, dw, ceilMode);
   if (OH < 1 || OW < 1) throw new RangeError(`${op}: the input ${g.H}×${g.W} is too small for kernel ${kh}×${kw} (output ${OH}×${OW})`);
+  // PyTorch's padding ≤ kernel/2 ignores dilation, so a dilated window can still miss the
+  // input; its max would be −∞ with no position to route a gradient to. Rejected here, on
+  // every backend (PyTorch's own behaviour for it is undefined: an out-of-plane index).
+  const missH = windowInPadding(g.H, OH, kh, sh, ph, dh);
+  const missW = windowInPadding(g.W, OW, kw, sw, pw, dw);
+  if (missH >= 0 || missW >= 0) {
+    throw new RangeError(`${op}: with dilation (${dh}, ${dw}) and padding (${ph}, ${pw}) the window at output ${missH >= 0 ? `row ${missH}` : `column ${missW}`} lies wholly in the padding; reduce padding or dilation`);
+  }
   const div = o.divisorOverride ?? 0;
   if (typeof div !== 'number' || !Number.isInteger(div) || div < 0) throw new RangeError(`${op}: divisorOverride must be a positive integer, got ${String(div)}`);
   const p: Pool2dParams = {
@@ -77,7 +98,7 @@ function geometry(x: Tensor, op: string, o: MaxPool2dOptions & AvgPool2dOptions,
     dh,
     dw,
     ceilMode,
-    countIncludePad: o.countIncludePad ?? true,
+    countIncludePad,
     divisorOverride: div,
   };
   return { p, outShape: g.out(OH, OW) };

@@ -4,7 +4,7 @@ import { kernels } from '../../backend/registry.js';
 import type { Upsample2dParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { fmt, pair } from '../shape-util.js';
+import { checkFlag, fmt, pair } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
 
 export interface InterpolateOptions {
@@ -28,7 +28,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   if (x.ndim !== 4) throw new RangeError(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
   const mode = opts?.mode;
   if (mode !== 'bilinear' && mode !== 'nearest') throw new TypeError(`${op}: mode must be 'bilinear' or 'nearest', got ${String(mode)}`);
-  const alignCorners = opts.alignCorners ?? false;
+  const alignCorners = checkFlag(opts.alignCorners, op, 'alignCorners', false);
   if (mode === 'nearest' && opts.alignCorners !== undefined && opts.alignCorners !== false) {
     throw new TypeError(`${op}: alignCorners applies to 'bilinear' only`);
   }

@@ -1,0 +1,184 @@
+// Random public-op calls for the native-boundary fuzz. A case is rebuilt from (seed,
+// index) for each backend, so both get identical fresh tensors (some ops update
+// buffers in place) and any failing case can be replayed alone.
+import * as E from '../../src/engine/index.js';
+import type { Tensor } from '../../src/engine/index.js';
+
+export type Rng = () => number;
+
+/** mulberry32 seeded by (seed, index): every case is independent of the others. */
+export function caseRng(seed: number, index: number): Rng {
+  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+
+/** Sizes, strides and the like: mostly sane, sometimes hostile. */
+const HOSTILE: readonly unknown[] = [0, -1, 1.5, NaN, Infinity, 2 ** 20 + 1, 2 ** 31, 2 ** 52, 2 ** 53, '2', true, null, [1, 2, 3]];
+function geom(r: Rng, sane: readonly number[]): unknown {
+  if (r() < 0.85) return r() < 0.7 ? pick(r, sane) : [pick(r, sane), pick(r, sane)];
+  return r() < 0.5 ? pick(r, HOSTILE) : [pick(r, sane), pick(r, HOSTILE)];
+}
+function flag(r: Rng): unknown {
+  return r() < 0.85 ? pick(r, [true, false, undefined]) : pick(r, [1, 0, 'yes', null]);
+}
+
+/** A tensor with values in [-1, 1], sometimes ±∞/NaN, sometimes a broken storage. */
+function tensor(r: Rng, shape: number[], grad = true): Tensor {
+  let t: Tensor;
+  const roll = r();
+  if (roll < 0.02) {
+    // Negative or fractional shapes whose product matches the data length.
+    const bad = pick(r, [[-1, -1], [0.5, 2], [2, 0.5], [-2, -3, 1]]);
+    t = E.Tensor.fromData(new Float32Array(Math.round(Math.abs(bad.reduce((a, b) => a * b, 1)))), bad);
+  } else {
+    t = E.Tensor.empty(shape);
+    const special = r() < 0.15;
+    for (let i = 0; i < t.size; i++) {
+      t.data[i] = special && r() < 0.2 ? pick(r, [Infinity, -Infinity, NaN, -0, 1e3]) : r() * 2 - 1;
+    }
+  }
+  const broken = r();
+  if (broken < 0.02 && t.size > 0) {
+    structuredClone(t.data.buffer, { transfer: [t.data.buffer] }); // detaches the buffer
+  } else if (broken < 0.04) {
+    (t.storage as { data: unknown }).data = pick(r, [new Float32Array(t.size + 1), new Float64Array(t.size), [1, 2]]);
+  } else if (grad && r() < 0.5) {
+    t.requiresGrad_(true);
+  }
+  return t;
+}
+
+function shape(r: Rng, ndim: number, max = 5, zero = 0.05): number[] {
+  return Array.from({ length: ndim }, () => (r() < zero ? 0 : int(r, 1, max)));
+}
+
+/** One random op call: returns the tensors to compare (outputs, then input gradients). */
+export type Call = () => Tensor[];
+
+const OPS: Record<string, (r: Rng) => Call> = {
+  conv2d: (r) => {
+    const C = int(r, 1, 4) * (r() < 0.3 ? 8 : 1);
+    const groups = pick(r, [1, 1, 1, 2, 3]);
+    const x = tensor(r, [int(r, 0, 2), C, int(r, 1, 9), int(r, 1, 9)]);
+    const w = tensor(r, [int(r, 1, 3) * (r() < 0.3 ? 8 : 1), Math.max(1, Math.floor(C / groups)), int(r, 1, 4), int(r, 1, 4)]);
+    const b = r() < 0.5 ? tensor(r, [w.shape[0]]) : null;
+    const opts = { stride: geom(r, [1, 1, 2, 3]), padding: geom(r, [0, 0, 1, 2, 3]), dilation: geom(r, [1, 1, 2]), groups };
+    return () => grads([E.conv2d(x, w, b, opts as E.Conv2dOptions)], [x, w, b]);
+  },
+  convTranspose2d: (r) => {
+    const Cin = int(r, 1, 4) * (r() < 0.3 ? 8 : 1);
+    const x = tensor(r, [int(r, 0, 2), Cin, int(r, 1, 6), int(r, 1, 6)]);
+    const w = tensor(r, [Cin, int(r, 1, 3) * (r() < 0.3 ? 8 : 1), int(r, 1, 4), int(r, 1, 4)]);
+    const opts = { stride: geom(r, [1, 2, 3]), padding: geom(r, [0, 1, 2]), dilation: geom(r, [1, 1, 2]), outputPadding: geom(r, [0, 0, 1]) };
+    return () => grads([E.convTranspose2d(x, w, r() < 0.5 ? null : undefined, opts as E.ConvTranspose2dOptions)], [x, w]);
+  },
+  maxPool2d: (r) => {
+    const x = tensor(r, [int(r, 0, 2), int(r, 1, 3), int(r, 0, 8), int(r, 1, 8)]);
+    const opts = { kernelSize: geom(r, [1, 2, 3]), stride: r() < 0.3 ? undefined : geom(r, [1, 2]), padding: geom(r, [0, 0, 1]), dilation: geom(r, [1, 1, 2, 3]), ceilMode: flag(r) };
+    return () => grads([E.maxPool2d(x, opts as E.MaxPool2dOptions)], [x]);
+  },
+  avgPool2d: (r) => {
+    const x = tensor(r, [int(r, 0, 2), int(r, 1, 3), int(r, 0, 8), int(r, 1, 8)]);
+    const opts = { kernelSize: geom(r, [1, 2, 3]), stride: r() < 0.3 ? undefined : geom(r, [1, 2]), padding: geom(r, [0, 0, 1]), ceilMode: flag(r), countIncludePad: flag(r), divisorOverride: r() < 0.8 ? undefined : pick(r, [0, 1, 3, -1, 2.5]) };
+    return () => grads([E.avgPool2d(x, opts as E.AvgPool2dOptions)], [x]);
+  },
+  adaptiveAvgPool2d: (r) => {
+    const x = tensor(r, [int(r, 0, 2), int(r, 1, 3), int(r, 0, 9), int(r, 1, 9)]);
+    const out = geom(r, [1, 2, 3, 5]);
+    return () => grads([E.adaptiveAvgPool2d(x, out as number)], [x]);
+  },
+  batchNorm: (r) => {
+    const C = int(r, 1, 4);
+    const x = tensor(r, [int(r, 0, 3), C, ...shape(r, int(r, 0, 2), 4, 0.2)]);
+    const affine = r() < 0.5;
+    const w = affine ? tensor(r, [C]) : null;
+    const b = affine ? tensor(r, [C]) : null;
+    const running = r() < 0.5;
+    const rm = running ? tensor(r, [C], false) : null;
+    const rv = running ? E.onesLike(tensor(r, [C], false)) : null;
+    const opts = { training: flag(r) ?? true, momentum: pick(r, [0.1, null, 0.5]), numBatchesTracked: 2, eps: pick(r, [1e-5, 0, -1]) };
+    return () => [...grads([E.batchNorm(x, rm, rv, w, b, opts as E.BatchNormOptions)], [x, w, b]), ...(rm && rv ? [rm, rv] : [])];
+  },
+  groupNorm: (r) => {
+    const G = int(r, 1, 3);
+    const x = tensor(r, [int(r, 0, 2), G * int(r, 1, 2), ...shape(r, int(r, 0, 2), 4, 0.2)]);
+    const w = r() < 0.5 ? tensor(r, [x.shape[1] ?? 1]) : null;
+    return () => grads([E.groupNorm(x, pick(r, [G, G, 0, 2.5]), w, null)], [x, w]);
+  },
+  interpolate: (r) => {
+    const x = tensor(r, [int(r, 0, 2), int(r, 1, 2), int(r, 0, 5), int(r, 1, 5)]);
+    const mode = pick(r, ['bilinear', 'nearest', 'bicubic']);
+    const opts = r() < 0.5 ? { mode, size: geom(r, [1, 3, 8]), alignCorners: flag(r) } : { mode, scaleFactor: pick(r, [2, 0.5, 1.7, [2, 3], 0, -1, 1e9, NaN]) };
+    if (mode === 'nearest' && r() < 0.8) delete (opts as { alignCorners?: unknown }).alignCorners;
+    return () => grads([E.interpolate(x, opts as E.InterpolateOptions)], [x]);
+  },
+  pad: (r) => {
+    const x = tensor(r, [int(r, 1, 2), int(r, 0, 5), int(r, 0, 5)]);
+    const pads = Array.from({ length: 4 }, () => (r() < 0.9 ? int(r, 0, 4) : pick(r, HOSTILE))) as number[];
+    return () => grads([E.pad(x, pads, pick(r, ['constant', 'reflect', 'replicate'] as const), pick(r, [0, 1.5, NaN]))], [x]);
+  },
+  binary: (r) => {
+    const nd = int(r, 0, 4);
+    const sa = shape(r, nd, 4, 0.05);
+    const sb = sa.map((s) => (r() < 0.3 ? 1 : s)).slice(int(r, 0, nd));
+    const a = tensor(r, sa);
+    const b = tensor(r, r() < 0.05 ? shape(r, sb.length, 4) : sb);
+    const op = pick(r, ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const);
+    return () => grads([E[op](a, r() < 0.1 ? pick(r, [2, NaN, Infinity]) : b)], [a, b]);
+  },
+  unary: (r) => {
+    const x = tensor(r, shape(r, int(r, 0, 3), 5));
+    const op = pick(r, ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'reciprocal', 'relu', 'sigmoid', 'tanh', 'silu', 'softplus'] as const);
+    return () => grads([(E as unknown as Record<string, (t: Tensor) => Tensor>)[op](x)], [x]);
+  },
+  reduce: (r) => {
+    const x = tensor(r, shape(r, int(r, 1, 3), 4, 0.1));
+    const dim = pick(r, [0, 1, -1, 2, 5, 1.5, undefined]);
+    const keep = flag(r) as boolean;
+    const op = pick(r, ['sum', 'mean', 'max', 'softmax', 'logSoftmax'] as const);
+    return () => grads([op === 'softmax' || op === 'logSoftmax' ? E[op](x, dim as number) : E[op](x, dim as number, keep)], [x]);
+  },
+  matmul: (r) => {
+    const [m, k, n] = [int(r, 0, 5), int(r, 0, 5), int(r, 0, 5)];
+    const a = tensor(r, r() < 0.3 ? [int(r, 1, 2), m, k] : [m, k]);
+    const b = tensor(r, r() < 0.1 ? [k + 1, n] : [k, n]);
+    return () => grads([E.matmul(a, b)], [a, b]);
+  },
+  layout: (r) => {
+    const x = tensor(r, shape(r, int(r, 2, 4), 4, 0.1));
+    const perm = x.shape.map((_, i) => i).sort(() => r() - 0.5);
+    if (r() < 0.1) perm[0] = pick(r, [7, -9, 0.5]);
+    return () => grads([E.clone(E.permute(x, perm)), E.slice(x, 0, int(r, 0, 2), pick(r, [undefined, 3, -1]), pick(r, [1, 2, 0]))], [x]);
+  },
+};
+
+export const OP_NAMES = Object.keys(OPS);
+
+/** Rebuilds case `index` of `seed`: the same call, on fresh tensors, every time. */
+export function opCase(seed: number, index: number): { name: string; call: Call } {
+  const r = caseRng(seed, index);
+  const name = pick(r, OP_NAMES);
+  return { name, call: OPS[name](r) };
+}
+/** The op a case calls, without building its tensors. */
+opCase.name_ = (seed: number, index: number): string => pick(caseRng(seed, index), OP_NAMES);
+
+/** The outputs, then the gradients of (outputs · fixed weights) for the inputs that want one. */
+function grads(ys: Tensor[], inputs: (Tensor | null | undefined)[]): Tensor[] {
+  const want = inputs.filter((t): t is Tensor => !!t && t.requiresGrad);
+  if (want.length === 0 || !ys.some((y) => y.requiresGrad)) return ys;
+  const y = ys[0];
+  const g = E.Tensor.empty(y.shape);
+  for (let i = 0; i < g.size; i++) g.data[i] = ((i * 7919) % 13) / 6 - 1; // fixed, backend-independent
+  y.backward(g);
+  return [...ys, ...want.map((t) => t.grad ?? E.zerosLike(t))];
+}
