@@ -9,15 +9,15 @@
 //   checkpoint/        resumable training state while the run is unfinished
 //
 // Every file is written atomically, so an interrupted run never leaves a half-written file;
-// config.json records the SHA-256 of model.safetensors (methods/saved.ts), so one changed
+// config.json records the SHA-256 of model.safetensors (methods/training/saved.ts), so one changed
 // on disk afterwards is refused. No entry may be a symbolic link (checkRunFolder): writing
 // or deleting through one would touch files outside the run.
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadOptions } from '../data/types.js';
-import { crashPoint } from '../methods/crash-points.js';
-import { CHECKPOINT_POINTER, readCheckpoint } from '../methods/reconstruction/checkpoint.js';
-import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME } from '../methods/saved.js';
+import { crashPoint } from '../methods/training/crash-points.js';
+import { CHECKPOINT_POINTER, readCheckpoint } from '../methods/training/checkpoint.js';
+import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME } from '../methods/training/saved.js';
 import type { MethodOptions } from '../methods/types.js';
 import { writeFileAtomicSync, writeJsonAtomic } from '../io/atomic.js';
 

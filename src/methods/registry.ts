@@ -3,8 +3,8 @@
 // the built-in method files (adding a method there is one import line).
 import './builtin.js';
 import { definition, definitions, registerMethod } from './catalogue.js';
-import { resolveOptions } from './options.js';
-import { readConfig } from './saved.js';
+import { resolveOptions } from './training/options.js';
+import { readConfig } from './training/saved.js';
 import type { Method, MethodDefinition, MethodInfo } from './types.js';
 
 export { registerMethod };

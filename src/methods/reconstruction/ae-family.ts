@@ -4,7 +4,7 @@ import { abs, mean, square, sub, tanh, type Generator, type Tensor } from '../..
 import type { Module } from '../../nn/module.js';
 import { UnifiedAE, type UnifiedAEOptions } from '../../models/unified-ae.js';
 import type { MethodInfo, MethodOptions, OptionSpec } from '../types.js';
-import { ReconstructionMethod } from './base.js';
+import { ReconstructionMethod } from '../training/base.js';
 import { aeMethodOptions } from './options.js';
 
 /** A MethodInfo for an image-reconstruction method of the unified-AE family. */

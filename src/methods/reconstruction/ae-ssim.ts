@@ -4,7 +4,7 @@
 import { interpolate, mean, type Generator, type Tensor } from '../../engine/index.js';
 import { UnifiedAE } from '../../models/unified-ae.js';
 import { registerMethod } from '../catalogue.js';
-import { booleanOption } from '../options.js';
+import { booleanOption } from '../training/options.js';
 import { aeInfo, AEFamilyMethod, unifiedAEOptions } from './ae-family.js';
 import { ssimMap } from './ssim.js';
 

@@ -6,9 +6,9 @@
 import { Tensor, type Generator } from '../../engine/index.js';
 import { UnifiedAE } from '../../models/unified-ae.js';
 import { registerMethod } from '../catalogue.js';
-import { numberOption } from '../options.js';
+import { numberOption } from '../training/options.js';
 import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './ae-family.js';
-import type { StepContext } from './trainer.js';
+import type { StepContext } from '../training/trainer.js';
 
 /** Side of the erased square: round(√(scale·H·W)) with aspect ratio 1, as RandomErasing. */
 export function erasedSide(size: number, scale: number): number {

@@ -11,9 +11,9 @@ import { noGrad, type Generator, type Tensor } from '../../engine/index.js';
 import { BatchNorm1d, BatchNorm2d } from '../../nn/layers/norm.js';
 import { UnifiedAE } from '../../models/unified-ae.js';
 import { registerMethod } from '../catalogue.js';
-import { booleanOption } from '../options.js';
+import { booleanOption } from '../training/options.js';
 import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './ae-family.js';
-import type { LossOutput } from './trainer.js';
+import type { LossOutput } from '../training/trainer.js';
 
 /** Copies of every BN running statistic of `net`, and a function that puts them back. */
 function snapshotRunningStats(net: UnifiedAE): () => void {

@@ -4,9 +4,9 @@
 import { log, mean, mul, sum, type Generator, type Tensor } from '../../engine/index.js';
 import { MemAE } from '../../models/ae-variants.js';
 import { registerMethod } from '../catalogue.js';
-import { integerOption, numberOption } from '../options.js';
+import { integerOption, numberOption } from '../training/options.js';
 import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './ae-family.js';
-import type { LossOutput } from './trainer.js';
+import type { LossOutput } from '../training/trainer.js';
 
 /** Mean over samples of −Σ_i ŵ_i log(ŵ_i + 1e-12), ŵ [B, slots]. */
 export function addressingEntropy(att: Tensor): Tensor {

@@ -1,6 +1,6 @@
 // Options shared by every method of the reconstruction sub-project (methods.md §3.1, §4.1),
 // with the reference defaults. Methods add their own (loss weights, quirks) after these.
-import { booleanOption, integerOption, numberOption, stringOption } from '../options.js';
+import { booleanOption, integerOption, numberOption, stringOption } from '../training/options.js';
 import type { MethodOptions, OptionSpec } from '../types.js';
 
 /** Training epochs of the reference by dataset: 600 for Brain Tumor, 250 for every other one. */

@@ -13,16 +13,16 @@
 // those passes also move the BN running averages. They never feed a train-mode score, so
 // scores do not depend on the order or number of score() calls; they do change the saved
 // buffers, which only an eval-mode run (ganomalyTrainModeEval false) would read.
-import { bceLoss, ones, square, sub, zeros, type Generator, type Tensor } from '../engine/index.js';
-import { Ganomaly } from '../models/ganomaly-nets.js';
-import { unifiedAEOptions } from './reconstruction/ae-family.js';
-import type { Split } from '../data/types.js';
-import { registerMethod } from './catalogue.js';
-import { booleanOption, integerOption, numberOption } from './options.js';
-import { ReconstructionMethod, type BatchScore } from './reconstruction/base.js';
-import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './reconstruction/options.js';
-import { adam, type AnyOptimizer, type StepContext, type StepResult } from './reconstruction/trainer.js';
-import type { FitOptions, FitResult, MethodInfo, MethodOptions } from './types.js';
+import { bceLoss, ones, square, sub, zeros, type Generator, type Tensor } from '../../engine/index.js';
+import { Ganomaly } from '../../models/ganomaly-nets.js';
+import { unifiedAEOptions } from './ae-family.js';
+import type { Split } from '../../data/types.js';
+import { registerMethod } from '../catalogue.js';
+import { booleanOption, integerOption, numberOption } from '../training/options.js';
+import { ReconstructionMethod, type BatchScore } from '../training/base.js';
+import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './options.js';
+import { adam, type AnyOptimizer, type StepContext, type StepResult } from '../training/trainer.js';
+import type { FitOptions, FitResult, MethodInfo, MethodOptions } from '../types.js';
 
 /** Mean D loss under which the reference re-initialises the discriminator. */
 const D_REINIT_BELOW = 1e-5;

@@ -16,12 +16,12 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMethod, loadMethod, methods } from '../../src/methods/index.js';
-import type { Method } from '../../src/methods/index.js';
-import { syntheticDataset } from '../../src/data/synthetic/index.js';
-import { readSafetensors } from '../../src/nn/safetensors.js';
-import { auroc } from '../../src/metrics/index.js';
-import { fastestBackend } from './helpers.js';
+import { createMethod, loadMethod, methods } from '../../../src/methods/index.js';
+import type { Method } from '../../../src/methods/index.js';
+import { syntheticDataset } from '../../../src/data/synthetic/index.js';
+import { readSafetensors } from '../../../src/nn/safetensors.js';
+import { auroc } from '../../../src/metrics/index.js';
+import { fastestBackend } from '../helpers.js';
 
 const backend = fastestBackend();
 const data = syntheticDataset('synth-brain', { count: { train: 64, testNormal: 20, testAbnormal: 20 }, size: 32, seed: 1, difficulty: 'easy' });

@@ -16,13 +16,13 @@ import { noGrad, Tensor, type Generator } from '../../engine/index.js';
 import type { Split } from '../../data/types.js';
 import type { Module } from '../../nn/module.js';
 import { loadStateDictFile, saveStateDict } from '../../nn/safetensors.js';
-import { packImages, checkGeometry } from '../images.js';
-import { resolveOptions } from '../options.js';
-import { ensureDir, MODEL_FILE, readConfig, writeConfig, type SavedConfig } from '../saved.js';
+import { packImages, checkGeometry } from './images.js';
+import { resolveOptions } from './options.js';
+import { ensureDir, MODEL_FILE, readConfig, writeConfig, type SavedConfig } from './saved.js';
 import type { FitOptions, FitResult, ImageBatch, Method, MethodInfo, MethodOptions, ScoreOptions, ScoreResult } from '../types.js';
 import { join } from 'node:path';
 import { adam, seedStreams, singleLossStep, trainLoop, type AnyOptimizer, type LossOutput, type StepContext, type StepResult } from './trainer.js';
-import { trainingSettings } from './options.js';
+import { trainingSettings } from '../reconstruction/options.js';
 
 export interface BatchScore {
   /** [B, S, S] pixel maps (already averaged over channels). */

@@ -17,15 +17,15 @@
 // The reference tests at batch size 1 in eval mode. In eval mode images do not interact, so
 // the gradient maps are computed for a whole batch at once from the sum of per-image losses,
 // which gives every image exactly its batch-1 gradient.
-import { abs, grad, Generator, mean, mul, square, sub, type Tensor } from '../engine/index.js';
-import { klPerSample, VAE } from '../models/vae.js';
-import { registerMethod } from './catalogue.js';
-import { booleanOption, numberOption } from './options.js';
-import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './reconstruction/ae-family.js';
-import type { BatchScore } from './reconstruction/base.js';
-import type { LossOutput, StepContext } from './reconstruction/trainer.js';
-import type { ImageBatch, MethodInfo, MethodOptions, ScoreOptions, ScoreResult } from './types.js';
-import type { Split } from '../data/types.js';
+import { abs, grad, Generator, mean, mul, square, sub, type Tensor } from '../../engine/index.js';
+import { klPerSample, VAE } from '../../models/vae.js';
+import { registerMethod } from '../catalogue.js';
+import { booleanOption, numberOption } from '../training/options.js';
+import { aeInfo, AEFamilyMethod, squaredErrorMap, unifiedAEOptions } from './ae-family.js';
+import type { BatchScore } from '../training/base.js';
+import type { LossOutput, StepContext } from '../training/trainer.js';
+import type { ImageBatch, MethodInfo, MethodOptions, ScoreOptions, ScoreResult } from '../types.js';
+import type { Split } from '../../data/types.js';
 
 /** How a VAE variant turns a test image into a pixel map. */
 export type VaeMap = 'error' | 'elbo' | 'kl' | 'rec' | 'combi';

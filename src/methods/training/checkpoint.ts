@@ -18,9 +18,9 @@ import type { GeneratorState } from '../../engine/index.js';
 import type { Module } from '../../nn/module.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';
 import { loadOptimizerStateFile, loadStateDictFile, saveOptimizerState, saveStateDict } from '../../nn/safetensors.js';
-import { crashPoint } from '../crash-points.js';
+import { crashPoint } from './crash-points.js';
 import { fsyncDir, writeFileAtomicSync } from '../../io/atomic.js';
-import { ensureDir, refuseLink, sha256File, TEMP_NAME, verifySha256 } from '../saved.js';
+import { ensureDir, refuseLink, sha256File, TEMP_NAME, verifySha256 } from './saved.js';
 import type { MethodOptions } from '../types.js';
 
 export const CHECKPOINT_POINTER = 'checkpoint.json';

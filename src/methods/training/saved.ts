@@ -9,8 +9,8 @@ import {
   closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { writeFileAtomicSync } from '../io/atomic.js';
-import type { FitResult, MethodOptions } from './types.js';
+import { writeFileAtomicSync } from '../../io/atomic.js';
+import type { FitResult, MethodOptions } from '../types.js';
 
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';

@@ -1,7 +1,7 @@
 // Scoring input: a Split or a packed ImageBatch, checked against the geometry a method was
 // built for, and returned as one packed [n, C, S, S] array.
-import type { Split } from '../data/types.js';
-import type { ImageBatch } from './types.js';
+import type { Split } from '../../data/types.js';
+import type { ImageBatch } from '../types.js';
 
 function isSplit(v: Split | ImageBatch): v is Split {
   return typeof (v as Split).images === 'function';

@@ -1,7 +1,7 @@
 // Option specs and their validation: every method declares its options once (name, type,
 // default, range), and `resolveOptions` turns what a caller passed into a complete, checked
 // set. The same specs feed `medianomaly methods` and the saved config.json.
-import type { MethodInfo, MethodOptions, OptionSpec } from './types.js';
+import type { MethodInfo, MethodOptions, OptionSpec } from '../types.js';
 
 type Value = number | boolean | string | null;
 

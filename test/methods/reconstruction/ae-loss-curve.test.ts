@@ -5,12 +5,12 @@
 // recorded (index.json unified_ae.lossCurve).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { square, sub, tensor } from '../../src/engine/index.js';
-import type { StateValue } from '../../src/nn/index.js';
-import { UnifiedAE } from '../../src/models/unified-ae.js';
-import { adam, singleLossStep } from '../../src/methods/reconstruction/trainer.js';
-import { eachBackend } from '../nn/helpers/backends.js';
-import { fixture, index, rawTensors } from '../nn/helpers/fixtures.js';
+import { square, sub, tensor } from '../../../src/engine/index.js';
+import type { StateValue } from '../../../src/nn/index.js';
+import { UnifiedAE } from '../../../src/models/unified-ae.js';
+import { adam, singleLossStep } from '../../../src/methods/training/trainer.js';
+import { eachBackend } from '../../nn/helpers/backends.js';
+import { fixture, index, rawTensors } from '../../nn/helpers/fixtures.js';
 
 const fx = index.unified_ae as typeof index.unified_ae & { lossCurve: number[] };
 

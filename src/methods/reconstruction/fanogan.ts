@@ -15,17 +15,17 @@
 // Checkpoints: each stage checkpoints into its own sub-folder (`wgan/`, `encoder/`) of
 // `checkpointDir`, so an interrupted run resumes in the stage where it stopped.
 import { join } from 'node:path';
-import { mul, noGrad, rand, randn, square, sub, type Generator, type Tensor } from '../engine/index.js';
-import { FAnoGAN } from '../models/fanogan-nets.js';
-import type { Split } from '../data/types.js';
-import { registerMethod } from './catalogue.js';
-import { integerOption, numberOption } from './options.js';
-import { checkGeometry } from './images.js';
-import { ReconstructionMethod, type BatchScore } from './reconstruction/base.js';
-import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './reconstruction/options.js';
-import { adam, seedStreams, trainLoop, type AnyOptimizer, type StepContext, type StepResult } from './reconstruction/trainer.js';
-import { withDefaults } from './options.js';
-import type { FitOptions, FitResult, MethodInfo, MethodOptions, Progress } from './types.js';
+import { mul, noGrad, rand, randn, square, sub, type Generator, type Tensor } from '../../engine/index.js';
+import { FAnoGAN } from '../../models/fanogan-nets.js';
+import type { Split } from '../../data/types.js';
+import { registerMethod } from '../catalogue.js';
+import { integerOption, numberOption } from '../training/options.js';
+import { checkGeometry } from '../training/images.js';
+import { ReconstructionMethod, type BatchScore } from '../training/base.js';
+import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './options.js';
+import { adam, seedStreams, trainLoop, type AnyOptimizer, type StepContext, type StepResult } from '../training/trainer.js';
+import { withDefaults } from '../training/options.js';
+import type { FitOptions, FitResult, MethodInfo, MethodOptions, Progress } from '../types.js';
 
 const FANOGAN_OPTIONS = [
   ...withDefaults(TRAINING_OPTIONS, { epochs: 3000 }).map((s) => (s.name === 'epochs' ? { ...s, description: 'WGAN-GP epochs (stage 1; 3000 in the reference)' } : s)),

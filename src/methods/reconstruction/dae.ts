@@ -13,15 +13,15 @@
 // 5. n ← (n − 0.5)·2 (quirk daeNoiseOffset: a left-over of the reference that shifts the
 //    field to mean ≈ −1; it produced the published numbers);
 // 6. input = x + n; loss = mean (x − U(x + n))².
-import { interpolate, randn, square, sub, Tensor, type Generator } from '../engine/index.js';
-import { UNet } from '../models/unet.js';
-import { registerMethod } from './catalogue.js';
-import { booleanOption, integerOption, numberOption, stringOption, withDefaults } from './options.js';
-import { ReconstructionMethod, type BatchScore } from './reconstruction/base.js';
-import { squaredErrorMap } from './reconstruction/ae-family.js';
-import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './reconstruction/options.js';
-import type { StepContext } from './reconstruction/trainer.js';
-import type { MethodInfo, MethodOptions } from './types.js';
+import { interpolate, randn, square, sub, Tensor, type Generator } from '../../engine/index.js';
+import { UNet } from '../../models/unet.js';
+import { registerMethod } from '../catalogue.js';
+import { booleanOption, integerOption, numberOption, stringOption, withDefaults } from '../training/options.js';
+import { ReconstructionMethod, type BatchScore } from '../training/base.js';
+import { squaredErrorMap } from './ae-family.js';
+import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './options.js';
+import type { StepContext } from '../training/trainer.js';
+import type { MethodInfo, MethodOptions } from '../types.js';
 
 const DAE_OPTIONS = [
   ...withDefaults(TRAINING_OPTIONS, { batchSize: 16 }),

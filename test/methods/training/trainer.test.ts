@@ -5,10 +5,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMethod } from '../../src/methods/index.js';
-import type { Progress } from '../../src/methods/index.js';
-import { referenceEpochs } from '../../src/methods/reconstruction/options.js';
-import { fastestBackend, rejects, SMALL, toyHeads } from './helpers.js';
+import { createMethod } from '../../../src/methods/index.js';
+import type { Progress } from '../../../src/methods/index.js';
+import { referenceEpochs } from '../../../src/methods/reconstruction/options.js';
+import { fastestBackend, rejects, SMALL, toyHeads } from '../helpers.js';
 
 fastestBackend();
 const data = toyHeads({ train: 40, normal: 6, abnormal: 6, size: 32, seed: 3 });
