@@ -18,7 +18,7 @@ import { load } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { createMethod, loadMethod, methods } from '../methods/registry.js';
 import type { FitResult, Method, Progress } from '../methods/types.js';
-import { crashPoint } from '../methods/crash-points.js';
+import { crashPoint } from '../methods/training/crash-points.js';
 import { version } from '../version.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { type RunMetrics, scoreAndEvaluate } from './evaluate.js';

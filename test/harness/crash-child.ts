@@ -3,7 +3,7 @@
 //   self  the process sends itself SIGKILL at the point (kill -9: no cleanup code runs);
 //   wait  it prints "at <point>" and blocks, for the parent to kill it with SIGKILL.
 // The point, not a timer, decides where the kill lands, so the test is deterministic.
-import { setCrashHook, type CrashPoint } from '../../src/methods/crash-points.js';
+import { setCrashHook, type CrashPoint } from '../../src/methods/training/crash-points.js';
 import { train } from '../../src/harness/train.js';
 import { CRASH_OPTIONS, TINY } from './helpers.js';
 

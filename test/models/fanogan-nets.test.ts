@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Generator, grad, noGrad, randn, sum, Tensor } from '../../src/engine/index.js';
 import { BatchNorm2d, Conv2d, Linear } from '../../src/nn/index.js';
 import { FAnoGAN, LayerNorm, UpSampleConv } from '../../src/models/fanogan-nets.js';
-import { gradientPenalty } from '../../src/methods/fanogan.js';
+import { gradientPenalty } from '../../src/methods/reconstruction/fanogan.js';
 import { randt } from '../engine/gradcheck.js'; // also selects the ts backend (reference kernels)
 
 test('shapes at 32 px, DIM 4, latent 6; reference names', () => {
