@@ -37,56 +37,12 @@ import {
 } from '../engine/index.js';
 import * as init from '../nn/init.js';
 import { resolveGenerator, type RandomSource } from '../nn/init.js';
-import { BatchNorm2d } from '../nn/layers/norm.js';
+import { BatchNorm2d, LayerNorm } from '../nn/layers/norm.js';
 import { Conv2d } from '../nn/layers/conv.js';
 import { Linear } from '../nn/layers/linear.js';
 import { Module } from '../nn/module.js';
 
 type Src = { generator: Generator };
-
-const LN_EPS = 1e-5;
-
-/** nn.LayerNorm over the trailing dims `normalizedShape`, with elementwise weight and bias. */
-export class LayerNorm extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
-  private readonly dims: number[];
-
-  constructor(readonly normalizedShape: number[]) {
-    super();
-    if (!normalizedShape.length || normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new Error(`LayerNorm: normalizedShape must be positive integers, got [${normalizedShape.join(', ')}]`);
-    }
-    this.weight = this.registerParameter('weight', ones(normalizedShape));
-    this.bias = this.registerParameter('bias', Tensor.empty(normalizedShape));
-    this.dims = normalizedShape.map((_, i) => i - normalizedShape.length);
-  }
-
-  /** y and the two saved quantities the backward needs: x̂ = (x − μ)/σ and 1/σ. */
-  normalize(x: Tensor): { y: Tensor; xHat: Tensor; rstd: Tensor } {
-    const k = this.normalizedShape.length;
-    const tail = x.shape.slice(-k);
-    if (x.ndim <= k || tail.some((d, i) => d !== this.normalizedShape[i])) {
-      throw new Error(`LayerNorm: input [${x.shape.join(', ')}] does not end in [${this.normalizedShape.join(', ')}]`);
-    }
-    const centred = x.sub(x.mean(this.dims, true));
-    const rstd = centred.square().mean(this.dims, true).add(LN_EPS).pow(-0.5);
-    const xHat = mul(centred, rstd);
-    return { y: add(mul(xHat, this.weight), this.bias), xHat, rstd };
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.normalize(x).y;
-  }
-
-  /** ∂L/∂x from g = ∂L/∂y: (1/σ)·(ĝ − mean ĝ − x̂·mean(ĝ ⊙ x̂)) with ĝ = g ⊙ weight; differentiable. */
-  inputVjp(g: Tensor, saved: { xHat: Tensor; rstd: Tensor }): Tensor {
-    const gw = mul(g, this.weight);
-    const m1 = gw.mean(this.dims, true);
-    const m2 = mul(gw, saved.xHat).mean(this.dims, true);
-    return mul(gw.sub(m1).sub(mul(saved.xHat, m2)), saved.rstd);
-  }
-}
 
 /** The reference's MyConvo2d: a same-padded conv held as `.conv`. */
 export class MyConvo2d extends Module {

@@ -5,7 +5,7 @@ export { type RandomSource } from './init.js';
 export { Sequential } from './layers/container.js';
 export { Conv2d, ConvTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type Pair, type PaddingMode } from './layers/conv.js';
 export { Linear } from './layers/linear.js';
-export { BatchNorm1d, BatchNorm2d, GroupNorm, type BatchNormOptions } from './layers/norm.js';
+export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, type BatchNormOptions } from './layers/norm.js';
 export { LeakyReLU, ReLU, Sigmoid, SiLU, Swish, Tanh } from './layers/activation.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
 export { Dropout, Flatten, Identity, Upsample, type UpsampleOptions } from './layers/misc.js';

@@ -1,5 +1,5 @@
-// BatchNorm1d / BatchNorm2d and GroupNorm with PyTorch's parameters, buffers and semantics.
-import { batchNorm, groupNorm, ones, Tensor, zeros } from '../../engine/index.js';
+// BatchNorm1d / BatchNorm2d, GroupNorm and LayerNorm with PyTorch's parameters, buffers and semantics.
+import { add, batchNorm, groupNorm, mul, ones, Tensor, zeros } from '../../engine/index.js';
 import { Module } from '../module.js';
 
 export interface BatchNormOptions {
@@ -109,5 +109,55 @@ export class GroupNorm extends Module {
 
   protected override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${!!this.weight}`;
+  }
+}
+
+/**
+ * nn.LayerNorm over the trailing dims `normalizedShape` (biased variance, eps 1e-5 by default),
+ * with elementwise weight and bias. `inputVjp` is its input gradient as a differentiable
+ * expression, for double backward (the WGAN-GP penalty of f-AnoGAN).
+ */
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  private readonly dims: number[];
+
+  constructor(
+    readonly normalizedShape: number[],
+    readonly eps = 1e-5,
+  ) {
+    super();
+    if (!normalizedShape.length || normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new Error(`LayerNorm: normalizedShape must be positive integers, got [${normalizedShape.join(', ')}]`);
+    }
+    if (!(eps > 0)) throw new RangeError(`LayerNorm: eps must be positive, got ${eps}`);
+    this.weight = this.registerParameter('weight', ones(normalizedShape));
+    this.bias = this.registerParameter('bias', Tensor.empty(normalizedShape));
+    this.dims = normalizedShape.map((_, i) => i - normalizedShape.length);
+  }
+
+  /** y and the two saved quantities the backward needs: x̂ = (x − μ)/σ and 1/σ. */
+  normalize(x: Tensor): { y: Tensor; xHat: Tensor; rstd: Tensor } {
+    const k = this.normalizedShape.length;
+    const tail = x.shape.slice(-k);
+    if (x.ndim <= k || tail.some((d, i) => d !== this.normalizedShape[i])) {
+      throw new Error(`LayerNorm: input [${x.shape.join(', ')}] does not end in [${this.normalizedShape.join(', ')}]`);
+    }
+    const centred = x.sub(x.mean(this.dims, true));
+    const rstd = centred.square().mean(this.dims, true).add(this.eps).pow(-0.5);
+    const xHat = mul(centred, rstd);
+    return { y: add(mul(xHat, this.weight), this.bias), xHat, rstd };
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.normalize(x).y;
+  }
+
+  /** ∂L/∂x from g = ∂L/∂y: (1/σ)·(ĝ − mean ĝ − x̂·mean(ĝ ⊙ x̂)) with ĝ = g ⊙ weight; differentiable. */
+  inputVjp(g: Tensor, saved: { xHat: Tensor; rstd: Tensor }): Tensor {
+    const gw = mul(g, this.weight);
+    const m1 = gw.mean(this.dims, true);
+    const m2 = mul(gw, saved.xHat).mean(this.dims, true);
+    return mul(gw.sub(m1).sub(mul(saved.xHat, m2)), saved.rstd);
   }
 }
