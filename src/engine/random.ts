@@ -1,6 +1,7 @@
-// The one random number generator of the library: xoshiro128** (Blackman & Vigna),
-// 128 bits of state seeded through splitmix32, so that nearby seeds give unrelated
-// streams. Fast in 32-bit JS arithmetic and fully reproducible: same seed, same numbers.
+// The engine's random number generator: the library's xoshiro128** core (./xoshiro.ts)
+// seeded through splitmix32, so that nearby seeds give unrelated streams. Fully
+// reproducible: same seed, same numbers.
+import { splitmix32, splitmix32Advance, Xoshiro128 } from './xoshiro.js';
 
 export interface GeneratorState {
   s: [number, number, number, number];
@@ -8,55 +9,30 @@ export interface GeneratorState {
   spareNormal: number | null;
 }
 
-/** splitmix32: a good 32-bit mixer to expand one seed into the xoshiro state. */
-function splitmix32(state: { x: number }): number {
-  state.x = (state.x + 0x9e3779b9) | 0;
-  let z = state.x;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
 const TWO_POW_M24 = 1 / 16777216;
 const TWO_POW_M53 = 1 / 9007199254740992;
 
-export class Generator {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+export class Generator extends Xoshiro128 {
   private spare: number | null = null;
 
   constructor(seed: number) {
+    super();
     this.seed(seed);
   }
 
-  /** Reseeds in place. Any finite number is accepted; fractional seeds are mixed in too. */
+  /** Reseeds in place. Any finite number is accepted (its fractional part is ignored). */
   seed(seed: number): void {
     if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new TypeError(`Generator: seed must be a finite number, got ${String(seed)}`);
     // Fold the full double (sign, high and low words) so 2^32 + 1 and 1 differ.
     const hi = Math.floor(seed / 4294967296);
-    const sm = { x: (seed >>> 0) ^ Math.imul(hi | 0, 0x27d4eb2d) };
-    this.s0 = splitmix32(sm);
-    this.s1 = splitmix32(sm);
-    this.s2 = splitmix32(sm);
-    this.s3 = splitmix32(sm);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // the all-zero state is a fixed point
+    let x = (seed >>> 0) ^ Math.imul(hi | 0, 0x27d4eb2d);
+    const words: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      words.push(splitmix32(x));
+      x = splitmix32Advance(x);
+    }
+    this.setWords(words[0], words[1], words[2], words[3]);
     this.spare = null;
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  nextUint32(): number {
-    const s1 = this.s1;
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
   }
 
   /** Uniform in [0, 1) with 53 random bits (a double). */
@@ -128,10 +104,6 @@ export class Generator {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new RangeError('Generator.setState: the all-zero state is invalid');
     this.spare = state.spareNormal ?? null;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /** The generator used when an op is given neither a seed nor a generator. */

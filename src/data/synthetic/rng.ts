@@ -3,16 +3,10 @@
 // Every image is generated from its own stream, derived by hashing
 // (seed, dataset, split, index), so any item can be regenerated alone and in
 // any order. The generator is xoshiro128** (fast, 2^128 − 1 period, good
-// statistical quality for 32-bit output), seeded through splitmix32-style
-// mixing so that neighbouring keys (index 7 and 8) give unrelated streams.
-
-/** One splitmix32 step: advances a 32-bit state by the golden ratio and mixes it. */
-export function splitmix32(x: number): number {
-  let z = (x + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
+// statistical quality for 32-bit output; the library's one core, engine/xoshiro.ts),
+// seeded through splitmix32 mixing so that neighbouring keys (index 7 and 8) give
+// unrelated streams.
+import { splitmix32, Xoshiro128 } from '../../engine/xoshiro.js';
 
 /** Hashes a list of non-negative safe integers into one 32-bit value (order matters). */
 export function hashKeys(keys: readonly number[]): number {
@@ -37,32 +31,21 @@ export function nameKey(name: string): number {
   return h >>> 0;
 }
 
-const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
-
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class Rng extends Xoshiro128 {
   private spare = NaN; // second Box–Muller deviate, kept for the next normal()
 
   /** A stream determined by the given keys (e.g. seed, dataset, split, index). */
   constructor(...keys: number[]) {
+    super();
     for (const k of keys) {
       if (!Number.isSafeInteger(k) || k < 0) {
         throw new RangeError(`Rng key must be a non-negative safe integer, got ${k}`);
       }
     }
-    let h = hashKeys(keys);
-    h = splitmix32(h);
-    this.s0 = h;
-    h = splitmix32(h);
-    this.s1 = h;
-    h = splitmix32(h);
-    this.s2 = h;
-    h = splitmix32(h);
-    this.s3 = h;
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // the one forbidden state
+    const h0 = splitmix32(hashKeys(keys));
+    const h1 = splitmix32(h0);
+    const h2 = splitmix32(h1);
+    this.setWords(h0, h1, h2, splitmix32(h2));
   }
 
   /** A child stream: independent of this one's future draws, fixed by the key. */
@@ -73,15 +56,7 @@ export class Rng {
 
   /** Uniform 32-bit unsigned integer. */
   uint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9);
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result >>> 0;
+    return this.nextUint32();
   }
 
   /** Uniform in [0, 1). */
