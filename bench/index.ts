@@ -7,6 +7,7 @@
 //   metrics     metric time for 10⁷ pooled pixels
 //   methods     method training throughput vs PyTorch
 //   worker      host event-loop gaps while a fit runs in a worker thread
+//   synthetic   built-in synthetic dataset generation speed
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ const local: Record<string, () => void> = {
   'ae-step': () => benchAeStep(),
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
 };
-const files = ['gemm', 'data', 'metrics', 'methods', 'worker'];
+const files = ['gemm', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
 
 if (local[name]) {
   local[name]();
