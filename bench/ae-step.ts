@@ -1,6 +1,6 @@
 // The unified AE training step (batch 64, 64×64, 1 channel, latent 16, hidden 1024 — the
 // MedIAnomaly reference configuration) on every backend available here, and PyTorch's time
-// for the same network from ../shared/reference/torch_ae_step.py in the same run when
+// for the same network from scripts/torch_ae_step.py in the same run when
 // Debian's python3 with python3-torch is present. Figures are ratios within one run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -62,7 +62,7 @@ interface TorchRow {
 
 /** PyTorch's times for the same network, or the reason there are none. */
 export function torchAeStep(threads: number[], batch: number, size: number): TorchRow[] | string {
-  const script = fileURLToPath(new URL('../../shared/reference/torch_ae_step.py', import.meta.url));
+  const script = fileURLToPath(new URL('../scripts/torch_ae_step.py', import.meta.url));
   if (!existsSync(script)) return `no reference script at ${script}`;
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });

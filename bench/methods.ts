@@ -78,7 +78,7 @@ function python(): string {
 function torchRows(c: Config, threads: number[]): TorchRow[] | string {
   const py = python();
   if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return `${py} has no torch (apt-get install python3-torch)`;
-  const ref = fileURLToPath(new URL('../../shared/reference/torch_ae_step.py', import.meta.url));
+  const ref = fileURLToPath(new URL('../scripts/torch_ae_step.py', import.meta.url));
   const own = fileURLToPath(new URL('../scripts/torch_method_step.py', import.meta.url));
   let cmd: string[];
   if (c.method === 'ae') {

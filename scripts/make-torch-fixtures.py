@@ -265,7 +265,7 @@ def optim_cases(index):
                       "p0": "common/p0", "schedules": schedules}
 
 
-# ---- the unified AE (methods.md §4.1), the same module as shared/reference/torch_ae_step.py ----
+# ---- the unified AE (methods.md §4.1), the same module as scripts/torch_ae_step.py ----
 
 def down(i, o):
     return [nn.Conv2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(True)]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch side of bench/methods.ts: training throughput of MemAE and DAE (CPU).
 
-The networks follow /work/shared/spec/methods.md (MemAE: §4.1 + §5.10; DAE: §4.4 + §5.14,
+The networks follow docs/methods.md (MemAE: §4.1 + §5.10; DAE: §4.4 + §5.14,
 noise included in the step). The unified AE itself is timed by the reference script
-shared/reference/torch_ae_step.py. Run with Debian's python3 (apt-get install python3-torch).
+scripts/torch_ae_step.py. Run with Debian's python3 (apt-get install python3-torch).
 
 Prints one JSON line per thread count:
   {"method": "memae", "threads": 1, "batch": 64, "size": 64, "train_step_ms": ..., "images_per_s": ..., "torch": "..."}

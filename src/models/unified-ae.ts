@@ -2,7 +2,7 @@
 // bottleneck (Linear–BN1d–ReLU–Linear each way) and a mirrored transposed-conv decoder whose
 // last layer has no BN and no activation (the output is linear: quirk aeLinearOutput).
 //
-// Parameter names match PyTorch's module in shared/reference/torch_ae_step.py (enc.*,
+// Parameter names match PyTorch's module in scripts/torch_ae_step.py (enc.*,
 // enc_mlp.*, dec_mlp.*, dec.*), so its state dicts load unchanged. With depth > 1 the extra
 // 3×3 layers continue the same flat numbering inside `enc` / `dec`.
 import type { Tensor } from '../engine/index.js';
