@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { currentBackend } from '../backend/registry.js';
+import { currentBackend } from '../engine/index.js';
 import type { Progress } from '../methods/types.js';
 import { version } from '../version.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';

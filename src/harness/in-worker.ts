@@ -8,7 +8,7 @@
 // finished epoch's checkpoint stays in the run folder and the promise rejects with a
 // RunInterrupted error saying how far it got.
 import { Worker } from 'node:worker_threads';
-import { currentBackend } from '../backend/registry.js';
+import { currentBackend } from '../engine/index.js';
 import type { Progress } from '../methods/types.js';
 import type { RunMetrics } from './evaluate.js';
 import { RunInterrupted } from './interrupted.js';

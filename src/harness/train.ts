@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { currentBackend } from '../backend/registry.js';
+import { currentBackend } from '../engine/index.js';
 import { load } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { createMethod, loadMethod, methods } from '../methods/registry.js';

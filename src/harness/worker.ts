@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const post = (m: WorkerMessage) => port.postMessage(m);
   try {
     if (input.backend) {
-      const { setBackend } = await import('../backend/registry.js');
+      const { setBackend } = await import('../engine/index.js');
       setBackend(input.backend);
     }
     const task = input.task;

@@ -1,7 +1,7 @@
 // `medianomaly backends [--json]`: which compute backends exist here, which one is
 // chosen, which BLAS and how many threads the native one uses, and why one is missing.
 import type { CommandModule } from 'yargs';
-import { backends, currentBackend } from '../../backend/registry.js';
+import { backends, currentBackend } from '../../engine/index.js';
 
 interface Args {
   json?: boolean;

@@ -5,7 +5,7 @@
 // benchmark, the reduced setting of ../../harness/quick.ts. Runs of the reference setting
 // use the reference defaults (64 px, 250 epochs — 600 on brain-tumor —, 3 seeds).
 import type { CommandModule } from 'yargs';
-import { backends, currentBackend } from '../../backend/registry.js';
+import { backends, currentBackend } from '../../engine/index.js';
 import { hideBin } from 'yargs/helpers';
 import { BenchInterrupted, type BenchSettings, runBench } from '../../harness/bench.js';
 import { QUICK, quickDescription, quickMethods } from '../../harness/quick.js';

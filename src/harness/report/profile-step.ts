@@ -2,7 +2,7 @@
 // batch of training images, with the kernel profiler on (src/engine/profile.ts), after one
 // unprofiled warm-up step.
 import { profile, type ProfileRow } from '../../engine/profile.js';
-import { currentBackend } from '../../backend/registry.js';
+import { currentBackend } from '../../engine/index.js';
 import { createMethod, methods } from '../../methods/registry.js';
 import { runOptions } from '../options.js';
 import { subsetSplit } from '../subset.js';

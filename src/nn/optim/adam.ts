@@ -1,7 +1,7 @@
 // Adam (torch.optim.Adam): L2 weight decay added to the gradient, bias-corrected moments,
 // optional AMSGrad. The update itself is the kernel table's adamStep, so a native backend
 // runs it.
-import { kernels } from '../../backend/registry.js';
+import { adamUpdate } from '../../engine/index.js';
 import { checkNonNegative, definedOnly, Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 import type { Tensor } from '../../engine/index.js';
 
@@ -28,7 +28,6 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   step(): void {
-    const k = kernels();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (!p.grad) continue;
@@ -41,14 +40,15 @@ export class Adam extends Optimizer<AdamOptions> {
         s.step = (s.step as number) + 1;
         // amsgrad may be switched on for a group after state exists (e.g. after loading).
         if (g.amsgrad && !s.max_exp_avg_sq) s.max_exp_avg_sq = new Float32Array(p.size);
-        k.adamStep(
-          { n: p.size, lr: g.lr, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps, weightDecay: g.weightDecay, step: s.step, amsgrad: g.amsgrad },
-          p.data,
-          p.grad.data,
-          s.exp_avg as Float32Array,
-          s.exp_avg_sq as Float32Array,
-          g.amsgrad ? (s.max_exp_avg_sq as Float32Array) : null,
-        );
+        adamUpdate(p, p.grad, s.exp_avg as Float32Array, s.exp_avg_sq as Float32Array, g.amsgrad ? (s.max_exp_avg_sq as Float32Array) : null, {
+          lr: g.lr,
+          beta1: g.betas[0],
+          beta2: g.betas[1],
+          eps: g.eps,
+          weightDecay: g.weightDecay,
+          step: s.step,
+          amsgrad: g.amsgrad,
+        });
       }
     }
   }

@@ -1,6 +1,6 @@
 // SGD (torch.optim.SGD): L2 weight decay, momentum with dampening, Nesterov. The update is
 // the kernel table's sgdStep.
-import { kernels } from '../../backend/registry.js';
+import { sgdUpdate } from '../../engine/index.js';
 import { checkNonNegative, definedOnly, Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 import type { Tensor } from '../../engine/index.js';
 
@@ -27,7 +27,6 @@ export class SGD extends Optimizer<SgdOptions> {
   }
 
   step(): void {
-    const k = kernels();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (!p.grad) continue;
@@ -42,12 +41,7 @@ export class SGD extends Optimizer<SgdOptions> {
           }
           buf = s.momentum_buffer as Float32Array;
         }
-        k.sgdStep(
-          { n: p.size, lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov, firstStep },
-          p.data,
-          p.grad.data,
-          buf,
-        );
+        sgdUpdate(p, p.grad, buf, { lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov, firstStep });
       }
     }
   }
