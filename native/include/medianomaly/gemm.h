@@ -1,6 +1,17 @@
 // Single-precision GEMM: C = alpha · op(A) · op(B) + beta · C, row-major.
 // Two engines: the built-in packed, register-tiled micro-kernel (always compiled) and
 // OpenBLAS's cblas_sgemm (when found at build time). beta = 0 overwrites C.
+//
+// Determinism (what tests may compare bitwise):
+// - Both engines: the same M, N, K, flags and inputs give the same bits on every call.
+// - Built-in engine: each element of C is accumulated in one fixed order, k ascending in
+//   KC-deep slices, whatever M, N, the thread count or how rows are split over threads. So
+//   results are also identical across thread counts, and a product over a batch of rows
+//   equals the products over its rows one by one.
+// - OpenBLAS: no promise beyond the first point. It picks kernels and blockings by shape
+//   and CPU (OPENBLAS_CORETYPE), so a batched product and single-row products, or one
+//   thread count and another, may differ in the last bits. Compare those within the float32
+//   reordering bound (test/float32-tolerance.ts).
 #pragma once
 
 #include <cstdint>
