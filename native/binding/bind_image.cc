@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "args.h"
+#include "medianomaly/elementwise.h"
 #include "medianomaly/pad.h"
 #include "medianomaly/pool.h"
 #include "medianomaly/upsample.h"
@@ -206,6 +207,12 @@ Napi::Value Upsample(const Napi::CallbackInfo& info, const char* name) {
   const F32Arg src = Backward ? a.f32(1, "dy", out, "N·C·OH·OW") : a.f32(1, "x", in, "N·C·H·W");
   const F32Arg dst = Backward ? a.f32(2, "dx", in, "N·C·H·W") : a.f32(2, "y", out, "N·C·OH·OW");
   if ((Backward ? in : out) == 0) return a.env().Undefined();  // nothing to write
+  if (out == 0) {
+    // Backward of an empty output: dx = 0. Not the kernel: it builds OH- and OW-long
+    // index tables, and one of them may be huge while the other is 0.
+    fill(in, 0.0f, dst.data);
+    return a.env().Undefined();
+  }
   Fn(p, src.data, dst.data);
   return a.env().Undefined();
 }

@@ -1,5 +1,6 @@
 // batchNormStats / Apply / Backward, groupNormForward / Backward.
 #include "args.h"
+#include "medianomaly/elementwise.h"
 #include "medianomaly/norm.h"
 #include "register.h"
 
@@ -83,7 +84,11 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
   const F32Arg y = a.f32(4, "y", n, "N·C·HW");
   const F32Arg mean = a.f32(5, "mean", p.N * p.G, "N·G");
   const F32Arg invstd = a.f32(6, "invstd", p.N * p.G, "N·G");
-  group_norm_forward(p, x.data, gamma.data, beta.data, y.data, mean.data, invstd.data);
+  // With HW = 0 every group is empty whatever C is (mean 0, invstd 1/√eps): drop C to G
+  // so the per-channel loops stay bounded by the arrays (C is unbacked then).
+  GroupNormParams q = p;
+  if (q.HW == 0) q.C = q.G;
+  group_norm_forward(q, x.data, gamma.data, beta.data, y.data, mean.data, invstd.data);
   return a.env().Undefined();
 }
 
@@ -99,6 +104,12 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
   const F32Arg dx = a.f32(6, "dx", n, "N·C·HW");
   const F32Arg dgamma = a.f32_or_null(7, "dgamma", p.C, "C");
   const F32Arg dbeta = a.f32_or_null(8, "dbeta", p.C, "C");
+  if (n == 0) {
+    // No elements: dx is empty and dgamma, dbeta are sums over nothing.
+    if (dgamma.data) fill(p.C, 0.0f, dgamma.data);
+    if (dbeta.data) fill(p.C, 0.0f, dbeta.data);
+    return a.env().Undefined();
+  }
   group_norm_backward(p, x.data, dy.data, mean.data, invstd.data, gamma.data, dx.data, dgamma.data, dbeta.data);
   return a.env().Undefined();
 }

@@ -111,7 +111,8 @@ export function arange(startOrN: number, end?: number, step = 1): Tensor {
   if (step === 0) throw new RangeError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const t = Tensor.empty([n]);
-  for (let i = 0; i < n; i++) t.data[i] = start + i * step;
+  const d = t.data;
+  for (let i = 0; i < n; i++) d[i] = start + i * step;
   return t;
 }
 
@@ -158,6 +159,7 @@ export function randint(shape: number[], n: number, opts?: RandomOptions): Tenso
   const s = checkShape(shape, 'randint');
   const g = generatorOf(opts, 'randint');
   const t = Tensor.empty(s);
-  for (let i = 0; i < t.size; i++) t.data[i] = g.int(n);
+  const d = t.data;
+  for (let i = 0; i < t.size; i++) d[i] = g.int(n);
   return t;
 }

@@ -4,8 +4,11 @@
 // The engine validates once, before dispatch, so that every backend (ts, cpu, cuda)
 // rejects exactly the same inputs with the same error. Stated limits:
 //   - a shape entry is an integer in [0, MAX_DIM]; a tensor holds at most MAX_ELEMENTS;
-//   - window geometry (kernel size, stride, padding, dilation, output padding) is an
-//     integer in [min, MAX_GEOMETRY];
+//   - window geometry (kernel size, stride, padding, dilation, output padding) and the
+//     [h, w] output sizes of interpolate and adaptiveAvgPool2d are integers in
+//     [min, MAX_GEOMETRY];
+//   - pooling needs a non-empty input plane; maxPool2d refuses a dilated window that
+//     lies wholly in the padding (PyTorch's padding ≤ kernel/2 rule ignores dilation);
 //   - conv: the zero-padded input N·C·(H+2·ph)·(W+2·pw) is at most MAX_ELEMENTS (the
 //     padding is as if materialised, which the native kernels do);
 //   - boolean options are booleans (a truthy 1 is a TypeError, not silently true).

@@ -31,8 +31,12 @@ function flag(r: Rng): unknown {
   return r() < 0.85 ? pick(r, [true, false, undefined]) : pick(r, [1, 0, 'yes', null]);
 }
 
-/** A tensor with values in [-1, 1], sometimes ±∞/NaN, sometimes a broken storage. */
-function tensor(r: Rng, shape: number[], grad = true): Tensor {
+/**
+ * A tensor with values in [-1, 1], sometimes ±∞/NaN (unless `finite`: affine weights of
+ * the norms, where ∞·(a difference that rounds to 0 or not) is rounding, not semantics),
+ * sometimes a broken storage.
+ */
+function tensor(r: Rng, shape: number[], grad = true, finite = false): Tensor {
   let t: Tensor;
   const roll = r();
   if (roll < 0.02) {
@@ -41,9 +45,9 @@ function tensor(r: Rng, shape: number[], grad = true): Tensor {
     t = E.Tensor.fromData(new Float32Array(Math.round(Math.abs(bad.reduce((a, b) => a * b, 1)))), bad);
   } else {
     t = E.Tensor.empty(shape);
-    const special = r() < 0.15;
+    const special = !finite && r() < 0.15;
     for (let i = 0; i < t.size; i++) {
-      t.data[i] = special && r() < 0.2 ? pick(r, [Infinity, -Infinity, NaN, -0, 1e3]) : r() * 2 - 1;
+      t.data[i] = special && r() < 0.2 ? pick(r, [Infinity, -Infinity, NaN, -0]) : r() * 2 - 1;
     }
   }
   const broken = r();
@@ -100,8 +104,8 @@ const OPS: Record<string, (r: Rng) => Call> = {
     const C = int(r, 1, 4);
     const x = tensor(r, [int(r, 0, 3), C, ...shape(r, int(r, 0, 2), 4, 0.2)]);
     const affine = r() < 0.5;
-    const w = affine ? tensor(r, [C]) : null;
-    const b = affine ? tensor(r, [C]) : null;
+    const w = affine ? tensor(r, [C], true, true) : null;
+    const b = affine ? tensor(r, [C], true, true) : null;
     const running = r() < 0.5;
     const rm = running ? tensor(r, [C], false) : null;
     const rv = running ? E.onesLike(tensor(r, [C], false)) : null;
@@ -111,7 +115,7 @@ const OPS: Record<string, (r: Rng) => Call> = {
   groupNorm: (r) => {
     const G = int(r, 1, 3);
     const x = tensor(r, [int(r, 0, 2), G * int(r, 1, 2), ...shape(r, int(r, 0, 2), 4, 0.2)]);
-    const w = r() < 0.5 ? tensor(r, [x.shape[1] ?? 1]) : null;
+    const w = r() < 0.5 ? tensor(r, [x.shape[1] ?? 1], true, true) : null;
     return () => grads([E.groupNorm(x, pick(r, [G, G, 0, 2.5]), w, null)], [x, w]);
   },
   interpolate: (r) => {

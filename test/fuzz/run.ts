@@ -80,7 +80,9 @@ export async function fuzz(kind: 'ops' | 'addon', seed: number, total: number, b
         sum.crashes++;
         sum.cases += last - start + 1;
         sum.findings.push({ kind, seed, index: last, what: `child died (${r.signal ?? `exit ${r.code}`}) in case ${last}: ${r.stderr}` });
-        if (last + 1 < start + count) queue.push([last + 1, start + count - last - 1]); // resume after it
+        // Resume after the case that killed it; a child that died before its first case
+        // (addon missing, a load error) would die again, so its batch is not retried.
+        if (last >= start && last + 1 < start + count) queue.push([last + 1, start + count - last - 1]);
       }
     }
   };

@@ -6,6 +6,19 @@
 // classes, each a plain product that writes every element once (dilated kernels use
 // GEMM + col2im). Layers with fewer than 8 input channels (1-channel images) vectorise
 // over output pixels instead of filters.
+//
+// Zero padding is defined as materialised zeros, as in PyTorch: in the forward and the
+// weight gradient a tap that lands in the padding multiplies its zero, so a non-finite
+// weight (forward) or output gradient (weight gradient) there gives NaN. The input
+// gradient (= conv_transpose2d) sums only real output positions, like PyTorch's col2im:
+// a non-finite weight never meets a padded zero there (such weights take the col2im
+// path, since the phase-class paths read a zero-padded dy).
+//
+// Limits the binding enforces before any call (native/binding/args.h): kh, kw, sh, sw,
+// ph, pw, dh, dw ≤ 2^20; every element count ≤ 2^53; OH, OW at most the windows that fit
+// in the padded input (the transposed conv passes fewer with output padding); the
+// padded input N·C·(H+2·ph)·(W+2·pw) ≤ 2^31 − 1. Scratch buffers are sized with checked
+// products (workspace.h): a request that overflows or exceeds the cap is kOutOfMemory.
 #pragma once
 
 #include <cstdint>

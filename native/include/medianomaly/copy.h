@@ -1,4 +1,7 @@
 // Strided copy over up to 6 dims: dst[dOff + Σ i·dStride] (=|+=) src[sOff + Σ i·sStride].
+// Strides may be negative or 0. The binding computes both extents in checked 64-bit
+// arithmetic (|index| ≤ 2^53, no wrap-around) and checks them against the arrays before
+// the copy runs; strided_extent itself assumes that has been done.
 #pragma once
 
 #include <cstdint>

@@ -22,7 +22,11 @@ enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kPow };
 
 constexpr int kMaxDims = 6;
 
-/** Broadcasting binary op over `shape` (ndim ≤ 6); y is dense. Strides may be 0. */
+/**
+ * Broadcasting binary op over `shape` (ndim ≤ 6); y is dense. Strides may be 0. The
+ * binding checks each operand's extent in checked 64-bit arithmetic against its array.
+ * Unary alpha/beta are data (NaN allowed: x + NaN is NaN), never sizes.
+ */
 struct BinaryParams {
   BinaryOp op = BinaryOp::kAdd;
   int ndim = 0;

@@ -1,6 +1,12 @@
 // Batch and group normalisation: statistics, application and gradients.
 // Statistics are two-pass (mean, then centred squares) with double accumulation across
 // planes, never E[x²] − E[x]².
+//
+// Empty inputs are valid: HW = 0 or N = 0 gives mean 0, variance 0 and zero sums (the
+// binding normalises N = HW = 0 then, so no loop runs over empty planes). The backward
+// follows PyTorch's factoring: training dx = (dy − mean(dy) − (x − mean)·invstd²·
+// mean(dy·(x − mean)))·invstd·γ, eval dx = γ·invstd·dy exactly (an infinite x cannot
+// turn a zero term into NaN); dgamma = Σ dy·(x − mean) · invstd.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,11 @@
 // Max / average / adaptive-average pooling with PyTorch's window rules.
 // argmax holds the flat index h·W + w of the winner inside its [H, W] input plane.
+//
+// Limits the binding enforces: kh, kw, sh, sw, dh, dw ≤ 2^20; ph ≤ kh/2, pw ≤ kw/2
+// (PyTorch's rule); OH, OW at most the windows that fit (ceil mode: ⌈span/s⌉ + 1);
+// H·W < 2^31 (Int32 argmax). The engine also rejects a dilated max-pool window that lies
+// wholly in the padding (its argmax would be −1); max_pool2d_backward reports such an
+// index as kIndexOutOfRange instead of writing outside the plane.
 #pragma once
 
 #include <cstdint>

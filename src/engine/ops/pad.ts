@@ -3,7 +3,7 @@ import { kernels } from '../../backend/registry.js';
 import type { Pad2dParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { checkSize, fmt, prod } from '../shape-util.js';
+import { MAX_GEOMETRY, checkSize, fmt, prod } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
 
 export type PadMode = 'constant' | 'reflect' | 'replicate';
@@ -14,7 +14,11 @@ export function pad(x: Tensor, pads: [number, number, number, number] | number[]
   checkTensor(x, op, 'input');
   if (x.ndim < 2) throw new RangeError(`${op}: input needs at least 2 dims (…, H, W), got ${fmt(x.shape)}`);
   if (!Array.isArray(pads) || pads.length !== 4) throw new TypeError(`${op}: pads must be [left, right, top, bottom], got ${JSON.stringify(pads)}`);
-  const [left, right, top, bottom] = pads.map((v, i) => checkSize(v, op, `pads[${i}]`));
+  const [left, right, top, bottom] = pads.map((v, i) => {
+    // Padding is window geometry: the same 2^20 limit as conv and pooling.
+    if (checkSize(v, op, `pads[${i}]`) > MAX_GEOMETRY) throw new RangeError(`${op}: pads[${i}] must be at most 2^20, got ${v}`);
+    return v as number;
+  });
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') throw new TypeError(`${op}: mode must be 'constant', 'reflect' or 'replicate', got ${String(mode)}`);
   if (typeof value !== 'number') throw new TypeError(`${op}: value must be a number, got ${typeof value}`);
   const H = x.shape[x.ndim - 2];

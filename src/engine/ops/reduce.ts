@@ -69,10 +69,11 @@ export function max(x: Tensor, dim?: number | null, keepdim = false): Tensor {
     // The table has no scatter kernel; this writes only outer·inner values.
     const dx = Tensor.empty(x.shape);
     const gd = g.data;
+    const dxd = dx.data; // hoisted: .data checks the storage on every read
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const k = o * inner + i;
-        dx.data[(o * mid + argmax[k]) * inner + i] = gd[k];
+        dxd[(o * mid + argmax[k]) * inner + i] = gd[k];
       }
     }
     return [dx];
