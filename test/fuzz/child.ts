@@ -54,7 +54,8 @@ if (kind === 'ops') {
     setBackend('cpu');
     const got = attempt(() => opCase(seed, i).call());
     let why: string | null = null;
-    if (ref.threw !== got.threw) why = ref.threw ? `ts threw ${ref.cls}: ${ref.message}; cpu computed` : `cpu threw ${got.cls}: ${got.message}; ts computed`;
+    if (ref.threw && !got.threw) why = `ts threw ${ref.cls}: ${ref.message}; cpu computed`;
+    else if (!ref.threw && got.threw) why = `cpu threw ${got.cls}: ${got.message}; ts computed`;
     else if (ref.threw && got.threw) {
       if (ref.cls !== got.cls || ref.message !== got.message) why = `ts ${ref.cls}: ${ref.message} | cpu ${got.cls}: ${got.message}`;
       else tally.bothThrew++;
