@@ -7,7 +7,9 @@
 // of the .node file, so nothing here trusts that the engine checked first. Limits
 // (every index a kernel computes then fits int64 without overflow):
 //   - every integer in p is exact in a double: |v| ≤ 2^53;
-//   - element counts (products of sizes, and extents of strided views) ≤ 2^53;
+//   - element counts (products of sizes, and extents of strided views) ≤ 2^53, and
+//     every product a binding or kernel forms is checked on its own (a zero factor in
+//     N·C·H·W does not bound C·H·W);
 //   - window geometry (kernel size, stride, padding, dilation) ≤ kMaxGeometry = 2^20;
 //   - output sizes of conv and pooling are at most the number of windows that fit, so
 //     window origins stay within the padded input (no overflow in oh·stride);

@@ -40,6 +40,10 @@ Conv2dParams read_conv(const Args& a) {
   checked_product(a.env(), a.kernel(), {p.N, p.K, p.OH, p.OW});
   checked_product(a.env(), a.kernel(), {p.C, p.kh, p.kw, p.N, p.OH, p.OW});
   checked_product(a.env(), a.kernel(), {p.K, p.C, p.kh, p.kw});
+  // Products the kernels form per image (taps × output pixels, planes × pixels), checked
+  // without N: with N = 0 the products above are 0 and bound nothing.
+  checked_product(a.env(), a.kernel(), {p.C + p.K, p.kh, p.kw, p.OH, p.OW});
+  checked_product(a.env(), a.kernel(), {p.C + p.K, p.H + 2 * p.ph, p.W + 2 * p.pw});
   // Output positions beyond the windows that fit would read past the padded input (the
   // transposed conv legitimately passes fewer, with output padding, never more).
   const int64_t fit_h = windows(p.H, p.kh, p.sh, p.ph, p.dh), fit_w = windows(p.W, p.kw, p.sw, p.pw, p.dw);

@@ -13,6 +13,8 @@ ReduceParams read_reduce(const Args& a) {
   p.mid = a.size("mid");
   p.inner = a.size("inner");
   checked_product(a.env(), a.kernel(), {p.outer, p.mid, p.inner});
+  // y holds outer·inner: with mid = 0 the product above says nothing about it.
+  checked_product(a.env(), a.kernel(), {p.outer, p.inner});
   if (p.mid > 2147483647) a.range_error("p.mid must be < 2^31 (indices are Int32)");
   return p;
 }

@@ -60,6 +60,12 @@ it('stridedCopy and binary: strides whose extent wraps int64 are a RangeError, n
   assert.match(lines[2], /^RangeError: medianomaly cpu binary: p\.aStrides/);
 });
 
+it('reduceSum over an empty axis: outer·inner beyond 2^53 is a RangeError, not a wrapped output size', () => {
+  // outer·mid·inner = 0 passes the element-count check; y's size outer·inner = 2^63 wrapped.
+  const out = child(`console.log(outcome(() => addon.reduceSum({ outer: 2 ** 31, mid: 0, inner: 2 ** 32 }, f(0), f(4096))));`);
+  assert.match(out, /^RangeError: medianomaly cpu reduceSum: the sizes in p describe more than 2\^53 elements/);
+});
+
 it('pooling: an output larger than the windows that fit is a RangeError naming p.OH', () => {
   const out = child(`
     const pool = { N: 1, C: 1, H: 4, W: 4, OH: 2 ** 40, OW: 1, kh: 2, kw: 2, sh: 2 ** 20, sw: 2, ph: 1, pw: 0, dh: 1, dw: 1, ceilMode: false, countIncludePad: true, divisorOverride: 0 };
