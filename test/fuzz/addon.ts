@@ -99,10 +99,20 @@ export function addonCase(seed: number, index: number): { name: string; args: un
   const spec = SPECS[name];
   const p: Record<string, unknown> = { ...spec.p };
   const keys = Object.keys(p);
-  const edits = 1 + Math.floor(r() * 3);
-  for (let e = 0; e < edits; e++) {
-    const k = pick(r, keys);
-    p[k] = hostileValue(r, p[k]);
+  if (r() < 0.2) {
+    // A zero size next to huge ones: the product of all sizes is 0 and passes a count
+    // check, while partial products (outer·inner with mid = 0) wrap or run for ages.
+    const sizes = keys.filter((k) => typeof p[k] === 'number' && Number.isInteger(p[k]) && (p[k] as number) > 0);
+    if (sizes.length >= 2) {
+      p[pick(r, sizes)] = 0;
+      for (let e = 0; e < 2; e++) p[pick(r, sizes)] = pick(r, [2 ** 20, 2 ** 26, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 53]);
+    }
+  } else {
+    const edits = 1 + Math.floor(r() * 3);
+    for (let e = 0; e < edits; e++) {
+      const k = pick(r, keys);
+      p[k] = hostileValue(r, p[k]);
+    }
   }
   const args: unknown[] = [r() < 0.02 ? pick(r, [null, [], 3, new Float32Array(4)]) : p];
   for (const kind of spec.args) args.push(kind === 'f?' && r() < 0.3 ? null : array(r, kind));
