@@ -9,6 +9,7 @@ import { resolveLimits, type DecodeLimits } from '../data/limits.js';
 export interface DataArgs extends LimitArgs {
   dataRoot?: string;
   path?: string;
+  testPath?: string;
   normalClass?: number;
   trainCount?: number;
   testCount?: number;
@@ -48,7 +49,8 @@ export function decodeLimits(a: LimitArgs): Partial<DecodeLimits> {
 export function dataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
   return limitOptions(y)
     .option('data-root', { type: 'string', describe: 'dataset root (default $MEDIANOMALY_DATA, else ~/MedIAnomaly-Data)' })
-    .option('path', { type: 'string', describe: 'dataset folder or file, for the folder, dicom and nifti datasets' })
+    .option('path', { type: 'string', describe: 'folder, dicom, nifti: a folder of normal training images (searched recursively) or an MVTec layout' })
+    .option('test-path', { type: 'string', describe: 'folder, dicom, nifti: test data, a folder with normal/ and abnormal/ or a CSV path,label[,mask]; without it a plain folder trains untested' })
     .option('normal-class', { type: 'number', describe: 'mnist / fashion-mnist: the class treated as normal (default 0)' })
     .option('train-count', { type: 'number', describe: 'synthetic datasets: training images (default 400)' })
     .option('test-count', { type: 'number', describe: 'synthetic datasets: test images, half normal, half abnormal (default 200)' })
@@ -85,6 +87,10 @@ export async function datasetSpec(name: string, a: DataArgs): Promise<DatasetSpe
   const options: Record<string, unknown> = {};
   if (root !== undefined) options.root = root;
   if (a.path !== undefined) options.path = a.path;
+  if (a.testPath !== undefined) {
+    if (d.kind !== 'generic') throw new Error(`--test-path applies to the folder, dicom and nifti datasets; "${name}" has its own test split`);
+    options.testPath = a.testPath;
+  }
   if (a.normalClass !== undefined) options.normalClass = a.normalClass;
   Object.assign(options, decodeLimits(a));
   const limit = positiveInt(a.limit, 'limit');

@@ -9,6 +9,8 @@ import { type IdxName, describeIdx, loadIdx } from './loaders/idx.js';
 import { type FolderKind, describeFolder, loadFolder } from './loaders/folder.js';
 import { synthetic } from './synthetic/index.js';
 
+const FOLDER_KINDS: readonly FolderKind[] = ['folder', 'dicom', 'nifti'];
+
 const builtin: DatasetEntry[] = [
   ...REFERENCE_DATASETS.map((def): DatasetEntry => ({
     name: def.name,
@@ -20,7 +22,7 @@ const builtin: DatasetEntry[] = [
     describe: (root) => describeIdx(name, root),
     load: (o) => loadIdx(name, o),
   })),
-  ...(['folder', 'dicom', 'nifti'] as FolderKind[]).map((name): DatasetEntry => ({
+  ...FOLDER_KINDS.map((name): DatasetEntry => ({
     name,
     describe: () => describeFolder(name),
     load: (o) => loadFolder(name, o),
@@ -48,5 +50,9 @@ export async function load(name: string, options: LoadOptions = {}): Promise<Dat
   if (typeof name !== 'string' || name === '') throw new TypeError('load: name must be a dataset name (see list())');
   const entry = all.find((e) => e.name === name);
   if (!entry) throw new RangeError(`unknown dataset '${name}'; known datasets: ${all.map((e) => e.name).join(', ')}`);
+  // Silently ignoring it would test on the dataset's own split while the caller thinks otherwise.
+  if (options.testPath !== undefined && !FOLDER_KINDS.includes(name as FolderKind)) {
+    throw new RangeError(`load('${name}'): testPath applies to the folder, dicom and nifti datasets only; ${name} has its own test split`);
+  }
   return entry.load({ ...options, root: dataRoot(options.root) });
 }

@@ -133,6 +133,7 @@ export interface DatasetInfo {
 export interface Dataset {
   readonly name: string;
   readonly train: Split;
+  /** Empty (`length` 0) when the source has no test data, e.g. a plain folder of normal images without `testPath`. */
   readonly test: Split;
   readonly info: DatasetInfo;
 }
@@ -142,6 +143,13 @@ export interface LoadOptions {
   root?: string;
   /** The dataset folder: required for `folder`, `dicom`, `nifti`; for the others it overrides `<root>/<Folder>`. */
   path?: string;
+  /**
+   * `folder`, `dicom`, `nifti`: the test data, apart from `path`: a folder with `normal/` and
+   * `abnormal/` subfolders (searched recursively), or a CSV with columns path,label[,mask]
+   * (paths relative to the CSV's folder, labels 0/1 or normal/abnormal). It replaces an MVTec
+   * layout's test/. Without it, a plain folder of images has no test split (`test.length` 0).
+   */
+  testPath?: string;
   /** Output side S (default 64, the reconstruction sub-project). */
   size?: number;
   /** 1 (grayscale, Pillow `L`) or 3 (RGB, Pillow `RGB`); default per dataset (3 for Camelyon16, else 1). */

@@ -56,6 +56,8 @@ export interface TrainOutcome {
   /** Absent when the run was already trained (resume of a trained run). */
   fit?: FitResult;
   metrics?: RunMetrics;
+  /** Why there are no metrics although testing was asked for (the dataset has no test split). */
+  note?: string;
   /** Training seconds (all sessions of a resumed run). */
   trainSeconds: number;
   /** True when the folder already held a finished run and nothing was redone. */
@@ -69,6 +71,7 @@ export function loadDataset(spec: DatasetSpec, size: number): Promise<Dataset> {
 
 /** Writes metrics.json and scores.json of a trained method on `data.test`. */
 export async function testInto(dir: string, method: Method, data: Dataset): Promise<RunMetrics> {
+  if (data.test.length === 0) throw new Error(noTestNote(data));
   const { result, metrics } = await scoreAndEvaluate(method, data.test);
   await writeJsonAtomic(join(dir, SCORES_FILE), {
     ids: [...data.test.ids],
@@ -77,6 +80,12 @@ export async function testInto(dir: string, method: Method, data: Dataset): Prom
   });
   await writeJsonAtomic(join(dir, METRICS_FILE), metrics);
   return metrics;
+}
+
+/** What to tell a user whose dataset has no test split (a plain folder of normal images). */
+function noTestNote(data: Dataset): string {
+  return `${data.name} at ${data.info.source} has no test split, so there are no metrics; ` +
+    'give test data with --test-path (testPath): a folder with normal/ and abnormal/, or a CSV path,label[,mask]';
 }
 
 function checkSpec(spec: TrainSpec): void {
@@ -108,7 +117,9 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'loading', 0, 0);
   const data = await loadDataset(spec.dataset, size);
   const options = runOptions(info, given, { name: spec.dataset.name, size, channels: data.info.channels });
-  const wantTest = spec.evaluate !== false;
+  // No test split (training images only): train, and say why there are no metrics.
+  const note = spec.evaluate !== false && data.test.length === 0 ? noTestNote(data) : undefined;
+  const wantTest = spec.evaluate !== false && note === undefined;
 
   // What a killed run left half-done: temp files (the checkpoint's own leftovers go when the trainer resumes it).
   if (previous) removeTempFiles(dir);
@@ -123,7 +134,7 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
       metrics = await testInto(dir, await loadMethod(dir), data);
       await writeRunFile(dir, { ...previous, status: 'complete', finished: new Date().toISOString() });
     }
-    return { dir, method: spec.method, dataset: spec.dataset.name, options: previous.options, metrics, trainSeconds: previous.trainSeconds ?? 0, reused: metrics === undefined };
+    return { dir, method: spec.method, dataset: spec.dataset.name, options: previous.options, metrics, note, trainSeconds: previous.trainSeconds ?? 0, reused: metrics === undefined };
   }
 
   const method = createMethod(spec.method, options);
@@ -183,7 +194,7 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
     metrics = await testInto(dir, method, data);
     await writeRunFile(dir, { ...trained, status: 'complete', finished: new Date().toISOString() });
   }
-  return { dir, method: spec.method, dataset: spec.dataset.name, options: method.options, fit, metrics, trainSeconds: fit.seconds, reused: false };
+  return { dir, method: spec.method, dataset: spec.dataset.name, options: method.options, fit, metrics, note, trainSeconds: fit.seconds, reused: false };
 }
 
 /** Tests a trained run folder again: reloads model and dataset, writes metrics.json and scores.json. */

@@ -72,5 +72,6 @@ export const trainCommand: CommandModule<object, Args> = {
     }
     console.log(`${outcome.reused ? 'already finished' : 'trained'}: ${outcome.dir}${outcome.fit ? ` (${outcome.fit.epochs} epochs, ${outcome.fit.seconds.toFixed(1)} s)` : ''}`);
     if (outcome.metrics) console.log(formatMetrics(outcome.metrics));
+    if (outcome.note) console.log(`not tested: ${outcome.note}`);
   },
 };

@@ -180,7 +180,8 @@ export interface DatasetParts {
   modality: Modality;
   source: string;
   train: SourceItem[];
-  test: SourceItem[];
+  /** Absent when the source has no test data (a plain folder of normal images): the test split is then empty. */
+  test?: SourceItem[];
   hasMasks: boolean;
   expected?: ExpectedCounts;
   options?: Record<string, unknown>;
@@ -191,7 +192,12 @@ export async function assemble(ctx: LoadContext, parts: DatasetParts): Promise<D
   const warnings: string[] = [];
   const splits: Record<SplitName, Split> = {} as Record<SplitName, Split>;
   for (const name of ['train', 'test'] as const) {
-    let items = applyLimit(parts[name], ctx.limit, ctx.seed, name);
+    const source = parts[name];
+    if (source === undefined) {
+      splits[name] = createSplit({ dataset: ctx.dataset, name, items: [], hasMasks: false, preprocess: ctx.preprocess });
+      continue;
+    }
+    let items = applyLimit(source, ctx.limit, ctx.seed, name);
     const hasMasks = name === 'test' && parts.hasMasks;
     items = await decodeNow(ctx, name, items, hasMasks);
     if (items.length === 0) {
@@ -208,8 +214,12 @@ export async function assemble(ctx: LoadContext, parts: DatasetParts): Promise<D
     }
     splits[name] = createSplit({ dataset: ctx.dataset, name, items, hasMasks, preprocess: ctx.preprocess });
   }
-  if (splits.test.counts.abnormal === 0) warnings.push(`${ctx.dataset}: the test split has no abnormal items, so detection metrics are undefined`);
-  if (splits.test.counts.normal === 0) warnings.push(`${ctx.dataset}: the test split has no normal items, so detection metrics are undefined`);
+  if (parts.test === undefined) {
+    warnings.push(`${ctx.dataset}: no test split (${parts.source} holds training images only), so nothing can be tested; give test data with testPath (CLI --test-path): a folder with normal/ and abnormal/, or a CSV path,label[,mask]`);
+  } else {
+    if (splits.test.counts.abnormal === 0) warnings.push(`${ctx.dataset}: the test split has no abnormal items, so detection metrics are undefined`);
+    if (splits.test.counts.normal === 0) warnings.push(`${ctx.dataset}: the test split has no normal items, so detection metrics are undefined`);
+  }
   if (parts.expected && ctx.limit === undefined) {
     const e = parts.expected;
     const got = { train: splits.train.length, testNormal: splits.test.counts.normal, testAbnormal: splits.test.counts.abnormal };

@@ -1,77 +1,48 @@
-// The folder (MVTec AD) layout, for any supported file format:
+// The folder datasets, for any supported file format. `path` is either the MVTec AD layout:
 //
 //   <path>/train/good/*                     normal training images
 //   <path>/test/good/*                      normal test images
 //   <path>/test/<defect>/*                  abnormal test images, one folder per defect type
 //   <path>/ground_truth/<defect>/<stem>_mask.<ext>   optional pixel masks (any format)
 //
+// or, when <path>/train/good/ is not there, a plain folder of normal images (./plain-folder.ts).
+// `testPath` gives the test data apart (./test-source.ts) and replaces <path>/test; without
+// either there is no test split (an empty one: training needs none).
+//
 // `folder` reads images, DICOM and NIfTI by extension; `dicom` reads DICOM only (extension-
 // less files too, recognised by the Part 10 'DICM' magic); `nifti` reads .nii/.nii.gz only.
 // Multi-frame DICOM and NIfTI volumes become one item per frame/slice; with masks, each
 // slice of an abnormal volume is labelled by whether its mask slice has foreground.
 
-import { readdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetDescriptor, LoadOptions } from '../types.js';
 import { DatasetError, reasonOf } from '../errors.js';
 import { expandPath, isDirectory, stem } from '../paths.js';
-import { type FileFormat, formatOf, sniffDicom } from '../decode/index.js';
+import type { FileFormat } from '../decode/index.js';
 import { type FileCandidate, type LoadContext, assemble, expandFiles, reject, resolveOptions } from './common.js';
+import { type FolderKind, listFormat, subfolders } from './list-files.js';
+import { plainTrainFiles } from './plain-folder.js';
+import { testSourceFiles } from './test-source.js';
 
-export type FolderKind = 'folder' | 'dicom' | 'nifti';
+export type { FolderKind };
 
 const TITLES: Record<FolderKind, string> = {
-  folder: 'Folder (MVTec AD layout)',
+  folder: 'Folder (plain folder of normal images, or MVTec AD layout)',
   dicom: 'DICOM files in the folder layout',
   nifti: 'NIfTI volumes in the folder layout',
 };
 
 const LAYOUT_HELP =
-  'expected <path>/train/good/, <path>/test/good/, <path>/test/<defect>/ and optionally <path>/ground_truth/<defect>/<name>_mask.<ext>';
+  'a folder of normal training images (searched recursively), or the MVTec layout <path>/train/good/, <path>/test/good/, ' +
+  '<path>/test/<defect>/ and optionally <path>/ground_truth/<defect>/<name>_mask.<ext>; test data apart with `testPath` ' +
+  '(a folder with normal/ and abnormal/, or a CSV path,label[,mask])';
 
 export function describeFolder(kind: FolderKind): DatasetDescriptor {
   return {
     name: kind, title: TITLES[kind], modality: 'generic', kind: 'generic', channels: 1, hasMasks: false,
     present: false, requires: ['path'], howToGet: `pass the dataset folder as \`path\`; ${LAYOUT_HELP}`,
   };
-}
-
-async function listFormat(ctx: LoadContext, kind: FolderKind, dir: string): Promise<{ name: string; format: FileFormat }[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
-  } catch (err) {
-    throw new DatasetError(`${ctx.dataset}: cannot list ${dir}: ${reasonOf(err)}`, ctx.dataset, dir, { cause: err });
-  }
-  names = names.filter((n) => !n.startsWith('.'));
-  if (ctx.sortListings) names.sort();
-  const out: { name: string; format: FileFormat }[] = [];
-  for (const name of names) {
-    const f = formatOf(name);
-    if (kind === 'folder' && f) out.push({ name, format: f });
-    else if (kind === 'nifti' && f === 'nifti') out.push({ name, format: f });
-    else if (kind === 'dicom') {
-      if (f === 'dicom') out.push({ name, format: f });
-      else if (f === undefined && !name.includes('.')) {
-        // Extension-less files are common in DICOM exports.
-        try {
-          if (await sniffDicom(join(dir, name))) out.push({ name, format: 'dicom' });
-        } catch {
-          /* unreadable: not ours to judge here, it is simply not listed */
-        }
-      }
-    }
-  }
-  return out;
-}
-
-async function subfolders(ctx: LoadContext, dir: string): Promise<string[]> {
-  try {
-    const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-    return names.sort();
-  } catch (err) {
-    throw new DatasetError(`${ctx.dataset}: cannot list ${dir}: ${reasonOf(err)}`, ctx.dataset, dir, { cause: err });
-  }
 }
 
 /** Mask files of one defect folder, by the stem of the image they belong to. */
@@ -89,16 +60,61 @@ async function maskIndex(ctx: LoadContext, dir: string): Promise<Map<string, { p
 export async function loadFolder(kind: FolderKind, options: LoadOptions & { root: string }): Promise<Dataset> {
   const ctx = resolveOptions(kind, options, 1);
   if (options.path === undefined || options.path === '') {
-    throw new DatasetError(`${kind}: the \`path\` option is required (the dataset folder; ${LAYOUT_HELP})`, kind);
+    throw new DatasetError(`${kind}: the \`path\` option is required: ${LAYOUT_HELP}`, kind);
   }
   const root = expandPath(options.path);
-  for (const sub of ['train/good', 'test']) {
-    if (!(await isDirectory(join(root, sub)))) {
-      throw new DatasetError(`${kind}: ${join(root, sub)} not found; ${LAYOUT_HELP}`, kind, join(root, sub));
-    }
+  await checkFolder(kind, root);
+  const testPath = options.testPath === undefined || options.testPath === '' ? undefined : expandPath(options.testPath);
+  const mvtec = await isDirectory(join(root, 'train', 'good'));
+  let train: FileCandidate[];
+  let test: FileCandidate[] | undefined;
+  let hasMasks = false;
+  if (mvtec) ({ train, test, hasMasks } = await mvtecFiles(ctx, kind, root, testPath === undefined));
+  else train = await plainTrainFiles(ctx, kind, root);
+  if (testPath !== undefined) {
+    ({ files: test, hasMasks } = await testSourceFiles(ctx, kind, testPath));
+    refuseOverlap(kind, train, test);
+  }
+  const frames = kind !== 'folder' || [...train, ...(test ?? [])].some((t) => t.format !== 'image');
+  return assemble(ctx, {
+    title: TITLES[kind], modality: 'generic', source: root, hasMasks,
+    train: await expandFiles(ctx, 'train', train),
+    test: test && (await expandFiles(ctx, 'test', test)),
+    options: { path: root, ...(testPath !== undefined ? { testPath } : {}), ...(frames ? { axis: ctx.frame.axis, dicomWindow: ctx.frame.window } : {}) },
+  });
+}
+
+async function checkFolder(kind: FolderKind, root: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(root)).isDirectory();
+  } catch (err) {
+    const why = reasonOf(err);
+    throw new DatasetError(`${kind}: ${root} ${why === 'file not found' ? 'not found' : `cannot be read: ${why}`}; \`path\` must be ${LAYOUT_HELP}`, kind, root, { cause: err });
+  }
+  if (!isDir) throw new DatasetError(`${kind}: ${root} is a file; \`path\` must be ${LAYOUT_HELP}`, kind, root);
+}
+
+/** A file in both splits would make the test score a memorised image: refused, naming it. */
+function refuseOverlap(kind: FolderKind, train: readonly FileCandidate[], test: readonly FileCandidate[]): void {
+  const trainPaths = new Set(train.map((f) => f.path));
+  const both = test.find((f) => trainPaths.has(f.path));
+  if (both) {
+    throw new DatasetError(
+      `${kind}: ${both.path} is both a training image (under path) and a test image (in testPath); ` +
+        'keep test images outside the training folder',
+      kind, both.path,
+    );
+  }
+}
+
+/** The MVTec layout's train split and, unless `testPath` replaces it, its test split. */
+async function mvtecFiles(ctx: LoadContext, kind: FolderKind, root: string, withTest: boolean): Promise<{ train: FileCandidate[]; test?: FileCandidate[]; hasMasks: boolean }> {
+  if (withTest && !(await isDirectory(join(root, 'test')))) {
+    throw new DatasetError(`${kind}: ${join(root, 'test')} not found; ${LAYOUT_HELP}`, kind, join(root, 'test'));
   }
   const gtRoot = join(root, 'ground_truth');
-  const hasMasks = await isDirectory(gtRoot);
+  const hasMasks = withTest && (await isDirectory(gtRoot));
   const files = async (sub: string, label: 0 | 1): Promise<FileCandidate[]> => {
     const dir = join(root, sub);
     const defect = sub.split('/').pop()!;
@@ -120,14 +136,10 @@ export async function loadFolder(kind: FolderKind, options: LoadOptions & { root
     return out;
   };
   const train = await files('train/good', 0);
+  if (!withTest) return { train, hasMasks };
   const test: FileCandidate[] = (await isDirectory(join(root, 'test', 'good'))) ? await files('test/good', 0) : [];
   for (const defect of await subfolders(ctx, join(root, 'test'))) {
     if (defect !== 'good') test.push(...(await files(`test/${defect}`, 1)));
   }
-  return assemble(ctx, {
-    title: TITLES[kind], modality: 'generic', source: root, hasMasks,
-    train: await expandFiles(ctx, 'train', train),
-    test: await expandFiles(ctx, 'test', test),
-    options: { path: root, ...(kind !== 'folder' || test.some((t) => t.format !== 'image') ? { axis: ctx.frame.axis, dicomWindow: ctx.frame.window } : {}) },
-  });
+  return { train, test, hasMasks };
 }
