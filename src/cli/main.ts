@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { version } from '../version.js';
 import { backendsCommand } from './commands/backends.js';
 import { benchCommand } from './commands/bench.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { methodsCommand } from './commands/methods.js';
 import { predictCommand } from './commands/predict.js';
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(trainCommand)
     .command(testCommand)
     .command(predictCommand)
+    .command(calibrateCommand)
     .command(benchCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .strict()

@@ -6,6 +6,7 @@
 //   log                one JSON line per finished epoch: epoch, loss, seconds, imagesPerSecond
 //   metrics.json       test-set metrics (evaluate.ts)
 //   scores.json        per test image: id, label, score (ROC curves, further analysis)
+//   calibration.json   threshold, overlay scale, training-image statistics for predict (calibration.ts)
 //   checkpoint/        resumable training state while the run is unfinished
 //
 // Every file is written atomically, so an interrupted run never leaves a half-written file;
@@ -20,6 +21,7 @@ import { CHECKPOINT_POINTER, readCheckpoint } from '../methods/training/checkpoi
 import { CONFIG_FILE, MODEL_FILE, refuseLink, TEMP_NAME } from '../methods/training/saved.js';
 import type { MethodOptions } from '../methods/types.js';
 import { writeFileAtomicSync, writeJsonAtomic } from '../io/atomic.js';
+import { CALIBRATION_FILE } from './calibration.js';
 
 export const RUN_FILE = 'run.json';
 export const LOG_FILE = 'log';
@@ -157,7 +159,7 @@ export function checkpointedEpochs(dir: string): number | null {
 }
 
 /** The entries a run writes; checkRunFolder refuses any of them that is a link. */
-const RUN_ENTRIES = [RUN_FILE, LOG_FILE, METRICS_FILE, SCORES_FILE, CHECKPOINT_DIR, CONFIG_FILE, MODEL_FILE];
+const RUN_ENTRIES = [RUN_FILE, LOG_FILE, METRICS_FILE, SCORES_FILE, CHECKPOINT_DIR, CONFIG_FILE, MODEL_FILE, CALIBRATION_FILE];
 
 /**
  * Throws when an entry of the run folder `dir` that medianomaly reads, writes or deletes

@@ -21,6 +21,7 @@ import type { FitResult, Method, Progress } from '../methods/types.js';
 import { crashPoint } from '../methods/training/crash-points.js';
 import { version } from '../version.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { calibrateRun } from './calibration.js';
 import { type RunMetrics, scoreAndEvaluate } from './evaluate.js';
 import { RunInterrupted, isAbortError } from './interrupted.js';
 import { runOptions, runSize } from './options.js';
@@ -182,6 +183,8 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   checkRunFolder(dir);
   await method.save(dir);
   crashPoint('saved', epochs);
+  // Before "trained": a trained run always has its threshold, overlay scale and input stats (calibration.ts).
+  await calibrateRun(dir, method, data.train);
   const trained: RunRecordFile = { ...record, status: 'trained', trainSeconds: fit.seconds };
   await writeRunFile(dir, trained);
   crashPoint('trained', epochs);

@@ -17,7 +17,7 @@ test('train writes a run folder with its metrics; test --json reproduces them', 
   const r = cli(['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '2', ...TINY_FLAGS], root);
   assert.is(r.code, 0, r.stderr);
   const dir = join(root, 'runs', 'ae-synth-brain-s0'); // the default folder
-  assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
+  assert.equal(readdirSync(dir).sort(), ['calibration.json', 'config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
   assert.match(r.stdout, /trained: .*ae-synth-brain-s0 \(2 epochs/);
   assert.match(r.stdout, /image {2}AUROC \d+\.\d%/);
   // stderr is not a terminal here: plain progress lines, one per epoch.
@@ -58,7 +58,8 @@ test('predict scores image files and writes one overlay PNG per image', async ()
     assert.ok(existsSync(p.overlay));
     const meta = await sharp(p.overlay).metadata();
     assert.is(meta.format, 'png');
-    assert.is(meta.width, 96); // 32 px upscaled 3×
+    assert.is(meta.height, 96); // 32 px upscaled 3×
+    assert.ok(meta.width! > 96); // and a colour bar beside it
     assert.is(meta.channels, 3);
   }
   assert.equal(readdirSync(out).sort(), ['input-0-overlay.png', 'input-1-overlay.png']);

@@ -181,7 +181,7 @@ test('resume removes leftovers: temp files, temp and unreferenced epoch folders'
   assert.equal(logAtStart, [1]);
   // At the end of epoch 2 (before its commit) only the checkpoint of epoch 1 is there.
   assert.equal(seen[0], ['checkpoint.json', 'epoch-0001']);
-  assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'model.safetensors', 'run.json']);
+  assert.equal(readdirSync(dir).sort(), ['calibration.json', 'config.json', 'log', 'model.safetensors', 'run.json']);
   assert.equal(readLog(dir).map((l) => l.epoch), [1, 2, 3]);
 });
 

@@ -16,7 +16,7 @@ test('a run folder holds run.json, config.json, model.safetensors, log, metrics.
   const epochs: number[] = [];
   const out = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir }, { onEpoch: (l) => epochs.push(l.epoch) });
   assert.equal(epochs, [1, 2]);
-  assert.equal(readdirSync(dir).sort(), ['config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
+  assert.equal(readdirSync(dir).sort(), ['calibration.json', 'config.json', 'log', 'metrics.json', 'model.safetensors', 'run.json', 'scores.json']);
   const log = readLog(dir);
   assert.is(log.length, 2);
   for (const l of log) {

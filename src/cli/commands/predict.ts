@@ -1,33 +1,38 @@
-// `medianomaly predict --run DIR IMAGE... [--out DIR] [--json]`: the anomaly score of each
-// image and, for methods with pixel maps, a heat-map overlay PNG per image in --out.
+// `medianomaly predict --run DIR IMAGE... [--out DIR] [--format table|csv|json]`: the anomaly
+// score of each image, its decision (normal / abnormal against the run's saved threshold,
+// or --threshold / --threshold-quantile), a warning when the image is unlike the training
+// images and, for methods with pixel maps, a heat-map overlay PNG per image in --out.
 import type { CommandModule } from 'yargs';
 import { predictFiles } from '../../harness/predict.js';
-import { textTable } from '../table.js';
 import { decodeLimits, limitOptions, type LimitArgs } from '../data-options.js';
+import { FORMATS, type Format, formatPredictions, predictionNotices } from '../predictions-output.js';
 
 interface Args extends LimitArgs {
   run: string;
   images: string[];
   out: string;
+  format: Format;
   json?: boolean;
+  threshold?: number;
+  thresholdQuantile?: number;
 }
 
 export const predictCommand: CommandModule<object, Args> = {
   command: 'predict <images..>',
-  describe: 'Score image files with a trained run; write a heat-map overlay PNG per image',
+  describe: 'Score image files with a trained run: score, normal/abnormal, warnings; a heat-map overlay PNG per image',
   builder: (y) =>
     limitOptions(y)
       .positional('images', { type: 'string', array: true, describe: 'image files (PNG, JPEG, TIFF, DICOM, NIfTI: first frame/slice)' })
       .option('run', { type: 'string', demandOption: true, describe: 'the trained run folder' })
       .option('out', { type: 'string', default: 'predictions', describe: 'folder for the overlay PNGs' })
-      .option('json', { type: 'boolean', describe: 'print scores and overlay paths as JSON on stdout' }) as never,
+      .option('format', { type: 'string', choices: FORMATS, default: 'table', describe: 'output on stdout: an aligned table, CSV or JSON' })
+      .option('json', { type: 'boolean', describe: 'same as --format json' })
+      .option('threshold', { type: 'number', describe: "decide with this score threshold (abnormal = score ≥ it) instead of the run's saved one" })
+      .option('threshold-quantile', { type: 'number', describe: "refit the threshold at this quantile (e.g. 0.95) of the run's saved normal scores" })
+      .conflicts('threshold', 'threshold-quantile') as never,
   handler: async (args) => {
-    const r = await predictFiles(args.run, args.images, args.out, decodeLimits(args));
-    if (args.json) {
-      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      return;
-    }
-    console.log(textTable(['image', 'score', 'overlay'], r.predictions.map((p) => [p.path, p.score.toPrecision(5), p.overlay ?? '(no pixel map)']), [1]));
-    if (r.range) console.log(`\noverlay colours span map values ${r.range.lo.toPrecision(3)} (blue) to ${r.range.hi.toPrecision(3)} (red), shared by these images`);
+    const r = await predictFiles(args.run, args.images, args.out, decodeLimits(args), { threshold: args.threshold, thresholdQuantile: args.thresholdQuantile });
+    process.stdout.write(formatPredictions(r, args.json ? 'json' : args.format));
+    for (const line of predictionNotices(r)) console.error(`medianomaly: ${line}`);
   },
 };

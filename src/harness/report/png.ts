@@ -1,10 +1,10 @@
 // PNG encoding of RGB byte buffers through sharp, as files or data: URIs.
 import sharp from 'sharp';
 
-/** PNG bytes of a side × side RGB image. */
-export async function pngOf(rgb: Uint8Array, side: number): Promise<Buffer> {
-  if (rgb.length !== side * side * 3) throw new RangeError(`pngOf: ${rgb.length} bytes is not a ${side} × ${side} RGB image`);
-  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: side, height: side, channels: 3 } })
+/** PNG bytes of a width × height RGB image (square when `height` is left out). */
+export async function pngOf(rgb: Uint8Array, width: number, height = width): Promise<Buffer> {
+  if (rgb.length !== width * height * 3) throw new RangeError(`pngOf: ${rgb.length} bytes is not a ${width} × ${height} RGB image`);
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } })
     .png({ compressionLevel: 9 })
     .toBuffer();
 }
