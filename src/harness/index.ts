@@ -12,7 +12,9 @@ export {
 export { runBench, plannedRuns, BenchInterrupted, type BenchSettings, type BenchFile, type BenchHooks, type BenchResult } from './bench.js';
 export { summarize, markdownTable, formatCell, type RunRecord, type SummaryRow, type Cell } from './summary.js';
 export { QUICK, quickMethods, quickDescription } from './quick.js';
-export { predictFiles, loadRun, type Prediction, type PredictResult } from './predict.js';
+export { predictFiles, loadRun, type Prediction, type PredictResult, type PredictOptions, type AppliedThreshold } from './predict.js';
+export { calibrate, calibrateRun, readCalibration, DEFAULT_QUANTILE, CALIBRATION_FILE, type Calibration, type MapScale } from './calibration.js';
+export { calibrateRunFolder, type CalibrateRunOptions } from './calibrate-run.js';
 export { writeReport, reportHtml, reportInputs, type ReportOptions } from './report/index.js';
 export { profileStep, type StepProfile } from './report/profile-step.js';
 export { defaultEpochs } from './options.js';
