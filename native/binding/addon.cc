@@ -39,13 +39,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_control(env, exports);
   register_gemm(env, exports);
   register_conv(env, exports);
-  register_image(env, exports);
+  register_pad(env, exports);
+  register_pool(env, exports);
+  register_upsample(env, exports);
   register_norm(env, exports);
   register_elementwise(env, exports);
   register_reduce(env, exports);
-  register_tensor(env, exports);
+  register_copy(env, exports);
   register_optim(env, exports);
-  register_search(env, exports);
+  register_knn(env, exports);
+  register_coreset(env, exports);
   return exports;
 }
 

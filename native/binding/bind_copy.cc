@@ -1,7 +1,6 @@
 // stridedCopy, fill, axpy.
 #include "args.h"
 #include "medianomaly/copy.h"
-#include "medianomaly/elementwise.h"
 #include "register.h"
 
 namespace medianomaly::binding {
@@ -69,7 +68,7 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void register_tensor(Napi::Env env, Napi::Object exports) {
+void register_copy(Napi::Env env, Napi::Object exports) {
   define(env, exports, "stridedCopy", StridedCopy);
   define(env, exports, "fill", Fill);
   define(env, exports, "axpy", Axpy);

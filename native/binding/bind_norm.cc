@@ -1,6 +1,6 @@
 // batchNormStats / Apply / Backward, groupNormForward / Backward.
 #include "args.h"
-#include "medianomaly/elementwise.h"
+#include "medianomaly/copy.h"
 #include "medianomaly/norm.h"
 #include "register.h"
 

@@ -11,16 +11,21 @@ using BindingFn = Napi::Value (*)(const Napi::CallbackInfo&);
 
 void define(Napi::Env env, Napi::Object exports, const char* name, BindingFn fn);
 
-// One registration function per kernel family (bind_*.cc).
+// One registration function per kernel family, in bind_<family>.cc: the same family
+// names as native/cpu/<family>.cc, native/include/medianomaly/<family>.h and
+// test/native/<family>.test.ts.
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_conv(Napi::Env env, Napi::Object exports);
-void register_image(Napi::Env env, Napi::Object exports);
+void register_pad(Napi::Env env, Napi::Object exports);
+void register_pool(Napi::Env env, Napi::Object exports);
+void register_upsample(Napi::Env env, Napi::Object exports);
 void register_norm(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_reduce(Napi::Env env, Napi::Object exports);
-void register_tensor(Napi::Env env, Napi::Object exports);
+void register_copy(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
-void register_search(Napi::Env env, Napi::Object exports);
+void register_knn(Napi::Env env, Napi::Object exports);
+void register_coreset(Napi::Env env, Napi::Object exports);
 void register_control(Napi::Env env, Napi::Object exports);
 
 }  // namespace medianomaly::binding

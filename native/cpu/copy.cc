@@ -2,7 +2,8 @@
 // with an odometer; the innermost dim gets a contiguous fast path. Work is split over
 // the outer index only when no two source positions write the same destination
 // element (an accumulating expand-backward with stride 0 stays on one thread, which
-// keeps its summation order fixed).
+// keeps its summation order fixed). Also fill and axpy, the copy family's two
+// elementwise helpers.
 #include "medianomaly/copy.h"
 
 #include <algorithm>
@@ -122,6 +123,20 @@ void strided_copy(const StridedCopyParams& p, const float* src, float* dst) {
   } else {
     run(0, rows);
   }
+}
+
+// Elementwise, so any split over the pool gives the same bits.
+constexpr int64_t kFillGrain = 65536;
+constexpr int64_t kAxpyGrain = 16384;
+
+void fill(int64_t n, float value, float* y) {
+  parallel_for(n, kFillGrain, [&](int64_t b, int64_t e) { std::fill(y + b, y + e, value); });
+}
+
+void axpy(int64_t n, float alpha, const float* x, float* y) {
+  parallel_for(n, kAxpyGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
+  });
 }
 
 }  // namespace medianomaly

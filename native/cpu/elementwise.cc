@@ -271,14 +271,4 @@ void binary(const BinaryParams& p, const float* a, const float* b, float* y) {
   }
 }
 
-void fill(int64_t n, float value, float* y) {
-  parallel_for(n, kGrain * 4, [&](int64_t b, int64_t e) { std::fill(y + b, y + e, value); });
-}
-
-void axpy(int64_t n, float alpha, const float* x, float* y) {
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
-  });
-}
-
 }  // namespace medianomaly

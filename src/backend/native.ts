@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend, KernelName, KernelTable } from './types.js';
+import { KERNEL_NAMES, type Backend, type KernelName, type KernelTable } from './types.js';
 
 export type BlasMode = 'auto' | 'openblas' | 'builtin';
 
@@ -17,22 +17,6 @@ interface AddonControls {
   info(): Record<string, unknown>;
 }
 type Addon = Partial<KernelTable> & AddonControls;
-
-/** Every kernel the addon may provide; the ones it lacks are left to the `ts` fallback. */
-const KERNEL_NAMES: readonly KernelName[] = [
-  'gemm', 'gemmBatched',
-  'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight',
-  'pad2d', 'pad2dBackward',
-  'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
-  'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',
-  'upsampleBilinear2d', 'upsampleBilinear2dBackward', 'upsampleNearest2d', 'upsampleNearest2dBackward',
-  'batchNormStats', 'batchNormApply', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
-  'unary', 'unaryBackward', 'binary',
-  'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
-  'stridedCopy', 'fill', 'axpy',
-  'adamStep', 'sgdStep',
-  'knnSearch', 'coresetGreedy',
-];
 
 // src/backend/native.ts and dist/backend/native.js are both two levels below the package root.
 const here = dirname(fileURLToPath(import.meta.url));

@@ -8,7 +8,7 @@
 // The environment override is resolved lazily, on the first kernels()/currentBackend()
 // call, so that `medianomaly backends` can still list the backends when it names an
 // unavailable one.
-import type { Backend, KernelName, KernelTable } from './types.js';
+import { KERNEL_NAMES, type Backend, type KernelName, type KernelTable } from './types.js';
 import { tsBackend, tsKernels } from './ts/index.js';
 import { cpuBackend } from './native.js';
 
@@ -20,52 +20,6 @@ export interface BackendStatus {
   reason: string | null;
   info: Record<string, unknown>;
 }
-
-/** Every kernel of the table; the type check below keeps this list complete. */
-export const KERNEL_NAMES = [
-  'gemm',
-  'gemmBatched',
-  'conv2d',
-  'conv2dBackwardInput',
-  'conv2dBackwardWeight',
-  'pad2d',
-  'pad2dBackward',
-  'maxPool2d',
-  'maxPool2dBackward',
-  'avgPool2d',
-  'avgPool2dBackward',
-  'adaptiveAvgPool2d',
-  'adaptiveAvgPool2dBackward',
-  'upsampleBilinear2d',
-  'upsampleBilinear2dBackward',
-  'upsampleNearest2d',
-  'upsampleNearest2dBackward',
-  'batchNormStats',
-  'batchNormApply',
-  'batchNormBackward',
-  'groupNormForward',
-  'groupNormBackward',
-  'unary',
-  'unaryBackward',
-  'binary',
-  'reduceSum',
-  'reduceMax',
-  'softmax',
-  'softmaxBackward',
-  'logSoftmax',
-  'logSoftmaxBackward',
-  'stridedCopy',
-  'fill',
-  'axpy',
-  'adamStep',
-  'sgdStep',
-  'knnSearch',
-  'coresetGreedy',
-] as const satisfies readonly KernelName[];
-// Compile-time completeness: fails to type-check when a kernel is added to types.ts only.
-type MissingKernel = Exclude<KernelName, (typeof KERNEL_NAMES)[number]>;
-const kernelListIsComplete: [MissingKernel] extends [never] ? true : MissingKernel = true;
-void kernelListIsComplete;
 
 /** Order of preference when nothing is forced. */
 const PREFERENCE: BackendName[] = ['cuda', 'cpu', 'ts'];

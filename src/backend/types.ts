@@ -323,6 +323,31 @@ export interface KernelTable {
 
 export type KernelName = keyof KernelTable;
 
+/**
+ * Every kernel of the table, once, by family. The native loader takes these names from the
+ * addon (a name the addon lacks is left to the `ts` fallback, reported once), and
+ * test/native/exports.test.ts checks that the addon exports each of them.
+ */
+export const KERNEL_NAMES = [
+  'gemm', 'gemmBatched',
+  'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight',
+  'pad2d', 'pad2dBackward',
+  'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
+  'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',
+  'upsampleBilinear2d', 'upsampleBilinear2dBackward', 'upsampleNearest2d', 'upsampleNearest2dBackward',
+  'batchNormStats', 'batchNormApply', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
+  'unary', 'unaryBackward', 'binary',
+  'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
+  'stridedCopy', 'fill', 'axpy',
+  'adamStep', 'sgdStep',
+  'knnSearch', 'coresetGreedy',
+] as const satisfies readonly KernelName[];
+
+// Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.
+type MissingKernel = Exclude<KernelName, (typeof KERNEL_NAMES)[number]>;
+const kernelNamesComplete: [MissingKernel] extends [never] ? true : MissingKernel = true;
+void kernelNamesComplete;
+
 /** FLOPs a kernel call performs, for the profiler (0 when not meaningful). */
 export type FlopCounter = { [K in KernelName]?: (...args: Parameters<KernelTable[K]>) => number };
 

@@ -25,4 +25,9 @@ void strided_extent(int ndim, const int64_t* shape, const int64_t* strides, int6
 
 void strided_copy(const StridedCopyParams& p, const float* src, float* dst);
 
+/** y[0..n) = value. */
+void fill(int64_t n, float value, float* y);
+/** y += alpha · x over n elements. */
+void axpy(int64_t n, float alpha, const float* x, float* y);
+
 }  // namespace medianomaly

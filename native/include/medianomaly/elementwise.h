@@ -1,5 +1,4 @@
-// Elementwise kernels: unary ops and their derivatives, broadcasting binary ops,
-// fill and axpy.
+// Elementwise kernels: unary ops and their derivatives, broadcasting binary ops.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +38,5 @@ void unary(const UnaryParams& p, const float* x, float* y);
 /** dx = dy · f'(x); y = f(x) is used where it is the cheaper form. */
 void unary_backward(const UnaryParams& p, const float* x, const float* y, const float* dy, float* dx);
 void binary(const BinaryParams& p, const float* a, const float* b, float* y);
-void fill(int64_t n, float value, float* y);
-/** y += alpha · x */
-void axpy(int64_t n, float alpha, const float* x, float* y);
 
 }  // namespace medianomaly

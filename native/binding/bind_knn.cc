@@ -1,0 +1,35 @@
+// knnSearch: exact k-nearest neighbours (squared L2).
+#include "args.h"
+#include "medianomaly/knn.h"
+#include "register.h"
+
+namespace medianomaly::binding {
+
+namespace {
+
+Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
+  Args a(info, "knnSearch", 5);
+  KnnParams p;
+  p.nq = a.size("nq");
+  p.nb = a.size("nb");
+  p.d = a.size("d");
+  p.k = a.size("k");
+  if (p.nb > 2147483647) a.range_error("p.nb must be < 2^31 (indices are Int32)");
+  const F32Arg q = a.f32(1, "queries", checked_product(a.env(), "knnSearch", {p.nq, p.d}), "nq·d");
+  const F32Arg b = a.f32(2, "base", checked_product(a.env(), "knnSearch", {p.nb, p.d}), "nb·d");
+  const F32Arg dist = a.f32(3, "distances", checked_product(a.env(), "knnSearch", {p.nq, p.k}), "nq·k");
+  const I32Arg idx = a.i32(4, "indices", p.nq * p.k, "nq·k");
+  // Work is nq·nb·d: with d = 0 nothing bounds nb by memory, and 0-dim points are meaningless.
+  if (p.d == 0 && p.nb > 0) a.range_error("p.d must be ≥ 1 when p.nb > 0");
+  if (p.nq * p.k == 0) return a.env().Undefined();
+  knn_search(p, q.data, b.data, dist.data, idx.data);
+  return a.env().Undefined();
+}
+
+}  // namespace
+
+void register_knn(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "knnSearch", KnnSearch);
+}
+
+}  // namespace medianomaly::binding
