@@ -1,6 +1,7 @@
 // Ctrl-C for long commands: the first SIGINT asks the running work to stop at the next
 // optimiser step (finished runs and the last checkpoint stay on disk); a second one quits
 // at once.
+import { type InvocationContext, commandLine, thisInvocation } from './invocation.js';
 
 export interface Interrupt {
   signal: AbortSignal;
@@ -28,14 +29,17 @@ export function onInterrupt(message = 'stopping after the current step; press Ct
   };
 }
 
-/** The command line to continue an interrupted command: the same arguments plus `extra` flags not already there. */
-export function resumeCommand(argv: readonly string[], extra: Record<string, string | true>): string {
-  const args = [...argv];
+/**
+ * The command line to continue an interrupted command, as the user started it (npx, node
+ * or an installed bin; see ./invocation.ts): the same arguments plus `extra` flags not
+ * already there, shell-quoted.
+ */
+export function resumeCommand(args: readonly string[], extra: Record<string, string | true>, ctx: InvocationContext = thisInvocation()): string {
+  const out = [...args];
   for (const [flag, value] of Object.entries(extra)) {
-    if (args.includes(`--${flag}`) || args.some((a) => a.startsWith(`--${flag}=`))) continue;
-    args.push(`--${flag}`);
-    if (value !== true) args.push(value);
+    if (out.includes(`--${flag}`) || out.some((a) => a.startsWith(`--${flag}=`))) continue;
+    out.push(`--${flag}`);
+    if (value !== true) out.push(value);
   }
-  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return ['medianomaly', ...args.map(quote)].join(' ');
+  return commandLine(ctx, out);
 }

@@ -1,7 +1,11 @@
-// Training progress on stderr. On a terminal: one line redrawn in place (a bar, epoch,
-// loss, images/s, ETA), at most ten times a second. Otherwise (a log file, a pipe, CI):
-// one plain line per finished epoch, so the log stays readable.
-import type { Progress } from '../methods/types.js';
+// Progress on stderr, for training (epochs and steps) and for scoring (images scored).
+// On a terminal: one line redrawn in place (a bar, the numbers, ETA), at most ten times a
+// second. Otherwise (a log file, a pipe, CI): plain lines, one per finished epoch, and a
+// heartbeat line at least every `heartbeatSeconds` (default 30, MEDIANOMALY_HEARTBEAT_S)
+// while an epoch or the scoring runs longer than that, so a piped log is never silent for
+// minutes. Rates are measured from elapsed time and shown with enough digits that a slow
+// run reads 0.04 img/s (or 25 s/img), never 0 img/s.
+import type { Progress, ScoreProgress } from '../methods/types.js';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -17,10 +21,29 @@ export function formatLoss(x: number): string {
   return Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toFixed(4) : x.toExponential(3);
 }
 
-/** The text of one progress report (without the bar). */
+/** Images per second with two significant digits or more ("1234 img/s", "2.5 img/s", "0.04 img/s"); below 0.1, seconds per image. */
+export function formatRate(imagesPerSecond: number): string {
+  const r = imagesPerSecond;
+  if (!Number.isFinite(r) || r <= 0) return '? img/s';
+  if (r >= 100) return `${r.toFixed(0)} img/s`;
+  if (r >= 10) return `${r.toFixed(1)} img/s`;
+  if (r >= 0.1) return `${r.toFixed(2)} img/s`;
+  const spi = 1 / r;
+  return `${spi >= 100 ? spi.toFixed(0) : spi.toFixed(1)} s/img`;
+}
+
+/** The text of one training progress report (without the bar); mid-epoch reports name the step. */
 export function progressText(p: Progress): string {
   const terms = p.terms ? ' ' + Object.entries(p.terms).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ') : '';
-  return `epoch ${p.epoch}/${p.epochs} loss ${formatLoss(p.loss)}${terms}  ${p.imagesPerSecond.toFixed(0)} img/s  ETA ${formatDuration(p.etaSeconds)}`;
+  const step = p.epochDone ? '' : ` step ${p.step}/${p.stepsPerEpoch}`;
+  return `epoch ${p.epoch}/${p.epochs}${step} loss ${formatLoss(p.loss)}${terms}  ${formatRate(p.imagesPerSecond)}  ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+/** The text of one scoring report: images scored of the total, rate, ETA (or the time taken once done). */
+export function scoreText(p: ScoreProgress): string {
+  const rate = p.seconds > 0 ? p.done / p.seconds : NaN;
+  const tail = p.done >= p.total ? `in ${formatDuration(p.seconds)}` : `ETA ${formatDuration(rate > 0 ? (p.total - p.done) / rate : NaN)}`;
+  return `scored ${p.done}/${p.total} test images  ${formatRate(rate)}  ${tail}`;
 }
 
 function bar(fraction: number, width: number): string {
@@ -31,42 +54,84 @@ function bar(fraction: number, width: number): string {
 
 export interface ProgressReporter {
   update(p: Progress): void;
+  /** Scoring of the test split: images scored so far. */
+  scoring(p: ScoreProgress): void;
+  /** Writes a whole line now (ending an in-place line first), e.g. the time estimate. */
+  line(text: string): void;
   /** Ends the in-place line (if any) so later output starts on a fresh line. */
   done(): void;
 }
 
-/**
- * A reporter writing to `stream` (stderr by default); `prefix` names the run. With
- * plainEpochs false, a stream that is not a terminal gets nothing (the caller prints one
- * line per run instead).
- */
-export function progressReporter(prefix: string, stream: NodeJS.WriteStream = process.stderr, opts: { plainEpochs?: boolean } = {}): ProgressReporter {
+export interface ReporterOptions {
+  /** False: a stream that is not a terminal gets no per-epoch lines (the caller prints one line per run), only heartbeats. */
+  plainEpochs?: boolean;
+  /** Longest silence on a non-terminal stream while work goes on; 0 = a line for every report. Default MEDIANOMALY_HEARTBEAT_S, else 30. */
+  heartbeatSeconds?: number;
+  /** Milliseconds clock (default Date.now); tests inject one. */
+  now?: () => number;
+}
+
+/** The heartbeat interval from MEDIANOMALY_HEARTBEAT_S (seconds, ≥ 0), else 30. */
+export function heartbeatSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.MEDIANOMALY_HEARTBEAT_S;
+  if (text === undefined || text.trim() === '') return 30;
+  const s = Number(text);
+  if (!Number.isFinite(s) || s < 0) throw new RangeError(`MEDIANOMALY_HEARTBEAT_S must be a number of seconds ≥ 0, got "${text}"`);
+  return s;
+}
+
+/** A reporter writing to `stream` (stderr by default); `prefix` names the run. */
+export function progressReporter(prefix: string, stream: NodeJS.WriteStream = process.stderr, opts: ReporterOptions = {}): ProgressReporter {
   const tty = stream.isTTY === true;
   const plainEpochs = opts.plainEpochs !== false;
-  let last = 0;
+  const now = opts.now ?? Date.now;
+  const heartbeatMs = 1000 * (opts.heartbeatSeconds ?? heartbeatSeconds());
+  let lastDraw = 0;
+  let lastLine = now(); // the first heartbeat comes one interval after the start
   let drawn = false;
+  const draw = (fraction: number, text: string) => {
+    const pct = `${(100 * fraction).toFixed(0).padStart(3)}%`;
+    const cols = (stream.columns || 120) - 1; // 0 when the terminal does not say
+    // A narrow terminal loses the bar before it loses the numbers.
+    let line = `${prefix}${bar(fraction, 20)} ${pct} ${text}`;
+    if (line.length > cols) line = `${prefix}${pct} ${text}`;
+    if (line.length > cols) line = line.slice(0, cols);
+    stream.write(`\r${line}\x1b[K`);
+    drawn = true;
+  };
+  /** Plain (non-terminal) output: a line when `due`, or when the heartbeat interval has passed. */
+  const plain = (text: string, due: boolean) => {
+    const t = now();
+    if (due || t - lastLine >= heartbeatMs) {
+      stream.write(`${prefix}${text}\n`);
+      lastLine = t;
+    }
+  };
+  const endLine = () => {
+    if (tty && drawn) stream.write('\n');
+    drawn = false;
+  };
   return {
     update(p) {
-      if (!tty) {
-        if (p.epochDone && plainEpochs) stream.write(`${prefix}${progressText(p)}\n`);
-        return;
-      }
-      const now = Date.now();
-      if (!p.epochDone && now - last < 100) return;
-      last = now;
-      const fraction = (p.epoch - 1 + (p.stepsPerEpoch ? p.step / p.stepsPerEpoch : 1)) / p.epochs;
-      const pct = `${(100 * fraction).toFixed(0).padStart(3)}%`;
-      const cols = (stream.columns || 120) - 1; // 0 when the terminal does not say
-      // A narrow terminal loses the bar before it loses the numbers.
-      let line = `${prefix}${bar(fraction, 20)} ${pct} ${progressText(p)}`;
-      if (line.length > cols) line = `${prefix}${pct} ${progressText(p)}`;
-      if (line.length > cols) line = line.slice(0, cols);
-      stream.write(`\r${line}\x1b[K`);
-      drawn = true;
+      if (!tty) return plain(progressText(p), p.epochDone && plainEpochs);
+      const t = now();
+      if (!p.epochDone && t - lastDraw < 100) return;
+      lastDraw = t;
+      draw((p.epoch - 1 + (p.stepsPerEpoch ? p.step / p.stepsPerEpoch : 1)) / p.epochs, progressText(p));
     },
-    done() {
-      if (tty && drawn) stream.write('\n');
-      drawn = false;
+    scoring(p) {
+      const finished = p.done >= p.total;
+      if (!tty) return plain(scoreText(p), finished && plainEpochs);
+      const t = now();
+      if (!finished && t - lastDraw < 100) return;
+      lastDraw = t;
+      draw(p.total ? p.done / p.total : 1, scoreText(p));
     },
+    line(text) {
+      endLine();
+      stream.write(`${prefix}${text}\n`);
+      lastLine = now();
+    },
+    done: endLine,
   };
 }

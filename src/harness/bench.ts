@@ -13,12 +13,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { currentBackend } from '../engine/index.js';
-import type { Progress } from '../methods/types.js';
+import type { Progress, ScoreProgress } from '../methods/types.js';
 import { version } from '../version.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { RunMetrics } from './evaluate.js';
 import { fitInWorker } from './in-worker.js';
 import { RunInterrupted } from './interrupted.js';
+import type { TrainPlan } from './train.js';
 import { type DatasetSpec, METRICS_FILE, isRunFolder, readJson, readRunFile } from './run-folder.js';
 import { type RunRecord, type SummaryRow, markdownTable, summarize } from './summary.js';
 
@@ -46,6 +47,10 @@ export interface BenchHooks {
   signal?: AbortSignal;
   onRunStart?: (run: BenchRunRef, reused: boolean) => void;
   onProgress?: (run: BenchRunRef, p: Progress) => void;
+  /** What a run is about to train (not for runs already finished). */
+  onPlan?: (run: BenchRunRef, plan: TrainPlan) => void;
+  /** Scoring of a run's test split. */
+  onScore?: (run: BenchRunRef, p: ScoreProgress) => void;
   onRunEnd?: (run: BenchRunRef, record: RunRecord) => void;
 }
 
@@ -61,6 +66,8 @@ export interface BenchFile {
   summary: SummaryRow[];
   /** Runs not finished when the bench was interrupted. */
   unfinished?: string[];
+  /** Images each dataset's runs trained and tested on: what ran, whatever the settings asked. */
+  images?: Record<string, { train: number; test: number }>;
 }
 
 export interface BenchResult {
@@ -105,6 +112,19 @@ function sameSettings(a: BenchSettings, b: BenchSettings): boolean {
   return key(a) === key(b);
 }
 
+/** Per dataset, the images its runs used (the first run that recorded them). */
+export function imagesPerDataset(runs: readonly RunRecord[]): Record<string, { train: number; test: number }> {
+  const out: Record<string, { train: number; test: number }> = {};
+  for (const r of runs) if (r.images && !out[r.dataset]) out[r.dataset] = r.images;
+  return out;
+}
+
+/** "synth-brain 200 training + 100 test images; fashion-mnist 200 + 200", or '' when none is known. */
+export function describeImages(images: BenchFile['images']): string {
+  const e = Object.entries(images ?? {});
+  return e.map(([name, c], i) => `${name} ${c.train}${i ? '' : ' training'} + ${c.test}${i ? '' : ' test images'}`).join('; ');
+}
+
 /** The markdown page: title, settings, table. */
 export function resultsMarkdown(file: BenchFile): string {
   const s = file.settings;
@@ -114,6 +134,7 @@ export function resultsMarkdown(file: BenchFile): string {
     ...(s.description ? [s.description, ''] : []),
     `- methods: ${s.methods.join(', ')}`,
     `- datasets: ${s.datasets.map((d) => d.name + (d.options && Object.keys(d.options).length ? ` (${JSON.stringify(d.options)})` : '')).join(', ')}`,
+    ...(describeImages(file.images) ? [`- images that ran: ${describeImages(file.images)}`] : []),
     `- seeds: ${s.seeds.join(', ')}`,
     `- options: ${Object.keys(s.options).length ? JSON.stringify(s.options) : 'reference defaults'}`,
     `- backend: ${file.environment.backend}, ${file.environment.cpus} CPUs, medianomaly ${file.environment.library}, Node ${file.environment.node}`,
@@ -167,15 +188,21 @@ export async function runBench(dirIn: string, settings: BenchSettings, hooks: Be
     let record: RunRecord;
     if (done) {
       const r = readRunFile(runDir);
-      record = { method: p.method, dataset: p.dataset, seed: p.seed, dir: p.dir, metrics: readJson<RunMetrics>(join(runDir, METRICS_FILE)), seconds: r.trainSeconds ?? 0 };
+      record = { method: p.method, dataset: p.dataset, seed: p.seed, dir: p.dir, metrics: readJson<RunMetrics>(join(runDir, METRICS_FILE)), seconds: r.trainSeconds ?? 0, ...(r.images ? { images: r.images } : {}) };
     } else {
       try {
         if (hooks.signal?.aborted) throw new RunInterrupted(runDir, 'loading', 0, 0);
         const outcome = await fitInWorker(
           { method: p.method, dataset: p.spec, options: { ...settings.options, seed: p.seed }, dir: runDir, resume: isRunFolder(runDir) },
-          { signal: hooks.signal, onProgress: (pr) => hooks.onProgress?.(ref, pr) },
+          {
+            signal: hooks.signal,
+            onProgress: (pr) => hooks.onProgress?.(ref, pr),
+            onPlan: (plan) => hooks.onPlan?.(ref, plan),
+            onScore: (sp) => hooks.onScore?.(ref, sp),
+          },
         );
-        record = { method: p.method, dataset: p.dataset, seed: p.seed, dir: p.dir, metrics: outcome.metrics!, seconds: outcome.trainSeconds };
+        const images = readRunFile(runDir).images;
+        record = { method: p.method, dataset: p.dataset, seed: p.seed, dir: p.dir, metrics: outcome.metrics!, seconds: outcome.trainSeconds, ...(images ? { images } : {}) };
       } catch (e) {
         if (!(e instanceof RunInterrupted)) throw e;
         const unfinished = plan.slice(i).map((x) => x.dir);
@@ -190,6 +217,7 @@ export async function runBench(dirIn: string, settings: BenchSettings, hooks: Be
     file.runs.push(record);
     finished.push(p.dir);
     file.summary = summarize(file.runs);
+    file.images = imagesPerDataset(file.runs);
     await writeJsonAtomic(benchPath, file);
     hooks.onRunEnd?.(ref, record);
   }

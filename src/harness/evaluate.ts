@@ -7,7 +7,7 @@
 // procedure) and AUPRO at FPR ≤ 0.3. F1-max and ⌈Dice⌉ fit their thresholds on the test
 // set: they are upper bounds, and metrics.json says so in `oracle`.
 import type { Split } from '../data/types.js';
-import type { Method, ScoreResult } from '../methods/types.js';
+import type { Method, ScoreProgress, ScoreResult } from '../methods/types.js';
 import { auroc, averagePrecision, f1Max, pixelMetrics, aupro } from '../metrics/index.js';
 
 export interface ImageMetricsRecord {
@@ -82,8 +82,8 @@ export async function metricsOf(result: ScoreResult, test: Split): Promise<RunMe
 }
 
 /** Scores the test split with `method` and returns the scores with their metrics. */
-export async function scoreAndEvaluate(method: Method, test: Split): Promise<{ result: ScoreResult; metrics: RunMetrics }> {
-  const result = await method.score(test);
+export async function scoreAndEvaluate(method: Method, test: Split, onProgress?: (p: ScoreProgress) => void): Promise<{ result: ScoreResult; metrics: RunMetrics }> {
+  const result = await method.score(test, onProgress ? { onProgress } : {});
   return { result, metrics: await metricsOf(result, test) };
 }
 

@@ -9,16 +9,18 @@
 // RunInterrupted error saying how far it got.
 import { Worker } from 'node:worker_threads';
 import { currentBackend } from '../engine/index.js';
-import type { Progress } from '../methods/types.js';
+import type { Progress, ScoreProgress } from '../methods/types.js';
 import type { RunMetrics } from './evaluate.js';
 import { RunInterrupted } from './interrupted.js';
 import type { EpochLogLine } from './run-folder.js';
-import type { TrainOutcome, TrainSpec } from './train.js';
+import type { TrainOutcome, TrainPlan, TrainSpec } from './train.js';
 import type { WorkerInput, WorkerMessage, WorkerTask } from './worker.js';
 
 export interface WorkerHooks {
   onProgress?: (p: Progress) => void;
   onEpoch?: (line: EpochLogLine) => void;
+  onPlan?: (plan: TrainPlan) => void;
+  onScore?: (p: ScoreProgress) => void;
   signal?: AbortSignal;
 }
 
@@ -64,6 +66,12 @@ export function runInWorker<T>(task: WorkerTask, hooks: WorkerHooks = {}): Promi
         case 'epoch':
           hooks.onEpoch?.(m.line);
           break;
+        case 'plan':
+          hooks.onPlan?.(m.plan);
+          break;
+        case 'score':
+          hooks.onScore?.(m.progress);
+          break;
         case 'done':
           finish(() => resolve(m.result as T));
           break;
@@ -90,6 +98,6 @@ export function fitInWorker(spec: TrainSpec, hooks: WorkerHooks = {}): Promise<T
 }
 
 /** Re-tests a trained run folder in a worker thread; resolves with its metrics. */
-export function testInWorker(dir: string, options: { root?: string; signal?: AbortSignal } = {}): Promise<RunMetrics> {
-  return runInWorker<RunMetrics>({ kind: 'test', dir, root: options.root }, { signal: options.signal });
+export function testInWorker(dir: string, options: { root?: string; signal?: AbortSignal; onScore?: (p: ScoreProgress) => void } = {}): Promise<RunMetrics> {
+  return runInWorker<RunMetrics>({ kind: 'test', dir, root: options.root }, { signal: options.signal, onScore: options.onScore });
 }

@@ -38,13 +38,31 @@ export interface QuickSetting {
   testCount: number;
   epochs: number;
   seeds: number;
+  /** Which kinds of dataset the bench has: synthetic ones take the counts, the others a seeded `limit` per split. */
+  synthetic: boolean;
+  /** The per-split limit of the other (real) datasets; absent when there are none. */
+  limit?: number;
 }
 
-/** The line printed and reported with a quick benchmark, saying what was reduced. */
+/**
+ * The reduced setting for one dataset of a quick bench: synthetic datasets are generated at
+ * the quick counts; a real one keeps a seeded, label-stratified subset of at most
+ * `trainCount` images per split (the loaders' `limit`), so no dataset runs in full.
+ */
+export function quickCounts(synthetic: boolean, given: { trainCount?: number; testCount?: number; limit?: number }): { trainCount?: number; testCount?: number; limit?: number } {
+  if (synthetic) return { trainCount: given.trainCount ?? QUICK.trainCount, testCount: given.testCount ?? QUICK.testCount, ...(given.limit !== undefined ? { limit: given.limit } : {}) };
+  return { limit: given.limit ?? given.trainCount ?? QUICK.trainCount };
+}
+
+/** The line printed and reported with a quick benchmark, saying what was reduced (the counts that actually ran are reported per dataset after the runs). */
 export function quickDescription(s: QuickSetting): string {
+  const counts = [
+    ...(s.synthetic ? [`${s.trainCount} training and ${s.testCount} test images (half abnormal) per synthetic dataset`] : []),
+    ...(s.limit !== undefined ? [`a seeded subset of at most ${s.limit} images per split of each other dataset`] : []),
+  ];
   return (
-    `Quick benchmark, reduced setting: ${s.size} × ${s.size} px, ${s.trainCount} training and ${s.testCount} test images ` +
-    `(half abnormal) per synthetic dataset, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}, ${s.seeds} seed${s.seeds === 1 ? '' : 's'}. ` +
+    `Quick benchmark, reduced setting: ${s.size} × ${s.size} px, ${counts.join(', ')}, ` +
+    `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}, ${s.seeds} seed${s.seeds === 1 ? '' : 's'}. ` +
     'A pipeline check, not the reference protocol (real datasets, 64 px, 250 epochs, 3 seeds): do not compare these numbers with the paper.'
   );
 }

@@ -14,6 +14,7 @@
 // on disk afterwards is refused. No entry may be a symbolic link (checkRunFolder): writing
 // or deleting through one would touch files outside the run.
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LoadOptions } from '../data/types.js';
 import { crashPoint } from '../methods/training/crash-points.js';
@@ -52,6 +53,10 @@ export interface RunRecordFile {
   trainSeconds?: number;
   backend: string;
   library: string;
+  /** Images the run trained and tested on (after `limit` and counts): what ran, for reports. */
+  images?: { train: number; test: number };
+  /** The process training the run, so that a rerun never replaces a run still in its first epoch elsewhere. */
+  owner?: { pid: number; host: string };
 }
 
 export interface EpochLogLine {
@@ -156,6 +161,37 @@ export function checkpointedEpochs(dir: string): number | null {
   const ck = readCheckpoint(cdir);
   if (ck) return ck.epoch;
   return readdirSync(cdir).some((f) => existsSync(join(cdir, f, CHECKPOINT_POINTER))) ? null : 0;
+}
+
+/** This process, as a run's owner. */
+export function runOwner(): { pid: number; host: string } {
+  return { pid: process.pid, host: hostname() };
+}
+
+/** True when another live process on this machine owns the run (it may still be in its first epoch). */
+function ownedElsewhere(owner: RunRecordFile['owner']): boolean {
+  if (!owner || owner.host !== hostname() || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * True when the run in `dir` never finished an epoch (status training, no checkpoint, no
+ * log line) and no live process owns it: it failed or was stopped at once, and holds
+ * nothing a rerun could lose.
+ */
+export function neverTrained(dir: string, record: RunRecordFile): boolean {
+  return record.status === 'training' && checkpointedEpochs(dir) === 0 && readLog(dir).length === 0 && !ownedElsewhere(record.owner);
+}
+
+/** Removes the files a run wrote (not the folder, nor anything else in it). Call checkRunFolder first. */
+export function removeRun(dir: string): void {
+  removeTempFiles(dir);
+  for (const f of RUN_ENTRIES) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
 /** The entries a run writes; checkRunFolder refuses any of them that is a link. */

@@ -13,6 +13,8 @@ export interface RunRecord {
   dir: string;
   metrics: RunMetrics;
   seconds: number;
+  /** Images trained and tested on (absent for runs from before it was recorded). */
+  images?: { train: number; test: number };
 }
 
 export interface Cell {

@@ -17,7 +17,7 @@ import { currentBackend } from '../engine/index.js';
 import { load } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { createMethod, loadMethod, methods } from '../methods/registry.js';
-import type { FitResult, Method, Progress } from '../methods/types.js';
+import type { FitResult, Method, Progress, ScoreProgress } from '../methods/types.js';
 import { crashPoint } from '../methods/training/crash-points.js';
 import { version } from '../version.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -27,7 +27,7 @@ import { RunInterrupted, isAbortError } from './interrupted.js';
 import { runOptions, runSize } from './options.js';
 import {
   CHECKPOINT_DIR, type DatasetSpec, type EpochLogLine, METRICS_FILE, type RunRecordFile, SCORES_FILE,
-  checkpointedEpochs, checkRunFolder, isRunFolder, newRunFile, readLog, readRunFile, readTrainedRun, removeTempFiles, writeLog, writeRunFile,
+  checkpointedEpochs, checkRunFolder, isRunFolder, neverTrained, newRunFile, readLog, readRunFile, readTrainedRun, removeRun, removeTempFiles, runOwner, writeLog, writeRunFile,
 } from './run-folder.js';
 
 export interface TrainSpec {
@@ -46,7 +46,23 @@ export interface TrainSpec {
 export interface TrainHooks {
   onProgress?: (p: Progress) => void;
   onEpoch?: (line: EpochLogLine) => void;
+  /** What is about to be trained (once, before the first step): for time estimates. */
+  onPlan?: (plan: TrainPlan) => void;
+  /** Scoring of the test split, after each scored batch. */
+  onScore?: (p: ScoreProgress) => void;
   signal?: AbortSignal;
+}
+
+/** The settings that decide how long a run takes, reported before its first step. */
+export interface TrainPlan {
+  dataset: string;
+  trainImages: number;
+  testImages: number;
+  epochs: number;
+  /** Epochs already done (a resumed run). */
+  startEpoch: number;
+  size: number;
+  batchSize: number;
 }
 
 export interface TrainOutcome {
@@ -71,9 +87,9 @@ export function loadDataset(spec: DatasetSpec, size: number): Promise<Dataset> {
 }
 
 /** Writes metrics.json and scores.json of a trained method on `data.test`. */
-export async function testInto(dir: string, method: Method, data: Dataset): Promise<RunMetrics> {
+export async function testInto(dir: string, method: Method, data: Dataset, onScore?: (p: ScoreProgress) => void): Promise<RunMetrics> {
   if (data.test.length === 0) throw new Error(noTestNote(data));
-  const { result, metrics } = await scoreAndEvaluate(method, data.test);
+  const { result, metrics } = await scoreAndEvaluate(method, data.test, onScore);
   await writeJsonAtomic(join(dir, SCORES_FILE), {
     ids: [...data.test.ids],
     labels: Array.from(data.test.labels),
@@ -106,9 +122,13 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   // Before anything reads or writes in the folder: no entry may lead out of it.
   checkRunFolder(dir);
   let previous: RunRecordFile | undefined;
+  // A run that failed or was stopped before its first epoch holds nothing worth keeping: a
+  // rerun (corrected options, no --resume) replaces it once the new options are checked.
+  let replace = false;
   if (isRunFolder(dir)) {
     previous = readRunFile(dir);
-    if (!spec.resume) {
+    replace = !spec.resume && neverTrained(dir, previous);
+    if (!spec.resume && !replace) {
       throw new Error(`${dir} already holds a run (${previous.method} on ${previous.dataset.name}, ${previous.status}); pass --resume (resume: true) to continue it, or choose another folder`);
     }
     if (previous.method !== spec.method || previous.dataset.name !== spec.dataset.name) {
@@ -132,13 +152,19 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
     let metrics: RunMetrics | undefined;
     if (wantTest && previous.status !== 'complete') {
       if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'testing', 0, 0);
-      metrics = await testInto(dir, await loadMethod(dir), data);
+      metrics = await testInto(dir, await loadMethod(dir), data, hooks.onScore);
       await writeRunFile(dir, { ...previous, status: 'complete', finished: new Date().toISOString() });
     }
     return { dir, method: spec.method, dataset: spec.dataset.name, options: previous.options, metrics, note, trainSeconds: previous.trainSeconds ?? 0, reused: metrics === undefined };
   }
 
   const method = createMethod(spec.method, options);
+  // Every option checked (the network is built once, then dropped) before the folder is touched.
+  method.validate?.();
+  if (replace) {
+    removeRun(dir);
+    previous = undefined;
+  }
   await mkdir(dir, { recursive: true });
   const record = newRunFile({
     method: spec.method,
@@ -148,12 +174,23 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
     started: previous?.started ?? new Date().toISOString(),
     backend: currentBackend(),
     library: version,
+    images: { train: data.train.length, test: data.test.length },
+    owner: runOwner(),
   });
   await writeRunFile(dir, record);
 
   const epochs = typeof method.options.epochs === 'number' ? method.options.epochs : 0;
   // One line per checkpointed epoch: a line written for an epoch killed before its commit goes.
   const checkpointed = previous ? checkpointedEpochs(dir) : 0;
+  hooks.onPlan?.({
+    dataset: spec.dataset.name,
+    trainImages: data.train.length,
+    testImages: wantTest ? data.test.length : 0,
+    epochs,
+    startEpoch: checkpointed ?? 0,
+    size: typeof method.options.size === 'number' ? method.options.size : size,
+    batchSize: typeof method.options.batchSize === 'number' ? method.options.batchSize : data.train.length,
+  });
   let log = readLog(dir).filter((l) => checkpointed === null || l.epoch <= checkpointed);
   if (previous) writeLog(dir, log);
   let epochsDone = 0;
@@ -194,21 +231,21 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   let metrics: RunMetrics | undefined;
   if (wantTest) {
     if (hooks.signal?.aborted) throw new RunInterrupted(dir, 'testing', epochs, epochs);
-    metrics = await testInto(dir, method, data);
+    metrics = await testInto(dir, method, data, hooks.onScore);
     await writeRunFile(dir, { ...trained, status: 'complete', finished: new Date().toISOString() });
   }
   return { dir, method: spec.method, dataset: spec.dataset.name, options: method.options, fit, metrics, note, trainSeconds: fit.seconds, reused: false };
 }
 
 /** Tests a trained run folder again: reloads model and dataset, writes metrics.json and scores.json. */
-export async function testRun(dirIn: string, overrides: { root?: string } = {}): Promise<RunMetrics> {
+export async function testRun(dirIn: string, overrides: { root?: string } = {}, onScore?: (p: ScoreProgress) => void): Promise<RunMetrics> {
   const dir = resolve(dirIn);
   const record = readTrainedRun(dir); // refuses links, like every reader of a run folder
   const method = await loadMethod(dir);
   const size = typeof method.options.size === 'number' ? method.options.size : (record.dataset.options?.size ?? method.info.defaultSize);
   const spec: DatasetSpec = { name: record.dataset.name, options: { ...record.dataset.options, ...(overrides.root ? { root: overrides.root } : {}) } };
   const data = await loadDataset(spec, size);
-  const metrics = await testInto(dir, method, data);
+  const metrics = await testInto(dir, method, data, onScore);
   await writeRunFile(dir, { ...record, status: 'complete', finished: record.finished ?? new Date().toISOString() });
   return metrics;
 }

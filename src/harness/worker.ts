@@ -4,10 +4,10 @@
 // every progress report, so it is seen between two optimiser steps even while the
 // method never yields to this thread's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Progress } from '../methods/types.js';
+import type { Progress, ScoreProgress } from '../methods/types.js';
 import { isAbortError, RunInterrupted } from './interrupted.js';
 import type { EpochLogLine } from './run-folder.js';
-import { testRun, train, type TrainSpec } from './train.js';
+import { testRun, train, type TrainPlan, type TrainSpec } from './train.js';
 
 export type WorkerTask = { kind: 'train'; spec: TrainSpec } | { kind: 'test'; dir: string; root?: string };
 
@@ -22,6 +22,8 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { type: 'progress'; progress: Progress }
   | { type: 'epoch'; line: EpochLogLine }
+  | { type: 'plan'; plan: TrainPlan }
+  | { type: 'score'; progress: ScoreProgress }
   | { type: 'done'; result: unknown }
   | { type: 'interrupted'; dir: string; stage: RunInterrupted['stage']; epochsDone: number; epochs: number }
   | { type: 'error'; name: string; message: string; stack?: string };
@@ -54,10 +56,12 @@ async function main(): Promise<void> {
           post({ type: 'progress', progress: p });
         },
         onEpoch: (line) => post({ type: 'epoch', line }),
+        onPlan: (plan) => post({ type: 'plan', plan }),
+        onScore: (progress) => post({ type: 'score', progress }),
       });
       result = outcome;
     } else if (task.kind === 'test') {
-      result = await testRun(task.dir, { root: task.root });
+      result = await testRun(task.dir, { root: task.root }, (progress) => post({ type: 'score', progress }));
     } else {
       throw new TypeError(`unknown worker task ${JSON.stringify((task as { kind?: unknown }).kind)}`);
     }

@@ -78,6 +78,15 @@ export interface FitResult {
 export interface ScoreOptions {
   /** Also return reconstructions (image-reconstruction methods), for reports. */
   reconstructions?: boolean;
+  /** Called after each scored batch; scoring a large test split takes minutes. */
+  onProgress?: (p: ScoreProgress) => void;
+}
+
+/** Scoring progress: images scored so far, of `total`, and seconds since scoring began. */
+export interface ScoreProgress {
+  done: number;
+  total: number;
+  seconds: number;
 }
 
 export interface ScoreResult {
@@ -108,6 +117,8 @@ export interface Method {
   save(dir: string): Promise<void>;
   /** Restore from a folder `save` wrote; the options in its config.json replace the current ones. */
   load(dir: string): Promise<void>;
+  /** Throws, naming the option, when the options cannot train (e.g. a size the network does not take); changes nothing. */
+  validate?(): void;
 }
 
 /** A registry entry: how to describe and build one method. */

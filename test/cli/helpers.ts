@@ -18,6 +18,12 @@ export function cli(args: string[], cwd?: string, env: Record<string, string> = 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs a printed command line through a shell, as a user pasting it would. */
+export function sh(command: string, cwd: string): CliResult {
+  const r = spawnSync('/bin/sh', ['-c', command], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Starts the CLI; `onStderr` sees stderr as it arrives. */
 export function cliAsync(args: string[], cwd: string, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
   return new Promise((resolve) => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { TINY_FLAGS, cli, cliAsync, tempDir } from './helpers.js';
+import { BIN, TINY_FLAGS, cli, cliAsync, sh, tempDir } from './helpers.js';
 import { writeNifti } from '../data/helpers/nifti-writer.js';
 import { readSafetensors, writeSafetensors } from '../../src/nn/safetensors.js';
 
@@ -21,7 +21,7 @@ test('train writes a run folder with its metrics; test --json reproduces them', 
   assert.match(r.stdout, /trained: .*ae-synth-brain-s0 \(2 epochs/);
   assert.match(r.stdout, /image {2}AUROC \d+\.\d%/);
   // stderr is not a terminal here: plain progress lines, one per epoch.
-  assert.match(r.stderr, /^ae synth-brain epoch 1\/2 loss \d\.\d+ +\d+ img\/s +ETA \d+:\d\d$/m);
+  assert.match(r.stderr, /^ae synth-brain epoch 1\/2 loss \d\.\d+ +\d+(\.\d+)? img\/s +ETA \d+:\d\d$/m);
   assert.match(r.stderr, /^ae synth-brain epoch 2\/2 /m);
   const log = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(log.map((l) => l.epoch), [1, 2]);
@@ -36,6 +36,33 @@ test('train writes a run folder with its metrics; test --json reproduces them', 
   const again = cli(['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '2', ...TINY_FLAGS], root);
   assert.is(again.code, 1);
   assert.match(again.stderr, /already holds a run .* pass --resume/);
+});
+
+test('long work is visible: the time estimate, a step line per heartbeat (interval 0 here), scoring counts', () => {
+  const out = join(root, 'visible');
+  const r = cli(['train', '--method', 'ae', '--dataset', 'synth-brain', '--epochs', '2', ...TINY_FLAGS, '--out', out], root, { MEDIANOMALY_HEARTBEAT_S: '0' });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ae synth-brain estimated training time \d+:\d\d \(2 epochs × 24 images at 32 px; [\d.]+ img\/s measured on the first 3 steps\), then testing 12 images$/m);
+  assert.match(r.stderr, /^ae synth-brain epoch 1\/2 step 1\/3 loss \d\.\d+ +[\d.]+ img\/s +ETA /m);
+  assert.match(r.stderr, /^ae synth-brain epoch 2\/2 step 2\/3 /m);
+  assert.not.match(r.stderr, / 0 img\/s/);
+  assert.match(r.stderr, /^ae synth-brain scored 12\/12 test images +[\d.]+ img\/s +in \d+:\d\d$/m);
+  // `test` reports its scoring too.
+  const t = cli(['test', '--run', out], root);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stderr, /scored 12\/12 test images +[\d.]+ img\/s +in \d+:\d\d$/m);
+});
+
+test('options that cannot train fail before a run folder exists; the corrected rerun needs no --resume', () => {
+  const out = join(root, 'dae-size');
+  const flags = ['--dataset', 'synth-brain', '--epochs', '1', '--train-count', '24', '--test-count', '12', '--batch-size', '8', '--out', out];
+  const bad = cli(['train', '--method', 'dae', '--size', '50', ...flags], root);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /dae: size must be a multiple of 16 and at least 32 .*got 50/);
+  assert.not.ok(existsSync(out), 'no folder for a run that never started');
+  const good = cli(['train', '--method', 'dae', '--size', '32', ...flags], root);
+  assert.is(good.code, 0, good.stderr);
+  assert.ok(existsSync(join(out, 'metrics.json')));
 });
 
 test('predict scores image files and writes one overlay PNG per image', async () => {
@@ -123,8 +150,10 @@ test('Ctrl-C during training keeps the checkpoint, says how to resume, and --res
   assert.is(r.code, 130, r.stderr);
   assert.match(r.stderr, /interrupted\. .*training stopped after \d+ of 400 epochs \(checkpoint kept in .*checkpoint\)/);
   assert.match(r.stderr, /Not finished: training, then testing\./);
-  const resume = /Resume with: (medianomaly .*)$/m.exec(r.stderr);
+  // The command as it was run here (node and the script: a bare "medianomaly" is not on the PATH).
+  const resume = /Resume with: (.*)$/m.exec(r.stderr);
   assert.ok(resume, r.stderr);
+  assert.ok(resume![1].startsWith(`node ${BIN} train `), resume![1]);
   assert.match(resume![1], /--out \S*interrupted.* --resume$/);
   assert.ok(existsSync(join(out, 'checkpoint', 'checkpoint.json')));
   assert.not.ok(existsSync(join(out, 'metrics.json')));
@@ -132,8 +161,8 @@ test('Ctrl-C during training keeps the checkpoint, says how to resume, and --res
   const logged = readFileSync(join(out, 'log'), 'utf8').trim().split('\n').length;
   assert.ok(done >= 2 && logged >= done, `${done} epochs checkpointed, ${logged} logged`);
 
-  // The printed command resumes (with fewer epochs here, to keep the test short).
-  const cont = cli([...resume![1].split(' ').slice(1).map((a) => (a === '400' ? String(done + 1) : a))], root);
+  // The printed command, run by a shell as pasted, resumes (with fewer epochs here, to keep the test short).
+  const cont = sh(resume![1].replace(' 400 ', ` ${done + 1} `), root);
   assert.is(cont.code, 0, cont.stderr);
   assert.ok(existsSync(join(out, 'metrics.json')));
   const epochs = readFileSync(join(out, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);

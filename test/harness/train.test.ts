@@ -2,10 +2,12 @@
 // resume to the end, and testRun on the saved model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunInterrupted } from '../../src/harness/interrupted.js';
-import { readLog, readRunFile } from '../../src/harness/run-folder.js';
+import { newRunFile, readLog, readRunFile, writeRunFile } from '../../src/harness/run-folder.js';
 import { testRun, train } from '../../src/harness/train.js';
 import { TINY, TINY_AE, rejection, tempDir } from './helpers.js';
 
@@ -84,5 +86,51 @@ test('bad specs: unknown method, unknown dataset, another run in the folder', as
   assert.match(other.message, /holds a run of ae on synth-brain, not ae-l1/);
   assert.match((await rejection(() => testRun(root))).message, /is not a medianomaly run folder: no run\.json; it holds: .*plain/);
 });
+
+test('bad options fail before the folder exists; a run that never finished an epoch is replaced by a rerun, one with an epoch is not', async () => {
+  const dir = join(root, 'never');
+  const bad = await rejection(() => train({ method: 'dae', dataset: TINY, options: { ...TINY_AE, hidden: undefined, size: 40 }, dir }));
+  assert.match(bad.message, /dae: size must be a multiple of 16 and at least 32/);
+  assert.not.ok(existsSync(dir), 'validated before the folder is made');
+
+  // What an older version (or a kill in the first epoch) left: run.json "training", nothing else.
+  mkdirSync(dir);
+  const stale = newRunFile({ method: 'ae', options: {}, dataset: TINY, status: 'training', started: 'then', backend: 'ts', library: '0', owner: { pid: deadPid(), host: hostname() } });
+  await writeRunFile(dir, stale);
+  const out = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir });
+  assert.is(readRunFile(dir).status, 'complete');
+  assert.ok(out.metrics);
+
+  // A run with a finished epoch is kept: a rerun without resume is refused.
+  const partial = join(root, 'partial');
+  const ctl = new AbortController();
+  await rejection(() => train({ method: 'ae', dataset: TINY, options: { ...TINY_AE, epochs: 3 }, dir: partial }, { signal: ctl.signal, onEpoch: () => ctl.abort() }));
+  assert.match((await rejection(() => train({ method: 'ae', dataset: TINY, options: TINY_AE, dir: partial }))).message, /already holds a run .*pass --resume/);
+
+  // One owned by another live process (it may be in its first epoch right now) is refused too.
+  const busy = join(root, 'busy');
+  mkdirSync(busy);
+  const child = spawn('sleep', ['30']);
+  try {
+    await writeRunFile(busy, { ...stale, owner: { pid: child.pid!, host: hostname() } });
+    assert.match((await rejection(() => train({ method: 'ae', dataset: TINY, options: TINY_AE, dir: busy }))).message, /already holds a run/);
+  } finally {
+    child.kill();
+  }
+});
+
+test('plan and scoring hooks: what is trained, then images scored of the total', async () => {
+  const plans: unknown[] = [];
+  const scored: Array<{ done: number; total: number }> = [];
+  await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir: join(root, 'hooks') }, { onPlan: (p) => plans.push(p), onScore: (p) => scored.push(p) });
+  assert.equal(plans, [{ dataset: 'synth-brain', trainImages: 24, testImages: 12, epochs: 2, startEpoch: 0, size: 32, batchSize: 8 }]);
+  assert.equal(scored.map(({ done, total }) => [done, total]), [[12, 12]]);
+});
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync('true');
+  return r.pid!;
+}
 
 test.run();

@@ -7,13 +7,14 @@
 import type { CommandModule } from 'yargs';
 import { backends, currentBackend } from '../../engine/index.js';
 import { hideBin } from 'yargs/helpers';
-import { BenchInterrupted, type BenchSettings, runBench } from '../../harness/bench.js';
-import { QUICK, quickDescription, quickMethods } from '../../harness/quick.js';
+import { BenchInterrupted, type BenchSettings, describeImages, runBench } from '../../harness/bench.js';
+import { QUICK, quickCounts, quickDescription, quickMethods } from '../../harness/quick.js';
 import { writeReport } from '../../harness/report/index.js';
 import type { DatasetSpec } from '../../harness/run-folder.js';
 import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
 import { onInterrupt, resumeCommand } from '../interrupt.js';
 import { type MethodArgs, checkMethodName, methodOptionValues, methodOptions } from '../method-options.js';
+import { type Estimator, estimator } from '../estimate.js';
 import { formatDuration, progressReporter, type ProgressReporter } from '../progress.js';
 import { markdownTable } from '../../harness/summary.js';
 
@@ -62,24 +63,30 @@ export const benchCommand: CommandModule<object, Args> = {
     const options = methodOptionValues(args);
     let seeds = args.seeds;
     let description: string | undefined;
-    const data: DataArgs = { ...args };
+    // The data flags of each dataset: as given, or (quick) reduced for every dataset.
+    let dataArgs = (_name: string): DataArgs => args;
     if (quick) {
       methodList ??= quickMethods();
       datasetList ??= [...QUICK.datasets];
       options.size ??= QUICK.size;
       options.epochs ??= QUICK.epochs;
       seeds ??= QUICK.seeds;
-      const synthetic = datasetList.every((d) => d.startsWith('synth-'));
-      if (synthetic) {
-        data.trainCount ??= QUICK.trainCount;
-        data.testCount ??= QUICK.testCount;
-      }
+      const isSynthetic = (name: string) => name.startsWith('synth-');
+      dataArgs = (name) => {
+        const reduced = quickCounts(isSynthetic(name), args);
+        // Counts and difficulty are synthetic-only flags; a real dataset gets the limit instead.
+        return isSynthetic(name) ? { ...args, ...reduced } : { ...args, trainCount: undefined, testCount: undefined, difficulty: undefined, ...reduced };
+      };
+      const real = datasetList.find((d) => !isSynthetic(d));
+      const synth = quickCounts(true, args);
       description = quickDescription({
         size: options.size as number,
-        trainCount: data.trainCount ?? QUICK.trainCount,
-        testCount: data.testCount ?? QUICK.testCount,
+        trainCount: synth.trainCount!,
+        testCount: synth.testCount!,
         epochs: options.epochs as number,
         seeds,
+        synthetic: datasetList.some(isSynthetic),
+        ...(real ? { limit: quickCounts(false, args).limit } : {}),
       });
     }
     if (!methodList?.length) throw new Error('bench: name at least one method with --methods (see: medianomaly methods)');
@@ -87,7 +94,7 @@ export const benchCommand: CommandModule<object, Args> = {
     seeds ??= 3;
     if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`--seeds must be a positive integer, got ${seeds}`);
     const datasets: DatasetSpec[] = [];
-    for (const d of datasetList) datasets.push(await datasetSpec(d, data));
+    for (const d of datasetList) datasets.push(await datasetSpec(d, dataArgs(d)));
     const settings: BenchSettings = {
       methods: methodList,
       datasets,
@@ -105,6 +112,7 @@ export const benchCommand: CommandModule<object, Args> = {
 
     const interrupt = onInterrupt();
     let reporter: ProgressReporter | null = null;
+    let estimate: Estimator | null = null;
     try {
       const result = await runBench(dir, settings, {
         signal: interrupt.signal,
@@ -113,7 +121,16 @@ export const benchCommand: CommandModule<object, Args> = {
           if (reused) console.error(`${tag}already finished, kept`);
           reporter = progressReporter(tag, process.stderr, { plainEpochs: false });
         },
-        onProgress: (_run, p) => reporter?.update(p),
+        onPlan: (_run, plan) => (estimate = estimator(plan, { synthetic: plan.dataset.startsWith('synth-') })),
+        onProgress: (run, p) => {
+          reporter?.update(p);
+          const e = estimate?.observe(p);
+          if (!e) return;
+          for (const line of e.lines) reporter?.line(line);
+          const left = run.total - run.index;
+          if (left > 0) reporter?.line(`  then ${left} more run${left === 1 ? '' : 's'}: about ${formatDuration(left * e.seconds)} if they are alike`);
+        },
+        onScore: (_run, p) => reporter?.scoring(p),
         onRunEnd: (run, rec) => {
           reporter?.done();
           {
@@ -132,7 +149,10 @@ export const benchCommand: CommandModule<object, Args> = {
         process.stdout.write(JSON.stringify(result.file, null, 2) + '\n');
         return;
       }
-      if (description) console.log(`${description}\n`);
+      if (description) console.log(description);
+      // What ran, whatever was asked: the images of each dataset.
+      if (describeImages(result.file.images)) console.log(`Images that ran: ${describeImages(result.file.images)}.`);
+      if (description || describeImages(result.file.images)) console.log('');
       console.log(markdownTable(result.file.summary));
       const spread = seeds === 1 ? 'one seed, so no std' : `mean ± sample std over ${seeds} seeds`;
       console.log(`\nImage AUROC / AP, pixel AP / ⌈Dice⌉ in %, ${spread} (backend ${result.file.environment.backend}).`);

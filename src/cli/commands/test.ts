@@ -3,6 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { testRun } from '../../harness/train.js';
 import { formatMetrics } from '../format.js';
+import { progressReporter } from '../progress.js';
 
 interface Args {
   run: string;
@@ -19,7 +20,9 @@ export const testCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', describe: 'print the metrics as JSON on stdout' })
       .option('data-root', { type: 'string', describe: 'dataset root, when the data moved since training' }) as never,
   handler: async (args) => {
-    const metrics = await testRun(args.run, { root: args.dataRoot });
+    const progress = progressReporter(`${args.run} `);
+    const metrics = await testRun(args.run, { root: args.dataRoot }, (p) => progress.scoring(p));
+    progress.done();
     if (args.json) {
       process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
       return;

@@ -12,6 +12,7 @@ import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
 import { formatMetrics } from '../format.js';
 import { onInterrupt, resumeCommand } from '../interrupt.js';
 import { type MethodArgs, checkMethodName, methodOptionValues, methodOptions } from '../method-options.js';
+import { type Estimator, estimator } from '../estimate.js';
 import { progressReporter } from '../progress.js';
 
 interface Args extends DataArgs, MethodArgs {
@@ -46,11 +47,20 @@ export const trainCommand: CommandModule<object, Args> = {
     const options = { ...methodOptionValues(args), seed: args.seed };
     const progress = progressReporter(`${args.method} ${args.dataset} `);
     const interrupt = onInterrupt();
+    let estimate: Estimator | null = null;
     let outcome: TrainOutcome;
     try {
       outcome = await fitInWorker(
         { method: args.method, options, dataset, dir, resume: args.resume },
-        { signal: interrupt.signal, onProgress: (p) => progress.update(p) },
+        {
+          signal: interrupt.signal,
+          onPlan: (plan) => (estimate = estimator(plan, { synthetic: args.dataset.startsWith('synth-') })),
+          onProgress: (p) => {
+            progress.update(p);
+            for (const line of estimate?.observe(p)?.lines ?? []) progress.line(line);
+          },
+          onScore: (p) => progress.scoring(p),
+        },
       );
     } catch (e) {
       progress.done();

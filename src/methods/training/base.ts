@@ -96,6 +96,15 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     return this.net;
   }
 
+  /**
+   * Builds the network once from a throwaway generator and drops it: option checks that only
+   * the network makes (sizes its layers accept) fail here, before a run folder exists. The
+   * run's own streams are made afresh by fit, so its numbers do not change.
+   */
+  validate(): void {
+    this.buildNetwork(seedStreams(trainingSettings(this.opts).seed).init);
+  }
+
   async fit(train: Split, opts: FitOptions = {}): Promise<FitResult> {
     if (!train || typeof train.images !== 'function') throw new TypeError(`${this.info.name}.fit: train must be a Split`);
     checkGeometry(this.info.name, `split ${train.dataset}/${train.name}`, train, this.geometry);
@@ -137,6 +146,7 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     let hasRecs = want;
     this.scoreMode(net);
     const generator = seedStreams(this.opts.seed as number).score;
+    const t0 = performance.now();
     for (let start = 0; start < n; start += this.scoreBatchSize) {
       const b = Math.min(this.scoreBatchSize, n - start);
       const x = Tensor.fromData(batch.images.slice(start * per, (start + b) * per), [b, c, s, s]);
@@ -153,6 +163,7 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
         const r = out.reconstructions.data;
         for (let i = 0; i < b; i++) recs.push(r.slice(i * per, (i + 1) * per));
       } else hasRecs = false;
+      opts.onProgress?.({ done: start + b, total: n, seconds: (performance.now() - t0) / 1000 });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const result: ScoreResult = { scores };
