@@ -1,5 +1,7 @@
 // The error a run raises when it is stopped (AbortSignal, Ctrl-C): it says what finished,
-// what did not, and where the resumable state is.
+// what did not, and where the resumable state is (a run stopped in its first epoch has none).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type InterruptedStage = 'loading' | 'training' | 'testing';
 
@@ -15,7 +17,9 @@ export class RunInterrupted extends Error {
   ) {
     super(
       stage === 'training'
-        ? `${dir}: training stopped after ${epochsDone} of ${epochs} epochs (checkpoint kept in ${dir}/checkpoint)`
+        ? existsSync(join(dir, 'checkpoint'))
+          ? `${dir}: training stopped after ${epochsDone} of ${epochs} epochs (checkpoint kept in ${dir}/checkpoint)`
+          : `${dir}: training stopped during its first epoch (no checkpoint yet: the run starts over)`
         : stage === 'testing'
           ? `${dir}: trained, but stopped before its test metrics were written`
           : `${dir}: stopped before training started`,

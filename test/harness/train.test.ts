@@ -127,6 +127,18 @@ test('plan and scoring hooks: what is trained, then images scored of the total',
   assert.equal(scored.map(({ done, total }) => [done, total]), [[12, 12]]);
 });
 
+test('stopped in its first epoch: the message says nothing was kept, and the same call starts over', async () => {
+  const dir = join(root, 'first-epoch');
+  const ctl = new AbortController();
+  const err = await rejection(() => train({ method: 'ae', dataset: TINY, options: TINY_AE, dir }, { signal: ctl.signal, onProgress: () => ctl.abort() }));
+  assert.instance(err, RunInterrupted);
+  assert.match(err.message, /training stopped during its first epoch \(no checkpoint yet: the run starts over\)/);
+  assert.is(readRunFile(dir).status, 'training');
+  const again = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir });
+  assert.is(again.fit!.epochs, 2);
+  assert.is(readRunFile(dir).status, 'complete');
+});
+
 /** The pid of a process that has exited. */
 function deadPid(): number {
   const r = spawnSync('true');
