@@ -13,6 +13,7 @@ export * as datasets from './data/index.js';
 export * as metrics from './metrics/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
+export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';
 export { evaluate, fitInWorker, testInWorker, runInWorker } from './harness/index.js';
 export * as harness from './harness/index.js';
 export { version } from './version.js';

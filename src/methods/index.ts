@@ -3,3 +3,5 @@
 export { methods, createMethod, loadMethod, registerMethod } from './registry.js';
 export { referenceEpochs } from './reconstruction/options.js';
 export type * from './types.js';
+export type { BuiltinMethodOptions, MethodName, MethodOptionsMap } from './options-map.js';
+export type { OptionsOf, OptionValue } from './training/options.js';

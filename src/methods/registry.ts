@@ -6,6 +6,7 @@ import { definition, definitions, registerMethod } from './catalogue.js';
 import { resolveOptions } from './training/options.js';
 import { readConfig } from './training/saved.js';
 import type { Method, MethodDefinition, MethodInfo } from './types.js';
+import type { MethodName, MethodOptionsMap } from './options-map.js';
 
 export { registerMethod };
 
@@ -33,7 +34,14 @@ export const methods = {
 /**
  * Builds an untrained method. Options are checked against the method's specs: an unknown
  * name, a wrong type or a value out of range throws an error naming the option.
+ *
+ * Typed: a literal name must be a built-in method (MethodOptionsMap) and its options are
+ * checked against that method's, so a misspelt name or option fails to compile. A name
+ * held in a `string` (CLI arguments, config files, methods registered at run time) takes
+ * the second signature and is checked at run time only.
  */
+export function createMethod<N extends MethodName>(name: N, options?: MethodOptionsMap[N]): Method;
+export function createMethod<S extends string>(name: string extends S ? S : never, options?: Record<string, unknown>): Method;
 export function createMethod(name: string, options: Record<string, unknown> = {}): Method {
   const def = lookup(name);
   return def.create(resolveOptions(def.info, options));

@@ -54,18 +54,26 @@ test('createMethod resolves defaults and keeps given values', () => {
 });
 
 test('createMethod rejects unknown names and bad options with errors that say what is allowed', () => {
+  // The @ts-expect-error lines are compile errors too (typed names and options); JavaScript callers get the run-time errors.
+  // @ts-expect-error
   assert.throws(() => createMethod('nope'), /unknown method "nope"; known methods: .*ae, ae-l1/);
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { latnet: 4 }), /ae: unknown option "latnet"; valid options: epochs, batchSize, lr, seed, size, channels, latent/);
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { latent: '4' }), /option "latent" must be a finite number, got "4"/);
   assert.throws(() => createMethod('ae', { latent: 2.5 }), /option "latent" must be an integer, got 2.5/);
   assert.throws(() => createMethod('ae', { latent: 0 }), /option "latent" must be ≥ 1, got 0/);
   assert.throws(() => createMethod('ae', { lr: Number.NaN }), /option "lr" must be a finite number/);
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { aeLinearOutput: 'yes' }), /option "aeLinearOutput" must be true or false/);
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { imageScore: 'median' }), /option "imageScore" must be one of mean, max; got "median"/);
   assert.throws(() => createMethod('memae', { shrinkThreshold: 2 }), /option "shrinkThreshold" must be in \[0, 1\], got 2/);
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { seed: null }), /option "seed" cannot be null/);
   assert.throws(() => createMethod('ae', [] as unknown as Record<string, unknown>), /options must be an object/);
   // An option of another method is unknown here.
+  // @ts-expect-error
   assert.throws(() => createMethod('ae', { ssimValidWindow: false }), /unknown option "ssimValidWindow"/);
 });
 

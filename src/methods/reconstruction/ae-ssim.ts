@@ -28,10 +28,13 @@ export class AESSIM extends AEFamilyMethod<UnifiedAE> {
   }
 }
 
+/** Options ae-ssim adds to the unified AE's. */
+export const AE_SSIM_OPTIONS = [booleanOption('ssimValidWindow', true, 'quirk ssimValidWindow: score map from valid windows, bilinearly upsampled (reference); false: zero-padded same-size windows')];
+
 const info = aeInfo(
   'ae-ssim',
   'AE-SSIM',
   'Autoencoder trained with 1 − SSIM (11-tap Gaussian, σ 1.5, valid windows); map 1 − SSIM upsampled to the input size, score its mean.',
-  [booleanOption('ssimValidWindow', true, 'quirk ssimValidWindow: score map from valid windows, bilinearly upsampled (reference); false: zero-padded same-size windows')],
+  AE_SSIM_OPTIONS,
 );
 registerMethod({ info, create: (o) => new AESSIM(info, o) });

@@ -53,10 +53,13 @@ export class CeAE extends AEFamilyMethod<UnifiedAE> {
   }
 }
 
+/** Options ceae adds to the unified AE's. */
+export const CEAE_OPTIONS = [numberOption('eraseScale', 0.024, 'erased area as a fraction of the image (square side round(√(scale·S²)))', { min: 0, max: 1 })];
+
 const info = aeInfo(
   'ceae',
   'CeAE',
   'Context-encoding autoencoder: trained to restore images with one square erased (10 px at 64 px); map (x − x̂)², score its mean.',
-  [numberOption('eraseScale', 0.024, 'erased area as a fraction of the image (square side round(√(scale·S²)))', { min: 0, max: 1 })],
+  CEAE_OPTIONS,
 );
 registerMethod({ info, create: (o) => new CeAE(info, o) });

@@ -54,10 +54,13 @@ export class ConstrainedAE extends AEFamilyMethod<UnifiedAE> {
   }
 }
 
+/** Options constrained-ae adds to the unified AE's. */
+export const CONSTRAINED_AE_OPTIONS = [booleanOption('constrainedAeSecondPassBn', true, 'quirk constrainedAeSecondPassBn: the z_rec pass also updates BN running statistics (reference); false keeps them from the first pass')];
+
 const info = aeInfo(
   'constrained-ae',
   'Constrained AE',
   'Autoencoder whose reconstruction is encoded again; loss (x − x̂)² + (z − z_rec)²; map (x − x̂)², score its mean.',
-  [booleanOption('constrainedAeSecondPassBn', true, 'quirk constrainedAeSecondPassBn: the z_rec pass also updates BN running statistics (reference); false keeps them from the first pass')],
+  CONSTRAINED_AE_OPTIONS,
 );
 registerMethod({ info, create: (o) => new ConstrainedAE(info, o) });

@@ -23,7 +23,7 @@ import { GEOMETRY_OPTIONS, TRAINING_OPTIONS } from './options.js';
 import type { StepContext } from '../training/trainer.js';
 import type { MethodInfo, MethodOptions } from '../types.js';
 
-const DAE_OPTIONS = [
+export const DAE_OPTIONS = [
   ...withDefaults(TRAINING_OPTIONS, { batchSize: 16 }),
   ...withDefaults(GEOMETRY_OPTIONS, { size: 128 }),
   integerOption('width', 64, 'filters of the first U-Net level (64; level i has width·2^i)', { min: 1 }),

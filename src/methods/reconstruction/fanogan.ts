@@ -27,7 +27,7 @@ import { adam, seedStreams, trainLoop, type AnyOptimizer, type StepContext, type
 import { withDefaults } from '../training/options.js';
 import type { FitOptions, FitResult, MethodInfo, MethodOptions, Progress } from '../types.js';
 
-const FANOGAN_OPTIONS = [
+export const FANOGAN_OPTIONS = [
   ...withDefaults(TRAINING_OPTIONS, { epochs: 3000 }).map((s) => (s.name === 'epochs' ? { ...s, description: 'WGAN-GP epochs (stage 1; 3000 in the reference)' } : s)),
   integerOption('encoderEpochs', 300, 'encoder epochs (stage 2; 300 in the reference)', { min: 0 }),
   ...GEOMETRY_OPTIONS,

@@ -27,7 +27,7 @@ import type { FitOptions, FitResult, MethodInfo, MethodOptions } from '../types.
 /** Mean D loss under which the reference re-initialises the discriminator. */
 const D_REINIT_BELOW = 1e-5;
 
-const GANOMALY_OPTIONS = [
+export const GANOMALY_OPTIONS = [
   ...TRAINING_OPTIONS,
   ...GEOMETRY_OPTIONS,
   integerOption('latent', 16, 'latent size ls', { min: 1 }),

@@ -36,14 +36,17 @@ export class MemAEMethod extends AEFamilyMethod<MemAE> {
   }
 }
 
+/** Options memae adds to the unified AE's. */
+export const MEMAE_OPTIONS = [
+  integerOption('memSlots', 25, 'memory slots', { min: 1 }),
+  numberOption('shrinkThreshold', 0.0025, 'hard-shrinkage threshold λ of the addressing weights (0 disables shrinkage)', { min: 0, max: 1 }),
+  numberOption('entropyWeight', 0.0002, 'weight of the addressing entropy in the loss', { min: 0 }),
+];
+
 const info = aeInfo(
   'memae',
   'MemAE',
   'Autoencoder reading its latent code from a learned memory (25 slots, hard shrinkage); loss (x − x̂)² + 0.0002·entropy; map (x − x̂)², score its mean.',
-  [
-    integerOption('memSlots', 25, 'memory slots', { min: 1 }),
-    numberOption('shrinkThreshold', 0.0025, 'hard-shrinkage threshold λ of the addressing weights (0 disables shrinkage)', { min: 0, max: 1 }),
-    numberOption('entropyWeight', 0.0002, 'weight of the addressing entropy in the loss', { min: 0 }),
-  ],
+  MEMAE_OPTIONS,
 );
 registerMethod({ info, create: (o) => new MemAEMethod(info, o) });

@@ -30,7 +30,7 @@ import type { Split } from '../../data/types.js';
 /** How a VAE variant turns a test image into a pixel map. */
 export type VaeMap = 'error' | 'elbo' | 'kl' | 'rec' | 'combi';
 
-const VAE_OPTIONS = [
+export const VAE_OPTIONS = [
   numberOption('klWeight', 0.005, 'weight of the KL term in the loss (and in the vae-elbo map)', { min: 0 }),
   booleanOption('vaeSampleAtTest', true, 'quirk vaeSampleAtTest: decode a random sample z at test as the reference (false: decode μ)'),
 ];

@@ -5,24 +5,49 @@ import type { MethodInfo, MethodOptions, OptionSpec } from '../types.js';
 
 type Value = number | boolean | string | null;
 
+// The helpers keep each option's name, type, nullability and choices in its TypeScript type,
+// so `OptionsOf` derives a method's options type from the very list that validates them at
+// run time (../options-map.ts): the two cannot drift apart.
+
+/** An option spec that carries its name `N` and value type in its type. */
+export type TypedSpec<N extends string, T extends OptionSpec['type'], D> = OptionSpec & { name: N; type: T; default: D };
+
+export function numberOption<const N extends string>(name: N, def: number, description: string, range?: { min?: number; max?: number }): TypedSpec<N, 'number', number>;
+export function numberOption<const N extends string>(name: N, def: number | null, description: string, range?: { min?: number; max?: number }): TypedSpec<N, 'number', number | null>;
 export function numberOption(name: string, def: number | null, description: string, range: { min?: number; max?: number } = {}): OptionSpec {
   return { name, type: 'number', default: def, description, ...range };
 }
 
+export function integerOption<const N extends string>(name: N, def: number, description: string, range?: { min?: number; max?: number }): TypedSpec<N, 'integer', number>;
+export function integerOption<const N extends string>(name: N, def: number | null, description: string, range?: { min?: number; max?: number }): TypedSpec<N, 'integer', number | null>;
 export function integerOption(name: string, def: number | null, description: string, range: { min?: number; max?: number } = {}): OptionSpec {
   return { name, type: 'integer', default: def, description, ...range };
 }
 
-export function booleanOption(name: string, def: boolean, description: string): OptionSpec {
+export function booleanOption<const N extends string>(name: N, def: boolean, description: string): TypedSpec<N, 'boolean', boolean> {
   return { name, type: 'boolean', default: def, description };
 }
 
+export function stringOption<const N extends string, const C extends string>(name: N, def: NoInfer<C>, description: string, choices: readonly C[]): TypedSpec<N, 'string', C> & { choices: readonly C[] };
+export function stringOption<const N extends string>(name: N, def: string, description: string): TypedSpec<N, 'string', string>;
 export function stringOption(name: string, def: string, description: string, choices?: readonly string[]): OptionSpec {
   return choices ? { name, type: 'string', default: def, description, choices } : { name, type: 'string', default: def, description };
 }
 
+/** The value a caller may pass for one spec: its type, a choice of a string option, null where the default is null. */
+export type OptionValue<S extends OptionSpec> =
+  | (S['type'] extends 'number' | 'integer' ? number : S['type'] extends 'boolean' ? boolean : S extends { choices: readonly (infer C)[] } ? C : string)
+  | (null extends S['default'] ? null : never);
+
+/**
+ * The options object `createMethod` takes for a method whose specs are the union `S`: every
+ * option optional (defaults fill in), each with its value type. A plain `OptionSpec` in `S`
+ * would widen this to any name, so method files declare options with the helpers above.
+ */
+export type OptionsOf<S extends OptionSpec> = { [K in S as K['name']]?: OptionValue<K> };
+
 /** Replaces the default of an option in a list (e.g. a method that trains with a different batch size). */
-export function withDefaults(specs: readonly OptionSpec[], defaults: Record<string, Value>): OptionSpec[] {
+export function withDefaults<S extends OptionSpec>(specs: readonly S[], defaults: Record<string, Value>): S[] {
   const names = new Set(specs.map((s) => s.name));
   for (const k of Object.keys(defaults)) if (!names.has(k)) throw new Error(`withDefaults: no option named "${k}"`);
   return specs.map((s) => (s.name in defaults ? { ...s, default: defaults[s.name] } : s));

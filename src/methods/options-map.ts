@@ -1,0 +1,60 @@
+// Method names and their options, as types: `createMethod('ae', { epochs: 20 })` checks the
+// name and every option at compile time. Each entry is derived (OptionsOf) from the spec
+// list the method registers, so the types and the run-time validation come from one
+// declaration. A method added to builtin.ts needs an entry here and in BUILTIN_METHOD_NAMES;
+// test/methods/options-map.test.ts compares both with the registry.
+//
+// Values are imported as types only: this file adds no import (and no registration) at run time.
+import type { OptionSpec } from './types.js';
+import type { OptionsOf } from './training/options.js';
+import type { AESpec } from './reconstruction/options.js';
+import type { AE_SSIM_OPTIONS } from './reconstruction/ae-ssim.js';
+import type { CONSTRAINED_AE_OPTIONS } from './reconstruction/constrained-ae.js';
+import type { MEMAE_OPTIONS } from './reconstruction/memae.js';
+import type { CEAE_OPTIONS } from './reconstruction/ceae.js';
+import type { VAE_OPTIONS } from './reconstruction/vae.js';
+import type { GANOMALY_OPTIONS } from './reconstruction/ganomaly.js';
+import type { DAE_OPTIONS } from './reconstruction/dae.js';
+import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
+
+type Specs<L extends readonly OptionSpec[]> = L[number];
+type AE<Extra extends OptionSpec = never> = OptionsOf<AESpec | Extra>;
+type VAE = AE<Specs<typeof VAE_OPTIONS>>;
+
+/** The built-in methods' options, by method name. */
+export interface BuiltinMethodOptions {
+  'ae': AE;
+  'ae-l1': AE;
+  'ae-ssim': AE<Specs<typeof AE_SSIM_OPTIONS>>;
+  'ae-spatial': AE;
+  'ae-grad': AE;
+  'constrained-ae': AE<Specs<typeof CONSTRAINED_AE_OPTIONS>>;
+  'memae': AE<Specs<typeof MEMAE_OPTIONS>>;
+  'ceae': AE<Specs<typeof CEAE_OPTIONS>>;
+  'aeu': AE;
+  'vae': VAE;
+  'vae-elbo': VAE;
+  'vae-kl': VAE;
+  'vae-rec': VAE;
+  'vae-combi': VAE;
+  'ganomaly': OptionsOf<Specs<typeof GANOMALY_OPTIONS>>;
+  'dae': OptionsOf<Specs<typeof DAE_OPTIONS>>;
+  'fanogan': OptionsOf<Specs<typeof FANOGAN_OPTIONS>>;
+}
+
+/** Method name → the options object `createMethod` takes for it. */
+export interface MethodOptionsMap extends BuiltinMethodOptions {}
+
+/** A method name `createMethod` accepts as a literal. */
+export type MethodName = keyof MethodOptionsMap & string;
+
+/** The names of BuiltinMethodOptions as a value, for the test that compares them with the registry. */
+export const BUILTIN_METHOD_NAMES = [
+  'ae', 'ae-l1', 'ae-ssim', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
+  'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
+] as const satisfies readonly (keyof BuiltinMethodOptions)[];
+
+// Every key of BuiltinMethodOptions is in the list (the `satisfies` above checks the converse).
+type Unlisted = Exclude<keyof BuiltinMethodOptions, (typeof BUILTIN_METHOD_NAMES)[number]>;
+const everyNameListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyNameListed;
