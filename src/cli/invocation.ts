@@ -26,7 +26,8 @@ export function commandPrefix(ctx: InvocationContext): string[] {
   // when it starts with our bin (npx medianomaly, npx medianomaly@0.1, a package.json script
   // "medianomaly ..."), `npx <that word>` finds the same package again. A parent's
   // variables inherited by an unrelated `node bin/...` run do not start with our name.
-  const first = (env.npm_lifecycle_script ?? '').trim().split(/\s+/)[0] ?? '';
+  // npm 11's npx sets it to the command alone, shell-quoted ('medianomaly').
+  const first = ((env.npm_lifecycle_script ?? '').trim().split(/\s+/)[0] ?? '').replace(/^(['"])(.*)\1$/, '$2');
   if (/^(@[^/\s]+\/)?medianomaly(@\S+)?$/.test(first) && (env.npm_command === 'exec' || env.npm_command === 'run-script' || env.npm_lifecycle_event === 'npx')) {
     return ['npx', first];
   }

@@ -11,6 +11,9 @@ test('npx medianomaly …: printed with npx (a bare medianomaly is not on the PA
   const env = { npm_command: 'exec', npm_lifecycle_event: 'npx', npm_lifecycle_script: 'medianomaly train --method ae', PATH: '/usr/bin' };
   const ctx = node('/home/u/proj/node_modules/.bin/medianomaly', env);
   assert.is(commandLine(ctx, ARGS), 'npx medianomaly train --method ae --dataset synth-brain');
+  // What npm 11's npx really sets (seen with a stand-in package): the command alone, quoted.
+  const npx11 = { npm_command: 'exec', npm_lifecycle_event: 'npx', npm_lifecycle_script: "'medianomaly'", PATH: '/usr/bin' };
+  assert.is(commandLine(node('/root/.npm/_npx/c02464c28e7822af/node_modules/.bin/medianomaly', npx11), ARGS), 'npx medianomaly train --method ae --dataset synth-brain');
   const pinned = { ...env, npm_lifecycle_script: 'medianomaly@0.1.0 train' };
   assert.match(commandLine(node('/tmp/npx/medianomaly', pinned), ARGS), /^npx medianomaly@0\.1\.0 train /);
 });
