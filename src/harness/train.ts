@@ -238,12 +238,16 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
 }
 
 /** Tests a trained run folder again: reloads model and dataset, writes metrics.json and scores.json. */
-export async function testRun(dirIn: string, overrides: { root?: string } = {}, onScore?: (p: ScoreProgress) => void): Promise<RunMetrics> {
+export async function testRun(dirIn: string, overrides: { root?: string; testPath?: string } = {}, onScore?: (p: ScoreProgress) => void): Promise<RunMetrics> {
   const dir = resolve(dirIn);
   const record = readTrainedRun(dir); // refuses links, like every reader of a run folder
   const method = await loadMethod(dir);
   const size = typeof method.options.size === 'number' ? method.options.size : (record.dataset.options?.size ?? method.info.defaultSize);
-  const spec: DatasetSpec = { name: record.dataset.name, options: { ...record.dataset.options, ...(overrides.root ? { root: overrides.root } : {}) } };
+  // testPath: test data for a run trained on a folder of normal images alone (or other test data).
+  const spec: DatasetSpec = {
+    name: record.dataset.name,
+    options: { ...record.dataset.options, ...(overrides.root ? { root: overrides.root } : {}), ...(overrides.testPath ? { testPath: overrides.testPath } : {}) },
+  };
   const data = await loadDataset(spec, size);
   const metrics = await testInto(dir, method, data, onScore);
   await writeRunFile(dir, { ...record, status: 'complete', finished: record.finished ?? new Date().toISOString() });

@@ -40,6 +40,16 @@ test('--test-path: a folder with normal/ and abnormal/, or a CSV, gives metrics'
   assert.equal(JSON.parse(readFileSync(join(root, 'run-csv', 'scores.json'), 'utf8')).labels, [0, 1]);
 });
 
+test('test --run of a run trained without test data: says how to give some; --test-path tests it', () => {
+  const t = cli(['test', '--run', 'run-plain'], root);
+  assert.is(t.code, 1);
+  assert.match(t.stderr, /has no test split, so there are no metrics; give test data with --test-path/);
+  const ok = cli(['test', '--run', 'run-plain', '--test-path', 'tests', '--json'], root);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.type(JSON.parse(ok.stdout).image.auroc, 'number');
+  assert.ok(existsSync(join(root, 'run-plain', 'metrics.json')));
+});
+
 test('mistakes name the folder or file and what to do', async () => {
   writeBytes(join(root, 'empty', 'readme.txt'), 'x');
   const e = cli(['train', ...FLAGS, '--path', 'empty', '--out', 'run-empty'], root);

@@ -1,4 +1,4 @@
-// `medianomaly test --run DIR [--json] [--data-root DIR]`: tests a trained run folder
+// `medianomaly test --run DIR [--json] [--data-root DIR] [--test-path DIR|CSV]`: tests a trained run folder
 // again (reloads its model and its dataset) and writes metrics.json and scores.json.
 import type { CommandModule } from 'yargs';
 import { testRun } from '../../harness/train.js';
@@ -9,6 +9,7 @@ interface Args {
   run: string;
   json?: boolean;
   dataRoot?: string;
+  testPath?: string;
 }
 
 export const testCommand: CommandModule<object, Args> = {
@@ -18,10 +19,11 @@ export const testCommand: CommandModule<object, Args> = {
     y
       .option('run', { type: 'string', demandOption: true, describe: 'the run folder (from medianomaly train)' })
       .option('json', { type: 'boolean', describe: 'print the metrics as JSON on stdout' })
-      .option('data-root', { type: 'string', describe: 'dataset root, when the data moved since training' }) as never,
+      .option('data-root', { type: 'string', describe: 'dataset root, when the data moved since training' })
+      .option('test-path', { type: 'string', describe: 'folder, dicom, nifti runs: test data (a folder with normal/ and abnormal/, or a CSV path,label[,mask])' }) as never,
   handler: async (args) => {
     const progress = progressReporter(`${args.run} `);
-    const metrics = await testRun(args.run, { root: args.dataRoot }, (p) => progress.scoring(p));
+    const metrics = await testRun(args.run, { root: args.dataRoot, testPath: args.testPath }, (p) => progress.scoring(p));
     progress.done();
     if (args.json) {
       process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
