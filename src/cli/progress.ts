@@ -3,7 +3,8 @@
 // second. Otherwise (a log file, a pipe, CI): plain lines, one per finished epoch, and a
 // heartbeat line at least every `heartbeatSeconds` (default 30, MEDIANOMALY_HEARTBEAT_S)
 // while an epoch or the scoring runs longer than that, so a piped log is never silent for
-// minutes. Rates are measured from elapsed time and shown with enough digits that a slow
+// minutes; a step longer than the interval (DAE at 128 px: 85 s a step on 2 cores) gets a
+// timer line repeating the last report with the time since it. Rates are measured from elapsed time and shown with enough digits that a slow
 // run reads 0.04 img/s (or 25 s/img), never 0 img/s.
 import type { Progress, ScoreProgress } from '../methods/types.js';
 
@@ -58,7 +59,9 @@ export interface ProgressReporter {
   scoring(p: ScoreProgress): void;
   /** Writes a whole line now (ending an in-place line first), e.g. the time estimate. */
   line(text: string): void;
-  /** Ends the in-place line (if any) so later output starts on a fresh line. */
+  /** The timer's check (public for tests): on a pipe, repeats the last report when nothing was written for an interval. */
+  heartbeat(): void;
+  /** Ends the in-place line (if any) so later output starts on a fresh line, and stops the timer. */
   done(): void;
 }
 
@@ -69,6 +72,8 @@ export interface ReporterOptions {
   heartbeatSeconds?: number;
   /** Milliseconds clock (default Date.now); tests inject one. */
   now?: () => number;
+  /** Run the heartbeat on a timer (default true on a pipe with a non-zero interval); tests call heartbeat() instead. */
+  timer?: boolean;
 }
 
 /** The heartbeat interval from MEDIANOMALY_HEARTBEAT_S (seconds, ≥ 0), else 30. */
@@ -89,6 +94,7 @@ export function progressReporter(prefix: string, stream: NodeJS.WriteStream = pr
   let lastDraw = 0;
   let lastLine = now(); // the first heartbeat comes one interval after the start
   let drawn = false;
+  let last: { text: string; at: number } | null = null; // the last report, for the timer's line
   const draw = (fraction: number, text: string) => {
     const pct = `${(100 * fraction).toFixed(0).padStart(3)}%`;
     const cols = (stream.columns || 120) - 1; // 0 when the terminal does not say
@@ -102,6 +108,7 @@ export function progressReporter(prefix: string, stream: NodeJS.WriteStream = pr
   /** Plain (non-terminal) output: a line when `due`, or when the heartbeat interval has passed. */
   const plain = (text: string, due: boolean) => {
     const t = now();
+    last = { text, at: t };
     if (due || t - lastLine >= heartbeatMs) {
       stream.write(`${prefix}${text}\n`);
       lastLine = t;
@@ -111,6 +118,15 @@ export function progressReporter(prefix: string, stream: NodeJS.WriteStream = pr
     if (tty && drawn) stream.write('\n');
     drawn = false;
   };
+  const heartbeat = () => {
+    const t = now();
+    if (tty || !last || t - lastLine < heartbeatMs) return;
+    stream.write(`${prefix}${last.text}  (working, ${formatDuration((t - last.at) / 1000)} since this report)\n`);
+    lastLine = t;
+  };
+  // The work runs in a worker thread (train, bench), so this thread's timer fires during a long step.
+  const timer = !tty && heartbeatMs > 0 && opts.timer !== false ? setInterval(heartbeat, Math.min(heartbeatMs, 2 ** 31 - 1)) : null;
+  timer?.unref();
   return {
     update(p) {
       if (!tty) return plain(progressText(p), p.epochDone && plainEpochs);
@@ -132,6 +148,11 @@ export function progressReporter(prefix: string, stream: NodeJS.WriteStream = pr
       stream.write(`${prefix}${text}\n`);
       lastLine = now();
     },
-    done: endLine,
+    heartbeat,
+    done() {
+      endLine();
+      if (timer) clearInterval(timer);
+      last = null;
+    },
   };
 }

@@ -61,6 +61,26 @@ test('heartbeat interval 0: a line for every step; bench (plainEpochs false) get
   assert.match(bench.lines()[0], /^\[1\/2\] epoch 1\/250 step 3\/7 /);
 });
 
+test('a step longer than the interval: the timer repeats the last report with the time since it', () => {
+  let t = 0;
+  const out = pipe();
+  const r = progressReporter('dae ', out.stream, { heartbeatSeconds: 30, now: () => t, timer: false });
+  r.heartbeat();
+  assert.equal(out.lines(), [], 'nothing reported yet');
+  t = 31_000;
+  r.update(report(1)); // a heartbeat line: 31 s since the start
+  t = 50_000;
+  r.heartbeat();
+  assert.is(out.lines().length, 1, 'not yet 30 s since the last line');
+  t = 61_000;
+  r.heartbeat();
+  assert.is(out.lines()[1], 'dae epoch 1/250 step 1/7 loss 0.5000  0.50 img/s  ETA 55:33:20  (working, 0:30 since this report)');
+  r.done();
+  t = 200_000;
+  r.heartbeat();
+  assert.is(out.lines().length, 2, 'silent once done');
+});
+
 test('MEDIANOMALY_HEARTBEAT_S sets the interval; a bad value names the variable', () => {
   assert.is(heartbeatSeconds({}), 30);
   assert.is(heartbeatSeconds({ MEDIANOMALY_HEARTBEAT_S: '0' }), 0);

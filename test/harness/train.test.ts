@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunInterrupted } from '../../src/harness/interrupted.js';
 import { newRunFile, readLog, readRunFile, writeRunFile } from '../../src/harness/run-folder.js';
-import { testRun, train } from '../../src/harness/train.js';
+import { loadDataset, testRun, train } from '../../src/harness/train.js';
+import { createMethod } from '../../src/methods/registry.js';
 import { TINY, TINY_AE, rejection, tempDir } from './helpers.js';
 
 const root = tempDir();
@@ -137,6 +138,20 @@ test('stopped in its first epoch: the message says nothing was kept, and the sam
   const again = await train({ method: 'ae', dataset: TINY, options: TINY_AE, dir });
   assert.is(again.fit!.epochs, 2);
   assert.is(readRunFile(dir).status, 'complete');
+});
+
+test('validation before the folder changes no number: a run gives the losses and weights of a bare fit', async () => {
+  for (const method of ['ae', 'dae', 'vae']) {
+    const options = method === 'ae' ? TINY_AE : { epochs: 2, batchSize: 8, seed: 1 };
+    const dir = join(root, `same-${method}`);
+    const run = await train({ method, dataset: TINY, options, dir, evaluate: false });
+    const data = await loadDataset(TINY, 32);
+    const bare = createMethod(method, { ...run.options });
+    const fit = await bare.fit(data.train);
+    assert.equal(run.fit!.lossCurve, fit.lossCurve, method);
+    await bare.save(join(root, `bare-${method}`));
+    assert.ok(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(root, `bare-${method}`, 'model.safetensors'))), `${method}: same weights`);
+  }
 });
 
 /** The pid of a process that has exited. */
