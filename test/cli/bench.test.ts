@@ -40,6 +40,7 @@ test('bench writes the table as markdown, JSON and an HTML report', () => {
   assert.match(html, /<svg [^>]*class="roc"/);
   assert.match(html, /src="data:image\/png;base64,/);
   assert.match(html, /Quick benchmark, reduced setting/);
+  assert.match(html, /images that ran.*synth-brain 24 training \+ 12 test images/);
   assert.not.match(html, /<script|<link/);
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ProfileRow } from '../../engine/profile.js';
 import { methods } from '../../methods/registry.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import type { BenchFile } from '../bench.js';
+import { type BenchFile, describeImages } from '../bench.js';
 import { SCORES_FILE, type ScoresFile, readJson } from '../run-folder.js';
 import { COLUMNS, type Cell, type SummaryRow, formatCell } from '../summary.js';
 import { type RunExamples, runExamples, pickExamples } from './examples.js';
@@ -134,6 +134,7 @@ export function reportHtml(r: ReportInputs): string {
   const facts: Array<[string, string]> = [
     ['methods', s.methods.map((m) => `${m} (${methodTitle(m)})`).join(', ')],
     ['datasets', s.datasets.map(datasetLabel).join('; ')],
+    ...(describeImages(f.images) ? [['images that ran', describeImages(f.images)] as [string, string]] : []),
     ['seeds', s.seeds.join(', ')],
     ['method options', Object.keys(s.options).length ? Object.entries(s.options).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ') + '; the rest at the reference defaults' : 'reference defaults'],
     ['machine', `${f.environment.backend} backend, ${f.environment.cpus} CPUs, ${f.environment.platform}, Node ${f.environment.node}, medianomaly ${f.environment.library}`],
