@@ -50,7 +50,7 @@ test('long work is visible: the time estimate, a step line per heartbeat (interv
   // `test` reports its scoring too.
   const t = cli(['test', '--run', out], root);
   assert.is(t.code, 0, t.stderr);
-  assert.match(t.stderr, /scored 12\/12 test images +[\d.]+ img\/s +in \d+:\d\d$/m);
+  assert.match(t.stderr, /loading the test split, then scoring it\n(.*\n)*.*scored 12\/12 test images +[\d.]+ img\/s +in \d+:\d\d$/m);
 });
 
 test('options that cannot train fail before a run folder exists; the corrected rerun needs no --resume', () => {

@@ -23,6 +23,8 @@ export const testCommand: CommandModule<object, Args> = {
       .option('test-path', { type: 'string', describe: 'folder, dicom, nifti runs: test data (a folder with normal/ and abnormal/, or a CSV path,label[,mask])' }) as never,
   handler: async (args) => {
     const progress = progressReporter(`${args.run} `);
+    // Loading a large test split (Fashion-MNIST: 10 000 images) takes seconds before the first scored batch.
+    progress.line('loading the test split, then scoring it');
     const metrics = await testRun(args.run, { root: args.dataRoot, testPath: args.testPath }, (p) => progress.scoring(p));
     progress.done();
     if (args.json) {
