@@ -2,7 +2,7 @@
 // benchmarks and their report. The library's async API runs fit and test in a worker
 // thread (fitInWorker, testInWorker); train/testRun are the same work in the calling thread.
 export { evaluate, metricsOf, scoreAndEvaluate, type RunMetrics, type ImageMetricsRecord, type PixelMetricsRecord } from './evaluate.js';
-export { train, testRun, loadDataset, type TrainSpec, type TrainHooks, type TrainOutcome } from './train.js';
+export { train, testRun, loadDataset, type TrainSpec, type TrainHooks, type TrainOutcome, type TrainPlan } from './train.js';
 export { fitInWorker, testInWorker, runInWorker, type WorkerHooks } from './in-worker.js';
 export { RunInterrupted, isAbortError } from './interrupted.js';
 export {
