@@ -2,6 +2,7 @@
 // in one run (never absolute times across machines).
 //   ae-step     unified AE training step and inference: cpu 1/2 threads, ts, PyTorch
 //   ae-memory   1000 AE training steps: resident memory flat after warm-up, peak
+//   memory      peak RSS of AE and DAE training steps vs PyTorch's (fresh child processes)
 //   gemm        built-in GEMM vs OpenBLAS, conv layers native vs ts
 //   data        decode + resize throughput
 //   metrics     metric time for 10⁷ pooled pixels
@@ -12,11 +13,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchAeMemory, benchAeStep } from './ae-step.js';
+import { benchMemory } from './memory.js';
 
 const [name = 'ae-step', ...rest] = process.argv.slice(2);
 const local: Record<string, () => void> = {
   'ae-step': () => benchAeStep(),
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
+  memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
 const files = ['gemm', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
 

@@ -147,20 +147,22 @@ function propagate(
   rootGrads: Tensor[],
   targets: Set<Tensor> | null,
   retainGraph: boolean,
-): { grads: Map<Tensor, Tensor>; owned: Set<Tensor> } {
+): { grads: Map<Tensor, Tensor>; owned: WeakSet<Tensor> } {
   const grads = new Map<Tensor, Tensor>();
   // Gradients allocated here and referenced nowhere else may be accumulated in place;
   // others (a root gradient, an output gradient passed through unchanged) are copied first.
-  const owned = new Set<Tensor>();
+  const owned = new WeakSet<Tensor>();
   // A gradient a closure returned over memory nothing else uses (its own fresh result)
   // may be kept or accumulated in place too, saving a full copy per parameter. Memory
   // counts as used elsewhere when it backs a gradient handed to a closure, a root
   // gradient, a forward value of the node, or a second returned gradient (a closure
   // passing its gradient through unchanged, or a view of it).
-  const exposed = new Set<ArrayBufferLike>();
-  const returned = new Set<ArrayBufferLike>();
-  const shared = new Set<ArrayBufferLike>();
-  const fresh = new Set<Tensor>();
+  // Weak sets: these only answer "was this memory seen?", and must not keep an activation
+  // or a consumed gradient alive until the whole backward ends (that doubled the peak).
+  const exposed = new WeakSet<ArrayBufferLike>();
+  const returned = new WeakSet<ArrayBufferLike>();
+  const shared = new WeakSet<ArrayBufferLike>();
+  const fresh = new WeakSet<Tensor>();
   const note = (gi: Tensor) => {
     const buf = gi.data.buffer;
     if (exposed.has(buf) || returned.has(buf)) shared.add(buf);
@@ -217,6 +219,10 @@ function propagate(
       }
       if (g && !targets?.has(t)) grads.delete(t); // an intermediate's gradient is not kept
       if (!retainGraph) node.release();
+      // Every consumer of t ran before it (reverse topological order): drop the walk's own
+      // references so t's memory can go as soon as nothing else holds it.
+      order[k] = null as unknown as Tensor;
+      useful.delete(t);
     }
   } finally {
     setGradEnabled(prev);
