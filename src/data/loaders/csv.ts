@@ -1,5 +1,18 @@
 // A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF), enough for the ISIC
-// ground-truth files without a dependency.
+// ground-truth files and users' label lists without a dependency.
+import { readFile } from 'node:fs/promises';
+import { DatasetError, reasonOf } from '../errors.js';
+
+/** The rows of a CSV file; an unreadable file is a DatasetError naming it and the dataset. */
+export async function readCsvFile(dataset: string, csvPath: string): Promise<string[][]> {
+  let text: string;
+  try {
+    text = await readFile(csvPath, 'utf8');
+  } catch (err) {
+    throw new DatasetError(`${dataset}: cannot read ${csvPath}: ${reasonOf(err)}`, dataset, csvPath, { cause: err });
+  }
+  return parseCsv(text);
+}
 
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];

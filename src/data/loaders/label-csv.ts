@@ -5,13 +5,12 @@
 // Labels: 0 / normal, 1 / abnormal. With a mask column, an abnormal row needs a mask (as in
 // the MVTec layout); a normal row's empty cell means an all-zero mask.
 
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Label } from '../types.js';
-import { DatasetError, reasonOf } from '../errors.js';
+import { DatasetError } from '../errors.js';
 import { containedPath } from '../paths.js';
 import { type FileCandidate, type LoadContext, reject } from './common.js';
-import { parseCsv } from './csv.js';
+import { readCsvFile } from './csv.js';
 import { type FolderKind, KIND_FILES, kindFormat } from './list-files.js';
 import { relativeId } from './plain-folder.js';
 
@@ -21,13 +20,7 @@ export async function labelCsvFiles(ctx: LoadContext, kind: FolderKind, csvPath:
   const fail = (msg: string): never => {
     throw new DatasetError(`${ctx.dataset}: ${csvPath}${msg}`, ctx.dataset, csvPath);
   };
-  let text: string;
-  try {
-    text = await readFile(csvPath, 'utf8');
-  } catch (err) {
-    throw new DatasetError(`${ctx.dataset}: cannot read ${csvPath}: ${reasonOf(err)}`, ctx.dataset, csvPath, { cause: err });
-  }
-  const rows = parseCsv(text);
+  const rows = await readCsvFile(ctx.dataset, csvPath);
   const header = (rows[0] ?? []).map((h) => h.toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const [iPath, iLabel, iMask] = [col('path'), col('label'), col('mask')];

@@ -17,7 +17,7 @@ import { DatasetError, reasonOf } from '../errors.js';
 import { containedPath, expandPath, isDirectory, isDirectorySync, isFile, isFileSync, referenceId } from '../paths.js';
 import { formatOf } from '../decode/index.js';
 import { type FileCandidate, type LoadContext, assemble, expandFiles, resolveOptions } from './common.js';
-import { parseCsv } from './csv.js';
+import { readCsvFile } from './csv.js';
 
 export const ZENODO_RECORD = '12677223';
 export const ZENODO_URL = `https://zenodo.org/records/${ZENODO_RECORD}`;
@@ -151,13 +151,7 @@ async function dataJsonFiles(ctx: LoadContext, dir: string): Promise<{ train: Fi
 async function isicFiles(ctx: LoadContext, dir: string): Promise<{ train: FileCandidate[]; test: FileCandidate[] }> {
   const read = async (csvRel: string, inputDir: string) => {
     const csvPath = join(dir, csvRel);
-    let text: string;
-    try {
-      text = await readFile(csvPath, 'utf8');
-    } catch (err) {
-      throw new DatasetError(`${ctx.dataset}: cannot read ${csvPath}: ${reasonOf(err)}`, ctx.dataset, csvPath, { cause: err });
-    }
-    const rows = parseCsv(text);
+    const rows = await readCsvFile(ctx.dataset, csvPath);
     const header = rows[0] ?? [];
     const iImage = header.indexOf('image');
     const iNV = header.indexOf('NV');
