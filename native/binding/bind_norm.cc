@@ -43,6 +43,24 @@ Napi::Value BatchNormApply(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+// y may be x itself (in place, the eval-time fusion's use); any other overlap is rejected.
+Napi::Value BatchNormApplyRelu(const Napi::CallbackInfo& info) {
+  Args a(info, "batchNormApplyRelu", 7);
+  const ChannelParams p = read_channels(a);
+  const F32Arg x = a.f32(1, "x", p.N * p.C * p.HW, "N·C·HW");
+  const F32Arg mean = a.f32(2, "mean", p.C, "C");
+  const F32Arg invstd = a.f32(3, "invstd", p.C, "C");
+  const F32Arg gamma = a.f32_or_null(4, "gamma", p.C, "C");
+  const F32Arg beta = a.f32_or_null(5, "beta", p.C, "C");
+  const F32Arg y = a.f32(6, "y", p.N * p.C * p.HW, "N·C·HW");
+  const int64_t n = p.N * p.C * p.HW;
+  if (x.data != y.data && x.data < y.data + n && y.data < x.data + n) {
+    a.range_error("y overlaps x without being x itself (in place must be exact)");
+  }
+  batch_norm_apply_relu(p, x.data, mean.data, invstd.data, gamma.data, beta.data, y.data);
+  return a.env().Undefined();
+}
+
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   Args a(info, "batchNormBackward", 9);
   const ChannelParams p = read_channels(a);
@@ -119,6 +137,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
 void register_norm(Napi::Env env, Napi::Object exports) {
   define(env, exports, "batchNormStats", BatchNormStats);
   define(env, exports, "batchNormApply", BatchNormApply);
+  define(env, exports, "batchNormApplyRelu", BatchNormApplyRelu);
   define(env, exports, "batchNormBackward", BatchNormBackward);
   define(env, exports, "groupNormForward", GroupNormForward);
   define(env, exports, "groupNormBackward", GroupNormBackward);

@@ -174,8 +174,15 @@ void batch_norm_stats(const ChannelParams& p, const float* x, float* mean, float
   });
 }
 
-void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean, const float* invstd,
-                      const float* gamma, const float* beta, float* y) {
+namespace {
+
+// The unary relu's rule (elementwise.cc), NaN passing through.
+inline float relu_of(float v) { return v > 0.0f ? v : (v == v ? 0.0f : v); }
+
+// One body for both kernels so the fused one computes exactly the unfused arithmetic.
+template <bool kRelu>
+void apply_affine(const ChannelParams& p, const float* x, const float* mean, const float* invstd, const float* gamma,
+                  const float* beta, float* y) {
   const int64_t N = p.N, C = p.C, HW = p.HW;
   std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
@@ -185,7 +192,10 @@ void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean,
   if (HW == 1) {
     parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n)
-        for (int64_t c = 0; c < C; ++c) y[n * C + c] = (x[n * C + c] - mean[c]) * scale[c] + shift[c];
+        for (int64_t c = 0; c < C; ++c) {
+          const float v = (x[n * C + c] - mean[c]) * scale[c] + shift[c];
+          y[n * C + c] = kRelu ? relu_of(v) : v;
+        }
     });
     return;
   }
@@ -195,9 +205,24 @@ void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean,
       const float m = mean[c], s = scale[c], b = shift[c];
       const float* xp = x + t * HW;
       float* yp = y + t * HW;
-      for (int64_t i = 0; i < HW; ++i) yp[i] = (xp[i] - m) * s + b;
+      for (int64_t i = 0; i < HW; ++i) {
+        const float v = (xp[i] - m) * s + b;
+        yp[i] = kRelu ? relu_of(v) : v;
+      }
     }
   });
+}
+
+}  // namespace
+
+void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean, const float* invstd,
+                      const float* gamma, const float* beta, float* y) {
+  apply_affine<false>(p, x, mean, invstd, gamma, beta, y);
+}
+
+void batch_norm_apply_relu(const ChannelParams& p, const float* x, const float* mean, const float* invstd,
+                           const float* gamma, const float* beta, float* y) {
+  apply_affine<true>(p, x, mean, invstd, gamma, beta, y);
 }
 
 void batch_norm_backward(const ChannelParams& p, bool training, const float* x, const float* dy, const float* mean,

@@ -263,6 +263,11 @@ export interface KernelTable {
   /** y = (x − mean) · invstd · gamma + beta; gamma/beta null = 1/0. */
   batchNormApply(p: ChannelParams, x: F32, mean: F32, invstd: F32, gamma: F32 | null, beta: F32 | null, y: F32): void;
   /**
+   * batchNormApply followed by ReLU in one pass (eval-time fusion; NaN passes through as in
+   * relu). y may be x (in place). Same bits as batchNormApply then unary relu on a backend.
+   */
+  batchNormApplyRelu(p: ChannelParams, x: F32, mean: F32, invstd: F32, gamma: F32 | null, beta: F32 | null, y: F32): void;
+  /**
    * Gradients of batchNormApply. training = true: mean/invstd are batch statistics and
    * dx includes their dependence on x; false: they are constants (eval mode).
    * dgamma/dbeta may be null (affine = false). All outputs overwritten.
@@ -335,7 +340,7 @@ export const KERNEL_NAMES = [
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
   'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',
   'upsampleBilinear2d', 'upsampleBilinear2dBackward', 'upsampleNearest2d', 'upsampleNearest2dBackward',
-  'batchNormStats', 'batchNormApply', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
+  'batchNormStats', 'batchNormApply', 'batchNormApplyRelu', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
   'unary', 'unaryBackward', 'binary',
   'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
   'stridedCopy', 'fill', 'axpy',

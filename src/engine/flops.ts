@@ -22,6 +22,7 @@ export const flopCounter: FlopCounter = {
   upsampleBilinear2dBackward: (p) => 8 * p.N * p.C * p.OH * p.OW,
   batchNormStats: (p) => 3 * p.N * p.C * p.HW, // sum, then squared deviations
   batchNormApply: (p) => 4 * p.N * p.C * p.HW,
+  batchNormApplyRelu: (p) => 5 * p.N * p.C * p.HW,
   batchNormBackward: (p) => 8 * p.N * p.C * p.HW,
   groupNormForward: (p) => 7 * p.N * p.C * p.HW,
   groupNormBackward: (p) => 10 * p.N * p.C * p.HW,

@@ -40,6 +40,7 @@ export const SPECS: Record<string, Spec> = {
   upsampleNearest2dBackward: { p: up, args: ['f', 'f'] },
   batchNormStats: { p: chan, args: ['f', 'f', 'f'] },
   batchNormApply: { p: chan, args: ['f', 'f', 'f', 'f?', 'f?', 'f'] },
+  batchNormApplyRelu: { p: chan, args: ['f', 'f', 'f', 'f?', 'f?', 'f'] },
   batchNormBackward: { p: { ...chan, training: true }, args: ['f', 'f', 'f', 'f', 'f?', 'f', 'f?', 'f?'] },
   groupNormForward: { p: group, args: ['f', 'f?', 'f?', 'f', 'f', 'f'] },
   groupNormBackward: { p: group, args: ['f', 'f', 'f', 'f', 'f?', 'f', 'f?', 'f?'] },

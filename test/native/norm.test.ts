@@ -1,5 +1,6 @@
 // Batch and group normalisation against the ts reference (2-D and 1-D layouts,
 // affine and not, training and eval gradients).
+import * as assert from 'uvu/assert';
 import { identical, native, nativeSuite, near, rand, ref, rng, withThreads } from './helpers.js';
 
 const { it, run } = nativeSuite('native batch / group norm');
@@ -55,6 +56,54 @@ it('batchNormApply and batchNormBackward (training / eval, with and without affi
       }
     }
   });
+});
+
+// The eval-time fusion: exactly batchNormApply then relu on the same backend (same bits),
+// within the ts reference's float64-then-round difference (1e-6 relative) across backends.
+it('batchNormApplyRelu: equals batchNormApply + relu bitwise, in place too, 1 and 2 threads', () => {
+  layouts.forEach(([N, C, HW], i) => {
+    const p = { N, C, HW };
+    const r = rng(40 + i);
+    const n = N * C * HW;
+    const x = rand(r, n, -2, 2);
+    x[0] = NaN; // passes through, as relu does
+    const mean = rand(r, C, -0.5, 0.5);
+    const invstd = rand(r, C, 0.5, 2);
+    for (const affine of [true, false]) {
+      const gamma = affine ? rand(r, C, -1.5, 1.5) : null;
+      const beta = affine ? rand(r, C) : null;
+      const what = `${N}x${C}x${HW} affine=${affine}`;
+      const t = new Float32Array(n), unfused = new Float32Array(n);
+      native.batchNormApply(p, x, mean, invstd, gamma, beta, t);
+      native.unary({ op: 'relu', n, alpha: 0, beta: 0 }, t, unfused);
+      const go = () => {
+        const y = new Float32Array(n);
+        native.batchNormApplyRelu(p, x, mean, invstd, gamma, beta, y);
+        const inPlace = x.slice();
+        native.batchNormApplyRelu(p, inPlace, mean, invstd, gamma, beta, inPlace);
+        return [y, inPlace];
+      };
+      for (const th of [1, 2]) {
+        const [y, inPlace] = withThreads(th, go);
+        identical(y, unfused, `fused vs unfused ${what} threads=${th}`);
+        identical(inPlace, unfused, `in place ${what} threads=${th}`);
+      }
+      const y0 = new Float32Array(n);
+      ref.batchNormApplyRelu(p, x, mean, invstd, gamma, beta, y0);
+      const t0 = new Float32Array(n), u0 = new Float32Array(n);
+      ref.batchNormApply(p, x, mean, invstd, gamma, beta, t0);
+      ref.unary({ op: 'relu', n, alpha: 0, beta: 0 }, t0, u0);
+      identical(y0, u0, `ts fused vs ts unfused ${what}`);
+      near(unfused, y0, 1e-6, `native vs ts ${what}`);
+    }
+  });
+});
+
+it('batchNormApplyRelu rejects an output that overlaps the input without being it', () => {
+  const p = { N: 2, C: 3, HW: 4 };
+  const buf = new Float32Array(32);
+  const c = new Float32Array(3).fill(1);
+  assert.throws(() => native.batchNormApplyRelu(p, buf.subarray(0, 24), c, c, null, null, buf.subarray(4, 28)), /overlaps x/);
 });
 
 it('groupNormForward / groupNormBackward', () => {

@@ -26,6 +26,13 @@ void batch_norm_stats(const ChannelParams& p, const float* x, float* mean, float
 /** gamma/beta may be null (1 / 0). */
 void batch_norm_apply(const ChannelParams& p, const float* x, const float* mean, const float* invstd,
                       const float* gamma, const float* beta, float* y);
+/**
+ * batch_norm_apply then ReLU in one pass, the same arithmetic per element, so the values are
+ * bitwise those of batch_norm_apply followed by the unary relu (NaN passes through). y may
+ * alias x exactly (in place).
+ */
+void batch_norm_apply_relu(const ChannelParams& p, const float* x, const float* mean, const float* invstd,
+                           const float* gamma, const float* beta, float* y);
 /** gamma, dgamma, dbeta may be null. */
 void batch_norm_backward(const ChannelParams& p, bool training, const float* x, const float* dy, const float* mean,
                          const float* invstd, const float* gamma, float* dx, float* dgamma, float* dbeta);

@@ -6,7 +6,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { logSoftmax, logSoftmaxBackward, reduceMax, reduceSum, softmax, softmaxBackward } from './reduce.js';
 import { axpy, fill, stridedCopy } from './copy.js';
-import { batchNormApply, batchNormBackward, batchNormStats, groupNormBackward, groupNormForward } from './norm.js';
+import { batchNormApply, batchNormApplyRelu, batchNormBackward, batchNormStats, groupNormBackward, groupNormForward } from './norm.js';
 import { pad2d, pad2dBackward } from './pad.js';
 import {
   adaptiveAvgPool2d,
@@ -53,6 +53,7 @@ export const tsKernels: KernelTable = {
   axpy,
   batchNormStats,
   batchNormApply,
+  batchNormApplyRelu,
   batchNormBackward,
   groupNormForward,
   groupNormBackward,

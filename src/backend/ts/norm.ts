@@ -51,6 +51,25 @@ export function batchNormApply(
 }
 
 /**
+ * batchNormApply then ReLU, element by element with the same arithmetic, so its values are
+ * exactly those of the two kernels in sequence (NaN passes through, as in relu). In place
+ * (y = x) is fine: each element is read before it is written.
+ */
+export function batchNormApplyRelu(
+  p: ChannelParams,
+  x: F32,
+  mean: F32,
+  invstd: F32,
+  gamma: F32 | null,
+  beta: F32 | null,
+  y: F32,
+): void {
+  batchNormApply(p, x, mean, invstd, gamma, beta, y);
+  const n = p.N * p.C * p.HW;
+  for (let i = 0; i < n; i++) if (!(y[i] > 0) && y[i] === y[i]) y[i] = 0;
+}
+
+/**
  * With x̂ = (x − mean)·invstd and per-channel sums over the M = N·HW elements:
  *   dbeta = Σ dy, dgamma = Σ dy·x̂,
  *   training: dx = gamma·invstd · (dy − dbeta/M − x̂·dgamma/M)

@@ -2,11 +2,12 @@
 // autograd node over the backend's fused statistics / apply / backward kernels.
 import { kernels } from '../../backend/registry.js';
 import type { ChannelParams } from '../../backend/types.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmt, prod } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
 import { copyStrided } from './strided.js';
+import { relu } from './activation.js';
 
 export interface BatchNormOptions {
   training: boolean;
@@ -146,4 +147,49 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, b
     kernels().groupNormBackward(p, x.data, g.data, mean, invstd, weight ? weight.data : null, dx.data, dgamma?.data ?? null, dbeta?.data ?? null);
     return [needs[0] ? dx : null, ...(weight ? [dgamma] : []), ...(bias ? [dbeta] : [])];
   });
+}
+
+export interface BatchNormReluOptions {
+  eps?: number;
+  /**
+   * Write the result over x's memory. Only for an x nothing else will read (a fresh layer
+   * output inside a forward that records no graph); ignored while a graph is recorded.
+   */
+  inPlace?: boolean;
+}
+
+/**
+ * relu(batchNorm(x, …, { training: false })) with the running statistics, in one pass: the
+ * eval-time fusion of BN + ReLU, bitwise equal to the two ops on the same backend. While a
+ * graph is being recorded through any input it is exactly those two ops (differentiable).
+ */
+export function batchNormRelu(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  opts: BatchNormReluOptions = {},
+): Tensor {
+  const op = 'batchNormRelu';
+  checkTensor(x, op, 'input');
+  if (!runningMean || !runningVar) throw new TypeError(`${op}: needs runningMean and runningVar (eval mode)`);
+  const eps = opts.eps ?? 1e-5;
+  if (isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad)) {
+    return relu(batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps }));
+  }
+  if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C] or [N, C, ...], got ${fmt(x.shape)}`);
+  const [N, C] = x.shape;
+  checkChannelVector(runningMean, C, op, 'runningMean');
+  checkChannelVector(runningVar, C, op, 'runningVar');
+  checkChannelVector(weight, C, op, 'weight');
+  checkChannelVector(bias, C, op, 'bias');
+  checkEps(eps, op);
+  const p: ChannelParams = { N, C, HW: prod(x.shape.slice(2)) };
+  // The same mean and invstd the unfused eval path computes (batchNorm above).
+  const mean = runningMean.data.slice();
+  const invstd = invStd(runningVar.data, eps);
+  const y = opts.inPlace ? new Tensor(x.storage, x.shape) : Tensor.empty(x.shape);
+  if (y.size > 0) kernels().batchNormApplyRelu(p, x.data, mean, invstd, weight ? weight.data : null, bias ? bias.data : null, y.data);
+  return y;
 }

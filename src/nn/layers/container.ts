@@ -1,6 +1,7 @@
 // Sequential: children named "0", "1", ..., applied in order (PyTorch's nn.Sequential).
 import type { Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
+import { fusesWithNext, runFused } from './eval-fusion.js';
 
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
@@ -34,7 +35,12 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    for (const l of this.layers) x = l.forward(x);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      // In eval mode BN + ReLU run as one kernel (eval-fusion.ts); same values.
+      if (fusesWithNext(layers, i)) x = runFused(layers, i++, x);
+      else x = layers[i].forward(x);
+    }
     return x;
   }
 }

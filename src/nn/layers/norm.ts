@@ -1,5 +1,5 @@
 // BatchNorm1d / BatchNorm2d, GroupNorm and LayerNorm with PyTorch's parameters, buffers and semantics.
-import { add, batchNorm, groupNorm, mul, ones, Tensor, zeros } from '../../engine/index.js';
+import { add, batchNorm, batchNormRelu, groupNorm, mul, ones, Tensor, zeros } from '../../engine/index.js';
 import { Module } from '../module.js';
 
 export interface BatchNormOptions {
@@ -10,7 +10,7 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
-abstract class BatchNormBase extends Module {
+export abstract class BatchNormBase extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
@@ -46,13 +46,32 @@ abstract class BatchNormBase extends Module {
     this.numBatchesTracked?.data.fill(0);
   }
 
-  forward(x: Tensor): Tensor {
+  /** Eval mode with running statistics: the only state in which BN + ReLU can be fused. */
+  get fusableWithRelu(): boolean {
+    return !this.training && this.runningMean !== null;
+  }
+
+  /**
+   * relu(this.forward(x)) in eval mode as one kernel (see batchNormRelu); `inPlace` writes
+   * over x, for a fresh layer output that nothing else reads.
+   */
+  forwardRelu(x: Tensor, inPlace = false): Tensor {
+    if (!this.fusableWithRelu) throw new Error(`${this.constructor.name}.forwardRelu: only in eval mode with running statistics`);
+    this.checkInput(x);
+    return batchNormRelu(x, this.runningMean!, this.runningVar!, this.weight, this.bias, { eps: this.eps, inPlace });
+  }
+
+  private checkInput(x: Tensor): void {
     if (!this.allowedRanks.includes(x.ndim)) {
       throw new Error(`${this.constructor.name}: expected a ${this.allowedRanks.join('-D or ')}-D input, got shape [${x.shape.join(', ')}]`);
     }
     if (x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.constructor.name}: input has ${x.shape[1]} channels (dim 1) but the layer was built for ${this.numFeatures}`);
     }
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
     // PyTorch: batch statistics in training, and also in eval when no running stats are kept.
     const useBatchStats = this.training || !this.runningMean;
     let momentum = this.momentum ?? 0;
