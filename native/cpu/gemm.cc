@@ -62,15 +62,44 @@ void pack_a(int64_t mc, int64_t kc, const float* a, int64_t rs, int64_t cs, floa
   }
 }
 
+#ifdef MEDIANOMALY_GEMM_AVX2
+// dst[k·ldd + j] = src[j·lds + k] for an 8×8 block: the register transpose that packs a
+// transposed B (Linear's x·Wᵀ) with contiguous loads and stores instead of 16-float-strided
+// scalar writes. Packing only moves values, so the product's bits do not change.
+inline void transpose_8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
 // B(k, j) = b[k·rs + j·cs]; one NR-wide panel (columns j0..j0+nr), k-major, zero padded.
 void pack_b_panel(int64_t kc, int64_t nr, const float* b, int64_t rs, int64_t cs, float* dst) {
   if (nr == NR && cs == 1) {
     for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * NR, b + k * rs, NR * sizeof(float));
   } else if (nr == NR && rs == 1) {
     // op(B) = Bᵀ: each of the NR columns is a contiguous run of length kc.
+    int64_t k0 = 0;
+#ifdef MEDIANOMALY_GEMM_AVX2
+    for (; k0 + 8 <= kc; k0 += 8)
+      for (int64_t j0 = 0; j0 < NR; j0 += 8) transpose_8x8(b + j0 * cs + k0, cs, dst + k0 * NR + j0, NR);
+#endif
     for (int64_t j = 0; j < NR; ++j) {
       const float* src = b + j * cs;
-      for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+      for (int64_t k = k0; k < kc; ++k) dst[k * NR + j] = src[k];
     }
   } else {
     for (int64_t k = 0; k < kc; ++k) {
