@@ -59,11 +59,11 @@ function convGrads(p: Conv2dParams, x: Tensor, w: Tensor, g: Tensor, needX: bool
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
   if (needX) {
-    dx = Tensor.empty(x.shape);
+    dx = Tensor.uninit(x.shape); // the conv kernels overwrite every output element
     kernels().conv2dBackwardInput(p, g.data, w.data, dx.data);
   }
   if (needW) {
-    dw = Tensor.empty(w.shape);
+    dw = Tensor.uninit(w.shape);
     kernels().conv2dBackwardWeight(p, x.data, g.data, dw.data);
   }
   return [dx, dw];
@@ -92,7 +92,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   }
   const p: Conv2dParams = { N, C, H, W, K, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, groups };
   checkPadded(p, op);
-  const y = Tensor.empty([N, K, OH, OW]);
+  const y = Tensor.uninit([N, K, OH, OW]);
   if (y.size > 0) kernels().conv2d(p, x.data, w.data, b ? b.data : null, y.data);
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, op, inputs, (g, needs) => {
@@ -129,7 +129,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   // The conv whose input-gradient this is: input [N, Cout, OH, OW] → output [N, Cin, H, W].
   const p: Conv2dParams = { N, C: Cout, H: OH, W: OW, K: Cin, OH: H, OW: W, kh, kw, sh, sw, ph, pw, dh, dw, groups };
   checkPadded(p, op);
-  let y = Tensor.empty([N, Cout, OH, OW]);
+  let y = Tensor.uninit([N, Cout, OH, OW]);
   if (y.size > 0) kernels().conv2dBackwardInput(p, x.data, w.data, y.data);
   if (b) y = binaryRaw('add', y, Tensor.fromData(b.data, [Cout, 1, 1]), y.shape);
   const inputs = b ? [x, w, b] : [x, w];
@@ -137,11 +137,11 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
     let dx: Tensor | null = null;
     let dwt: Tensor | null = null;
     if (needs[0]) {
-      dx = Tensor.empty(x.shape);
+      dx = Tensor.uninit(x.shape);
       kernels().conv2d(p, g.data, w.data, null, dx.data); // the forward conv of g
     }
     if (needs[1]) {
-      dwt = Tensor.empty(w.shape);
+      dwt = Tensor.uninit(w.shape);
       kernels().conv2dBackwardWeight(p, g.data, x.data, dwt.data); // "input" g, "output gradient" x
     }
     return [dx, dwt, b && needs[2] ? biasGrad(g) : null];

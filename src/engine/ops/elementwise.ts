@@ -33,10 +33,10 @@ function operand(x: unknown, op: string, arg: string): Tensor {
 export function unaryOp(x: Tensor, op: UnaryOp, name: string, alpha = 0, beta = 0): Tensor {
   checkTensor(x, name, 'input');
   const p = { op, n: x.size, alpha, beta };
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.uninit(x.shape); // unary and unaryBackward overwrite every element
   if (x.size > 0) kernels().unary(p, x.data, y.data);
   return record(y, name, [x], (g) => {
-    const dx = Tensor.empty(x.shape);
+    const dx = Tensor.uninit(x.shape);
     if (x.size > 0) kernels().unaryBackward(p, x.data, y.data, g.data, dx.data);
     return [dx];
   });

@@ -87,7 +87,8 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   }
   const M = prod(x.shape.slice(0, -1));
   const yShape = [...x.shape.slice(0, -1), out];
-  const y = Tensor.empty(yShape);
+  // The bias copy or the product (beta = 0) writes every element unless the sum is empty.
+  const y = b || K > 0 ? Tensor.uninit(yShape) : Tensor.empty(yShape);
   if (b && M > 0 && out > 0) copyStrided([M, out], b.data, [0, 1], 0, y.data, [out, 1], 0); // rows start as the bias
   gemm(M, out, K, false, true, x.data, w.data, y.data, b ? 1 : 0);
   const inputs = b ? [x, w, b] : [x, w];
@@ -96,11 +97,11 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (needs[0]) {
-      dx = Tensor.empty(x.shape);
+      dx = out > 0 ? Tensor.uninit(x.shape) : Tensor.empty(x.shape); // beta = 0 overwrites
       gemm(M, K, out, false, false, g.data, w.data, dx.data); // g @ w
     }
     if (needs[1]) {
-      dw = Tensor.empty(w.shape);
+      dw = M > 0 ? Tensor.uninit(w.shape) : Tensor.empty(w.shape);
       gemm(out, K, M, true, false, g.data, x.data, dw.data); // gᵀ @ x
     }
     if (b && needs[2]) db = Tensor.fromData(sumDimsRaw(Tensor.fromData(g.data, [M, out]), [0]).data, [out]);

@@ -109,11 +109,11 @@ export function batchNorm(
     invstd = invStd(runningVar!.data, eps);
   }
 
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.uninit(x.shape); // batchNormApply overwrites every element
   if (y.size > 0) kernels().batchNormApply(p, x.data, mean, invstd, weight ? weight.data : null, bias ? bias.data : null, y.data);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, op, inputs, (g, needs) => {
-    const dx = Tensor.empty(x.shape);
+    const dx = Tensor.uninit(x.shape); // all outputs overwritten
     const dgamma = weight && needs[1] ? Tensor.empty([C]) : null;
     const dbeta = bias && needs[inputs.length - 1] ? Tensor.empty([C]) : null;
     kernels().batchNormBackward({ ...p, training: useBatchStats }, x.data, g.data, mean, invstd, weight ? weight.data : null, dx.data, dgamma?.data ?? null, dbeta?.data ?? null);
@@ -189,7 +189,7 @@ export function batchNormRelu(
   // The same mean and invstd the unfused eval path computes (batchNorm above).
   const mean = runningMean.data.slice();
   const invstd = invStd(runningVar.data, eps);
-  const y = opts.inPlace ? new Tensor(x.storage, x.shape) : Tensor.empty(x.shape);
+  const y = opts.inPlace ? new Tensor(x.storage, x.shape) : Tensor.uninit(x.shape);
   if (y.size > 0) kernels().batchNormApplyRelu(p, x.data, mean, invstd, weight ? weight.data : null, bias ? bias.data : null, y.data);
   return y;
 }
