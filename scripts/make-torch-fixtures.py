@@ -265,31 +265,9 @@ def optim_cases(index):
                       "p0": "common/p0", "schedules": schedules}
 
 
-# ---- the unified AE (methods.md §4.1), the same module as scripts/torch_ae_step.py ----
+# ---- the unified AE (methods.md §4.1): the module scripts/torch_ae_step.py defines and times ----
 
-def down(i, o):
-    return [nn.Conv2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(True)]
-
-
-def up(i, o, last=False):
-    layers = [nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False)]
-    return layers if last else layers + [nn.BatchNorm2d(o), nn.ReLU(True)]
-
-
-class UnifiedAE(nn.Module):
-    def __init__(self, in_c=1, latent=16, hidden=1024, size=64):
-        super().__init__()
-        s = size // 16
-        self.s = s
-        self.enc = nn.Sequential(*down(in_c, 16), *down(16, 32), *down(32, 64), *down(64, 64))
-        flat = 64 * s * s
-        self.enc_mlp = nn.Sequential(nn.Linear(flat, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True), nn.Linear(hidden, latent))
-        self.dec_mlp = nn.Sequential(nn.Linear(latent, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True), nn.Linear(hidden, flat))
-        self.dec = nn.Sequential(*up(64, 64), *up(64, 32), *up(32, 16), *up(16, in_c, last=True))
-
-    def forward(self, x):
-        z = self.enc_mlp(self.enc(x).flatten(1))
-        return self.dec(self.dec_mlp(z).view(-1, 64, self.s, self.s))
+from torch_ae_step import UnifiedAE  # noqa: E402  (scripts/ is sys.path[0] when this file runs)
 
 
 # Gradients through a ReLU are discontinuous at 0: an input within float32 rounding of zero can
