@@ -389,8 +389,12 @@ Status conv2d_backward_weight_small_channels(const Conv2dParams& p, const float*
 }
 
 Status conv2d_backward_input_small_channels(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  const PaddedGrad pg(p, kChunk);  // whole 32-wide chunks read past the last position
-  float* dyp = scratch(Scratch::kConvCol, scratch_size({p.N, p.K, pg.OHp, pg.OWp}));
+  // Whole 32-wide chunks read past a class's last position. Those lanes are discarded, so
+  // they may read the next padded row: only the end of the buffer needs kChunk floats of
+  // slack, not every row (per-row slack doubled the padded copy of dy for 32-wide rows).
+  const PaddedGrad pg(p);
+  const size_t padded = scratch_size({p.N, p.K, pg.OHp, pg.OWp});
+  float* dyp = scratch(Scratch::kConvCol, padded + kChunk);
   if (!dyp) return Status::kOutOfMemory;
   pad_planes(dy, p.N * p.K, p.OH, p.OW, pg.top, pg.left, pg.OHp, pg.OWp, dyp);
   std::vector<PhaseAxis> rows, cols;
