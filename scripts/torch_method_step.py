@@ -20,13 +20,7 @@ import torch.nn.functional as F
 
 # ---------------------------------------------------------------- MemAE (§4.1, §5.10)
 
-def down(i, o):
-    return [nn.Conv2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(True)]
-
-
-def up(i, o, last=False):
-    layers = [nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False)]
-    return layers if last else layers + [nn.BatchNorm2d(o), nn.ReLU(True)]
+from torch_ae_step import down, up  # noqa: E402  (the unified AE's blocks; scripts/ is sys.path[0])
 
 
 class MemAE(nn.Module):

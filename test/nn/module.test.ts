@@ -23,18 +23,9 @@ import {
 import { readSafetensors } from '../../src/nn/safetensors-format.js';
 import { UnifiedAE } from '../../src/models/unified-ae.js';
 import { index } from './helpers/fixtures.js';
+import { throwsMatching } from '../assert-throws.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medianomaly-nn-'));
-
-function throwsMatching(fn: () => unknown, ...parts: RegExp[]): void {
-  try {
-    fn();
-  } catch (e) {
-    for (const p of parts) assert.match((e as Error).message, p);
-    return;
-  }
-  assert.unreachable('expected an error');
-}
 
 /** A small two-level network: its names exercise nesting, Sequential numbering and BN buffers. */
 class Net extends Module {

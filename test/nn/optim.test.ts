@@ -9,18 +9,9 @@ import { loadOptimizerStateFile, saveOptimizerState } from '../../src/nn/safeten
 import { eachBackend } from './helpers/backends.js';
 import { assertClose } from './helpers/compare.js';
 import { fixture, index } from './helpers/fixtures.js';
+import { throwsMatching } from '../assert-throws.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medianomaly-optim-'));
-
-function throwsMatching(fn: () => unknown, ...parts: RegExp[]): void {
-  try {
-    fn();
-  } catch (e) {
-    for (const p of parts) assert.match((e as Error).message, p);
-    return;
-  }
-  assert.unreachable('expected an error');
-}
 
 // ---- the algorithms written out by hand, in float64, from PyTorch's documentation ----
 

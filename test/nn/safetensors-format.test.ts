@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors, readSafetensors, serializeSafetensors, toFloat32, writeSafetensors, type RawTensor } from '../../src/nn/safetensors-format.js';
+import { throwsMatching } from '../assert-throws.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medianomaly-st-'));
 const fixtures = new URL('../fixtures/torch/', import.meta.url).pathname;
@@ -16,17 +17,6 @@ function rawFile(header: unknown, data: Uint8Array, headerText?: string): Uint8A
   out.set(text, 8);
   out.set(data, 8 + text.length);
   return out;
-}
-
-function throwsMatching(fn: () => unknown, ...parts: RegExp[]): void {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    for (const p of parts) assert.match(msg, p);
-    return;
-  }
-  assert.unreachable('expected an error');
 }
 
 test('round trip of every writable dtype, shapes incl. scalar and empty, metadata', () => {

@@ -9,20 +9,10 @@ import { tensor } from '../../src/engine/index.js';
 import { Linear } from '../../src/nn/index.js';
 import { Adam } from '../../src/nn/optim/index.js';
 import { loadOptimizerStateFile, loadStateDictFile, readStateDict, saveOptimizerState, saveStateDict } from '../../src/nn/safetensors.js';
+import { throwsMatching } from '../assert-throws.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medianomaly-sd-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-function throwsMatching(fn: () => unknown, ...parts: RegExp[]): void {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    for (const p of parts) assert.match(msg, p);
-    return;
-  }
-  assert.unreachable('expected an error');
-}
 
 /** A saved Linear(3, 2) whose weight holds `bad` at index 4. */
 function savedWithWeight(bad: number, file: string): string {
