@@ -65,6 +65,8 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir` when one is there. */
   resume?: boolean;
+  /** Lines for the user during fit (a memory plan, a long step's estimate); without it, methods that have some write them to stderr. */
+  onMessage?: (text: string) => void;
 }
 
 export interface FitResult {

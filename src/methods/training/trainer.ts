@@ -99,7 +99,7 @@ export function singleLossStep(optimizer: AnyOptimizer, computeLoss: () => LossO
   return result;
 }
 
-function abortError(signal: AbortSignal): Error {
+export function abortError(signal: AbortSignal): Error {
   const reason = signal.reason;
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
   const e = new DOMException(reason instanceof Error ? reason.message : 'fit was aborted', 'AbortError');
