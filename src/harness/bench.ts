@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { currentBackend } from '../engine/index.js';
+import { methods } from '../methods/registry.js';
 import type { Progress, ScoreProgress } from '../methods/types.js';
 import { version } from '../version.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -148,12 +149,31 @@ export function resultsMarkdown(file: BenchFile): string {
   return lines.join('\n');
 }
 
+/**
+ * The bench options one method gets: those it declares (and size, which sets the data). Bench
+ * options apply to every method that has them: a quick bench's epochs mean nothing to a
+ * method fitted in one pass (PatchCore); an option no benched method declares is an error.
+ */
+export function benchOptionsFor(method: string, options: Record<string, unknown>): Record<string, unknown> {
+  const known = new Set(methods.info(method).options.map((o) => o.name));
+  return Object.fromEntries(Object.entries(options).filter(([k]) => k === 'size' || known.has(k)));
+}
+
+function checkBenchOptions(settings: BenchSettings): void {
+  const known = new Set(settings.methods.flatMap((m) => methods.info(m).options.map((o) => o.name)));
+  const unknown = Object.keys(settings.options).filter((k) => k !== 'size' && !known.has(k) && settings.options[k] !== undefined);
+  if (unknown.length) {
+    throw new Error(`bench: no benched method (${settings.methods.join(', ')}) has the option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (see: medianomaly methods)`);
+  }
+}
+
 /** Runs (or continues) a benchmark in `dirIn`. */
 export async function runBench(dirIn: string, settings: BenchSettings, hooks: BenchHooks = {}): Promise<BenchResult> {
   const dir = resolve(dirIn);
   if (!settings.methods.length) throw new RangeError('bench: no methods given');
   if (!settings.datasets.length) throw new RangeError('bench: no datasets given');
   if (!settings.seeds.length) throw new RangeError('bench: no seeds given');
+  checkBenchOptions(settings);
   await mkdir(dir, { recursive: true });
   const benchPath = join(dir, BENCH_FILE);
   let started = new Date().toISOString();
@@ -193,7 +213,7 @@ export async function runBench(dirIn: string, settings: BenchSettings, hooks: Be
       try {
         if (hooks.signal?.aborted) throw new RunInterrupted(runDir, 'loading', 0, 0);
         const outcome = await fitInWorker(
-          { method: p.method, dataset: p.spec, options: { ...settings.options, seed: p.seed }, dir: runDir, resume: isRunFolder(runDir) },
+          { method: p.method, dataset: p.spec, options: { ...benchOptionsFor(p.method, settings.options), seed: p.seed }, dir: runDir, resume: isRunFolder(runDir) },
           {
             signal: hooks.signal,
             onProgress: (pr) => hooks.onProgress?.(ref, pr),

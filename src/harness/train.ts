@@ -179,7 +179,8 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   });
   await writeRunFile(dir, record);
 
-  const epochs = typeof method.options.epochs === 'number' ? method.options.epochs : 0;
+  // A method without epochs (feature-reference: one pass, nothing checkpointed) is one epoch.
+  const epochs = typeof method.options.epochs === 'number' ? method.options.epochs : 1;
   // One line per checkpointed epoch: a line written for an epoch killed before its commit goes.
   const checkpointed = previous ? checkpointedEpochs(dir) : 0;
   hooks.onPlan?.({
