@@ -32,6 +32,7 @@
         "native/cpu/optim.cc",
         "native/cpu/knn.cc",
         "native/cpu/coreset.cc",
+        "native/cpu/linalg.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
         "native/binding/bind_control.cc",
@@ -47,6 +48,7 @@
         "native/binding/bind_optim.cc",
         "native/binding/bind_knn.cc",
         "native/binding/bind_coreset.cc",
+        "native/binding/bind_linalg.cc",
         "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [

@@ -227,4 +227,20 @@ I32Arg Args::i32(size_t index, const char* name, int64_t need, const char* what)
   return out;
 }
 
+F64Arg Args::f64(size_t index, const char* name, int64_t need, const char* what) const {
+  Napi::Value v = info_[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_type_error(env(), prefix() + "argument '" + name + "' must be a Float64Array, got " + type_name(v));
+  }
+  Napi::Float64Array arr = v.As<Napi::Float64Array>();
+  F64Arg out;
+  out.data = arr.Data();
+  out.length = static_cast<int64_t>(arr.ElementLength());
+  if (out.length < need) {
+    range_error(std::string("argument '") + name + "' has " + std::to_string(out.length) +
+                " elements but needs at least " + std::to_string(need) + " (" + what + ")");
+  }
+  return out;
+}
+
 }  // namespace medianomaly::binding

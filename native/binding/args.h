@@ -56,6 +56,10 @@ struct F32Arg {
   float* data = nullptr;  // null only for an allowed null argument
   int64_t length = 0;
 };
+struct F64Arg {
+  double* data = nullptr;
+  int64_t length = 0;
+};
 struct I32Arg {
   int32_t* data = nullptr;
   int64_t length = 0;
@@ -91,6 +95,7 @@ class Args {
   /** Like f32 but null/undefined is accepted (data = nullptr). */
   F32Arg f32_or_null(size_t index, const char* name, int64_t need, const char* what) const;
   I32Arg i32(size_t index, const char* name, int64_t need, const char* what) const;
+  F64Arg f64(size_t index, const char* name, int64_t need, const char* what) const;
 
   [[noreturn]] void range_error(const std::string& msg) const;
 

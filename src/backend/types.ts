@@ -13,6 +13,7 @@
 
 export type F32 = Float32Array;
 export type I32 = Int32Array;
+export type F64 = Float64Array;
 
 /** C = alpha · op(A) · op(B) + beta · C; row-major, op(A) is M×K, op(B) is K×N. */
 export interface GemmParams {
@@ -227,6 +228,29 @@ export interface CoresetParams {
 }
 
 /**
+ * Per-position Gaussian statistics (PaDiM). Embeddings x: [B, P, d] (position-major,
+ * channel last: the d values of image b at position j are contiguous).
+ */
+export interface GaussianMomentsParams {
+  B: number;
+  P: number;
+  d: number;
+}
+
+/** Batched Cholesky inverse of P symmetric positive-definite d×d matrices. */
+export interface CholeskyParams {
+  P: number;
+  d: number;
+}
+
+/** Batched Mahalanobis quadratic forms: x [B, P, d], mean [P, d], inverse covariances [P, d, d]. */
+export interface MahalanobisParams {
+  B: number;
+  P: number;
+  d: number;
+}
+
+/**
  * Every kernel a backend may implement. Outputs come last. Index outputs are
  * Int32Array. "Backward" kernels write (or, where named, accumulate into) gradients.
  */
@@ -324,6 +348,22 @@ export interface KernelTable {
   knnSearch(p: KnnParams, queries: F32, base: F32, distances: F32, indices: I32): void;
   /** Greedy k-center: writes m selected indices. */
   coresetGreedy(p: CoresetParams, points: F32, selected: I32): void;
+
+  /**
+   * Accumulates (adds into) per-position moments of the shifted embeddings v = x[b, j, :] − shift[j, :]
+   * (shift null = 0), in float64: sum[j, i] += Σ_b v_i, sumOuter[j, i, k] += Σ_b v_i·v_k (the full
+   * symmetric d×d block). Images are added in order b = 0, 1, …, so the result does not depend
+   * on the thread count.
+   */
+  gaussianMoments(p: GaussianMomentsParams, x: F32, shift: F32 | null, sum: F64, sumOuter: F64): void;
+  /**
+   * inv[j] = a[j]⁻¹ by Cholesky (a = L·Lᵀ, inv = L⁻ᵀ·L⁻¹), float64; inv may be a (exactly in place).
+   * info[j] = 0 on success, else k + 1 where k is the first column whose pivot is not > 0
+   * (not positive definite, or NaN); inv[j] is then all NaN. Only the lower triangle of a[j] is read.
+   */
+  choleskyInverse(p: CholeskyParams, a: F64, inv: F64, info: I32): void;
+  /** out[b, j] = (x[b, j] − mean[j])ᵀ · inv[j] · (x[b, j] − mean[j]) (not clamped, not square-rooted). */
+  mahalanobis(p: MahalanobisParams, x: F32, mean: F32, inv: F32, out: F32): void;
 }
 
 export type KernelName = keyof KernelTable;
@@ -346,6 +386,7 @@ export const KERNEL_NAMES = [
   'stridedCopy', 'fill', 'axpy',
   'adamStep', 'sgdStep',
   'knnSearch', 'coresetGreedy',
+  'gaussianMoments', 'choleskyInverse', 'mahalanobis',
 ] as const satisfies readonly KernelName[];
 
 // Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.

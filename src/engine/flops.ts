@@ -40,4 +40,7 @@ export const flopCounter: FlopCounter = {
   sgdStep: (p) => 6 * p.n,
   knnSearch: (p) => 3 * p.nq * p.nb * p.d, // subtract, multiply, add per coordinate
   coresetGreedy: (p) => 3 * p.n * p.d * p.m,
+  gaussianMoments: (p) => 2 * p.B * p.P * p.d * p.d, // one multiply-add per outer-product entry
+  choleskyInverse: (p) => p.P * p.d * p.d * p.d, // d³/3 each for factor, triangular inverse and product, as multiply-adds
+  mahalanobis: (p) => 2 * p.B * p.P * p.d * (p.d + 1),
 };

@@ -19,6 +19,7 @@ export * from './ops/upsample.js';
 export * from './ops/pad.js';
 export * from './ops/loss.js';
 export * from './ops/dropout.js';
+export { gaussianMomentsAccumulate, choleskyInverse, mahalanobisBatch, NotPositiveDefiniteError } from './ops/linalg.js';
 export { adamUpdate, sgdUpdate, type AdamUpdate, type SgdUpdate } from './ops/optim.js';
 export { profile } from './profile.js';
 export type { ProfileRow } from './profile.js';

@@ -5,7 +5,7 @@
 // a return or a thrown JS error; the child process running them must never die.
 import { caseRng, pick, type Rng } from './ops.js';
 
-type Arr = 'f' | 'i' | 'f?';
+type Arr = 'f' | 'i' | 'f?' | 'd';
 interface Spec {
   p: Record<string, unknown>;
   args: Arr[];
@@ -60,6 +60,9 @@ export const SPECS: Record<string, Spec> = {
   sgdStep: { p: { n: 6, lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true }, args: ['f', 'f', 'f?'] },
   knnSearch: { p: { nq: 3, nb: 5, d: 4, k: 2 }, args: ['f', 'f', 'f', 'i'] },
   coresetGreedy: { p: { n: 6, d: 3, m: 3, start: 0 }, args: ['f', 'i'] },
+  gaussianMoments: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f?', 'd', 'd'] },
+  choleskyInverse: { p: { P: 3, d: 4 }, args: ['d', 'd', 'i'] },
+  mahalanobis: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f', 'f', 'f'] },
 };
 
 const HUGE = [2 ** 20, 2 ** 20 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 52, 2 ** 53, 2 ** 53 + 2, 2 ** 62, 1e300];
@@ -82,7 +85,10 @@ function hostileValue(r: Rng, v: unknown): unknown {
 function array(r: Rng, kind: Arr): unknown {
   const n = 4096;
   const roll = r();
-  if (roll < 0.9) return kind === 'i' ? new Int32Array(n) : new Float32Array(n).map(() => r() * 2 - 1);
+  if (roll < 0.9) {
+    if (kind === 'd') return new Float64Array(n).map(() => r() * 2 - 1);
+    return kind === 'i' ? new Int32Array(n) : new Float32Array(n).map(() => r() * 2 - 1);
+  }
   if (roll < 0.93) {
     const a = new Float32Array(n);
     structuredClone(a.buffer, { transfer: [a.buffer] }); // detached

@@ -157,6 +157,41 @@ const OPS: Record<string, (r: Rng) => Call> = {
     const b = tensor(r, r() < 0.1 ? [k + 1, n] : [k, n]);
     return () => grads([E.matmul(a, b)], [a, b]);
   },
+  gaussian: (r) => {
+    // Moments, Cholesky inverses and Mahalanobis forms ([B, P, d] embeddings), sometimes with
+    // mismatched shapes, non-SPD or NaN matrices (both backends must name the same block).
+    const [B, P, d] = [int(r, 0, 3), int(r, 0, 4), int(r, 1, 9)];
+    const x = tensor(r, r() < 0.1 ? shape(r, int(r, 2, 4), 4) : [B, P, d], false);
+    const which = pick(r, ['moments', 'cholesky', 'mahalanobis'] as const);
+    if (which === 'moments') {
+      const shift = r() < 0.5 ? null : tensor(r, r() < 0.1 ? [P + 1, d] : [P, d], false);
+      const sum = new Float64Array(r() < 0.05 ? P * d + 1 : P * d);
+      const outer = new Float64Array(P * d * d);
+      return () => {
+        E.gaussianMomentsAccumulate(x, shift, sum, outer);
+        return [E.Tensor.fromData(Float32Array.from(sum), [sum.length]), E.Tensor.fromData(Float32Array.from(outer), [outer.length])];
+      };
+    }
+    // Blocks GᵀG + ridge·I (ridge ≤ 0 sometimes: not positive definite), sometimes a NaN.
+    const a = new Float64Array(P * d * d);
+    const g = tensor(r, [P, d, d], false, true).data;
+    const ridge = pick(r, [0.5, 0.5, 0.1, 0, -0.5]);
+    for (let j = 0; j < P; j++)
+      for (let i = 0; i < d; i++)
+        for (let k = 0; k < d; k++) {
+          let s = i === k ? ridge : 0;
+          for (let t = 0; t < d; t++) s += g[j * d * d + t * d + i] * g[j * d * d + t * d + k];
+          a[j * d * d + i * d + k] = s;
+        }
+    if (r() < 0.1 && a.length > 0) a[int(r, 0, a.length - 1)] = NaN;
+    if (which === 'cholesky') {
+      const count = r() < 0.05 ? pick(r, [P + 1, -1, 1.5]) : P;
+      return () => [E.Tensor.fromData(Float32Array.from(E.choleskyInverse(a, count, d)), [a.length])];
+    }
+    const mean = tensor(r, r() < 0.1 ? [P, d + 1] : [P, d], false);
+    const inv = tensor(r, [P, d, d], false, true);
+    return () => [E.mahalanobisBatch(x, mean, inv)];
+  },
   layout: (r) => {
     const x = tensor(r, shape(r, int(r, 2, 4), 4, 0.1));
     const perm = x.shape.map((_, i) => i).sort(() => r() - 0.5);

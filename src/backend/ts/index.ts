@@ -20,6 +20,7 @@ import { upsampleBilinear2d, upsampleBilinear2dBackward, upsampleNearest2d, upsa
 import { adamStep, sgdStep } from './optim.js';
 import { knnSearch } from './knn.js';
 import { coresetGreedy } from './coreset.js';
+import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -61,6 +62,9 @@ export const tsKernels: KernelTable = {
   sgdStep,
   knnSearch,
   coresetGreedy,
+  gaussianMoments,
+  choleskyInverse,
+  mahalanobis,
 };
 
 export const tsBackend: Backend = {
