@@ -11,6 +11,7 @@ export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
 export * as datasets from './data/index.js';
 export * as metrics from './metrics/index.js';
+export { backbones, toBackboneInput, type Backbone, type BackboneLayer, type BackboneName } from './models/backbones/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
 export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';

@@ -31,6 +31,11 @@ export interface Conv2dOptions extends RandomSource {
   bias?: boolean;
   /** 'zeros' pads inside the convolution; 'reflect'/'replicate' pad the input first, like PyTorch. */
   paddingMode?: PaddingMode;
+  /**
+   * false: skip PyTorch's default initialisation and leave weight and bias at zero, for a layer
+   * whose values the caller loads from a file or initialises itself (no draws are made).
+   */
+  init?: boolean;
 }
 
 export class Conv2d extends Module {
@@ -63,7 +68,7 @@ export class Conv2d extends Module {
     const [kh, kw] = this.kernelSize;
     this.weight = this.registerParameter('weight', Tensor.empty([outChannels, inChannels / this.groups, kh, kw]));
     this.bias = this.registerParameter('bias', opts.bias === false ? null : Tensor.empty([outChannels]));
-    defaultLayerInit(this.weight, this.bias, opts);
+    if (opts.init !== false) defaultLayerInit(this.weight, this.bias, opts);
   }
 
   forward(x: Tensor): Tensor {
