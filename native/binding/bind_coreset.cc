@@ -1,4 +1,4 @@
-// coresetGreedy: greedy k-center selection.
+// coresetGreedy (farthest-point selection) and coresetProject (the exact-order projection).
 #include "args.h"
 #include "medianomaly/coreset.h"
 #include "register.h"
@@ -8,20 +8,36 @@ namespace medianomaly::binding {
 namespace {
 
 Napi::Value CoresetGreedy(const Napi::CallbackInfo& info) {
-  Args a(info, "coresetGreedy", 3);
+  Args a(info, "coresetGreedy", 5);
   CoresetParams p;
   p.n = a.size("n");
   p.d = a.size("d");
   p.m = a.size("m");
-  p.start = a.size("start");
-  if (p.m > p.n) a.range_error("p.m (" + std::to_string(p.m) + ") must not exceed p.n (" + std::to_string(p.n) + ")");
-  if (p.m > 0 && p.start >= p.n) a.range_error("p.start (" + std::to_string(p.start) + ") must be < p.n (" + std::to_string(p.n) + ")");
+  p.newest = a.integer("newest");
+  p.starts = a.size("starts");
   if (p.n > 2147483647) a.range_error("p.n must be < 2^31 (indices are Int32)");
+  if (p.m > p.n) a.range_error("p.m (" + std::to_string(p.m) + ") must not exceed p.n (" + std::to_string(p.n) + ")");
+  if (p.starts > p.n) a.range_error("p.starts (" + std::to_string(p.starts) + ") must not exceed p.n (" + std::to_string(p.n) + ")");
+  if (p.newest < -1 || p.newest >= p.n) a.range_error("p.newest must be −1 or a point index < p.n, got " + std::to_string(p.newest));
   const F32Arg pts = a.f32(1, "points", checked_product(a.env(), "coresetGreedy", {p.n, p.d}), "n·d");
-  const I32Arg sel = a.i32(2, "selected", p.m, "m");
-  if (p.d == 0 && p.m > 0) a.range_error("p.d must be ≥ 1 when p.m > 0 (work is m·n·d; n is bounded by memory only through d)");
-  if (p.m == 0) return a.env().Undefined();
-  coreset_greedy(p, pts.data, sel.data);
+  const I32Arg starts = a.i32(2, "startIndices", p.starts, "starts");
+  const F32Arg mind = a.f32(3, "minDist", p.n, "n");
+  const I32Arg sel = a.i32(4, "selected", p.m, "m");
+  if (p.d == 0 && p.n > 0) a.range_error("p.d must be ≥ 1 when p.n > 0");
+  throw_if_failed(a.env(), "coresetGreedy", coreset_greedy(p, pts.data, starts.data, mind.data, sel.data));
+  return a.env().Undefined();
+}
+
+Napi::Value CoresetProject(const Napi::CallbackInfo& info) {
+  Args a(info, "coresetProject", 4);
+  CoresetProjectParams p;
+  p.n = a.size("n");
+  p.d = a.size("d");
+  p.e = a.size("e");
+  const F32Arg x = a.f32(1, "x", checked_product(a.env(), "coresetProject", {p.n, p.d}), "n·d");
+  const F32Arg w = a.f32(2, "wt", checked_product(a.env(), "coresetProject", {p.d, p.e}), "d·e");
+  const F32Arg y = a.f32(3, "y", checked_product(a.env(), "coresetProject", {p.n, p.e}), "n·e");
+  coreset_project(p, x.data, w.data, y.data);
   return a.env().Undefined();
 }
 
@@ -29,6 +45,7 @@ Napi::Value CoresetGreedy(const Napi::CallbackInfo& info) {
 
 void register_coreset(Napi::Env env, Napi::Object exports) {
   define(env, exports, "coresetGreedy", CoresetGreedy);
+  define(env, exports, "coresetProject", CoresetProject);
 }
 
 }  // namespace medianomaly::binding

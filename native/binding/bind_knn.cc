@@ -1,4 +1,4 @@
-// knnSearch: exact k-nearest neighbours (squared L2).
+// knnSearch: exact k-nearest neighbours (squared L2) through the packed GEMM.
 #include "args.h"
 #include "medianomaly/knn.h"
 #include "register.h"
@@ -8,7 +8,7 @@ namespace medianomaly::binding {
 namespace {
 
 Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
-  Args a(info, "knnSearch", 5);
+  Args a(info, "knnSearch", 6);
   KnnParams p;
   p.nq = a.size("nq");
   p.nb = a.size("nb");
@@ -17,12 +17,13 @@ Napi::Value KnnSearch(const Napi::CallbackInfo& info) {
   if (p.nb > 2147483647) a.range_error("p.nb must be < 2^31 (indices are Int32)");
   const F32Arg q = a.f32(1, "queries", checked_product(a.env(), "knnSearch", {p.nq, p.d}), "nq·d");
   const F32Arg b = a.f32(2, "base", checked_product(a.env(), "knnSearch", {p.nb, p.d}), "nb·d");
-  const F32Arg dist = a.f32(3, "distances", checked_product(a.env(), "knnSearch", {p.nq, p.k}), "nq·k");
-  const I32Arg idx = a.i32(4, "indices", p.nq * p.k, "nq·k");
+  const F32Arg bn = a.f32_or_null(3, "baseNorms", p.nb, "nb");
+  const F32Arg dist = a.f32(4, "distances", checked_product(a.env(), "knnSearch", {p.nq, p.k}), "nq·k");
+  const I32Arg idx = a.i32(5, "indices", p.nq * p.k, "nq·k");
   // Work is nq·nb·d: with d = 0 nothing bounds nb by memory, and 0-dim points are meaningless.
   if (p.d == 0 && p.nb > 0) a.range_error("p.d must be ≥ 1 when p.nb > 0");
   if (p.nq * p.k == 0) return a.env().Undefined();
-  knn_search(p, q.data, b.data, dist.data, idx.data);
+  throw_if_failed(a.env(), "knnSearch", knn_search(p, q.data, b.data, bn.data, dist.data, idx.data));
   return a.env().Undefined();
 }
 

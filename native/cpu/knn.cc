@@ -1,78 +1,237 @@
-// Exact k-NN by brute force: queries in blocks of 4 against base rows in pairs
-// (8 distances share their loads), a sorted top-k list per query. A candidate enters
-// only when strictly closer than the current k-th, so ties keep the lower base index.
+// Exact k-NN: squared L2 as ‖q‖² + ‖b‖² − 2·qᵀb with the −2·qᵀb block from the packed GEMM
+// (the bank block is GEMM's A operand, the queries its transposed B, so each bank row is
+// packed once per query block), then a fused pass folds the block into per-query sorted
+// top-k lists. A candidate enters only when strictly closer than the current k-th, and
+// bank rows are visited in ascending order, so equal distances keep the lower index.
 #include "medianomaly/knn.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <limits>
+#include <new>
 #include <vector>
 
-#include "distance.h"
+#include "medianomaly/gemm.h"
 #include "medianomaly/threadpool.h"
+#include "medianomaly/workspace.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define MEDIANOMALY_KNN_AVX2 1
+#endif
 
 namespace medianomaly {
 
 namespace {
 
-struct TopK {
-  std::vector<float> dist;
-  std::vector<int32_t> idx;
-  int64_t size = 0, k = 0;
+constexpr int64_t kBankBlock = 288;       // built-in path: bank rows per tile (2 × GEMM's MC)
+constexpr int64_t kBlasBankBlock = 2048;  // OpenBLAS path: bank rows per block
+constexpr int64_t kQueryBlockMax = 1024;  // queries per block (both paths)
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
-  void reset(int64_t kk) {
-    k = kk;
-    size = 0;
-    dist.assign(static_cast<size_t>(kk), std::numeric_limits<float>::infinity());
-    idx.assign(static_cast<size_t>(kk), -1);
+float sq_norm(const float* x, int64_t d) {
+  int64_t t = 0;
+  float s = 0.0f;
+#ifdef MEDIANOMALY_KNN_AVX2
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; t + 16 <= d; t += 16) {
+    const __m256 v0 = _mm256_loadu_ps(x + t), v1 = _mm256_loadu_ps(x + t + 8);
+    a0 = _mm256_fmadd_ps(v0, v0, a0);
+    a1 = _mm256_fmadd_ps(v1, v1, a1);
   }
-  void offer(float d, int32_t i) {
-    if (size == k && !(d < dist[k - 1])) return;
-    if (d != d) return;  // NaN distances never enter
-    int64_t pos = size < k ? size : k - 1;
-    while (pos > 0 && d < dist[pos - 1]) {
-      dist[pos] = dist[pos - 1];
-      idx[pos] = idx[pos - 1];
-      --pos;
+  const __m256 a = _mm256_add_ps(a0, a1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  s = _mm_cvtss_f32(h);
+#endif
+  for (; t < d; ++t) s += x[t] * x[t];
+  return s;
+}
+
+// One query's sorted list (k slots): inserts (v, j) when v < the k-th; returns the new k-th.
+inline float insert(float* dist, int32_t* idx, int64_t k, float v, int32_t j) {
+  int64_t pos = k - 1;
+  while (pos > 0 && dist[pos - 1] > v) {
+    dist[pos] = dist[pos - 1];
+    idx[pos] = idx[pos - 1];
+    --pos;
+  }
+  dist[pos] = v;
+  idx[pos] = j;
+  return dist[k - 1];
+}
+
+// Folds a block of −2·qᵀb values into the lists of queries [c0, c1) of the block:
+// g[r·ldg + c] is bank row j0 + r against query c; qn[c], bn[r] the squared norms;
+// dist/idx/thr hold the block's lists (k slots per query) and each list's k-th distance.
+void fold(const float* g, int64_t ldg, int64_t rows, int64_t j0, const float* bn, const float* qn, int64_t c0,
+          int64_t c1, int64_t k, float* dist, int32_t* idx, float* thr) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* gr = g + r * ldg;
+    const float b = bn[r];
+    const int32_t j = static_cast<int32_t>(j0 + r);
+    int64_t c = c0;
+#ifdef MEDIANOMALY_KNN_AVX2
+    const __m256 vb = _mm256_set1_ps(b), zero = _mm256_setzero_ps();
+    if (k == 1) {
+      const __m256i vj = _mm256_set1_epi32(j);
+      for (; c + 8 <= c1; c += 8) {
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(qn + c), _mm256_loadu_ps(gr + c)), vb);
+        v = _mm256_max_ps(zero, v);  // clamp at 0; NaN stays NaN (max returns its 2nd operand)
+        const __m256 best = _mm256_loadu_ps(dist + c);
+        const __m256 lt = _mm256_cmp_ps(v, best, _CMP_LT_OQ);
+        _mm256_storeu_ps(dist + c, _mm256_blendv_ps(best, v, lt));
+        const __m256i bi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx + c));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + c),
+                            _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(vj), lt)));
+      }
+    } else {
+      for (; c + 8 <= c1; c += 8) {
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(qn + c), _mm256_loadu_ps(gr + c)), vb);
+        v = _mm256_max_ps(zero, v);
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_loadu_ps(thr + c), _CMP_LT_OQ));
+        if (!mask) continue;
+        alignas(32) float vs[8];
+        _mm256_store_ps(vs, v);
+        while (mask) {
+          const int l = __builtin_ctz(mask);
+          mask &= mask - 1;
+          const int64_t q = c + l;
+          thr[q] = insert(dist + q * k, idx + q * k, k, vs[l], j);
+        }
+      }
     }
-    dist[pos] = d;
-    idx[pos] = i;
-    if (size < k) ++size;
+#endif
+    for (; c < c1; ++c) {
+      float v = (qn[c] + gr[c]) + b;
+      v = v < 0.0f ? 0.0f : v;  // same as max(0, v): NaN stays NaN, −0 stays −0
+      if (v < thr[c]) thr[c] = insert(dist + c * k, idx + c * k, k, v, j);
+    }
   }
-};
+  if (k == 1) std::memcpy(thr + c0, dist + c0, static_cast<size_t>(c1 - c0) * sizeof(float));
+}
 
 }  // namespace
 
-void knn_search(const KnnParams& p, const float* queries, const float* base, float* distances, int32_t* indices) {
-  if (p.nq <= 0 || p.k <= 0) return;
-  const int64_t blocks = (p.nq + 3) / 4;
-  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    TopK top[4];
-    for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t q0 = blk * 4, nq = std::min<int64_t>(4, p.nq - q0);
-      const float* q[4];
-      for (int i = 0; i < 4; ++i) q[i] = queries + (q0 + (i < nq ? i : 0)) * p.d;
-      for (int i = 0; i < nq; ++i) top[i].reset(p.k);
-      float d8[8];
-      for (int64_t j = 0; j < p.nb; j += 2) {
-        const bool pair = j + 1 < p.nb;
-        const float* r0 = base + j * p.d;
-        const float* r1 = pair ? r0 + p.d : r0;
-        detail::sq_dist_4x2(q, r0, r1, p.d, d8);
-        for (int i = 0; i < nq; ++i) {
-          top[i].offer(d8[2 * i], static_cast<int32_t>(j));
-          if (pair) top[i].offer(d8[2 * i + 1], static_cast<int32_t>(j + 1));
-        }
-      }
-      for (int i = 0; i < nq; ++i) {
-        float* dd = distances + (q0 + i) * p.k;
-        int32_t* ii = indices + (q0 + i) * p.k;
-        for (int64_t t = 0; t < p.k; ++t) {
-          dd[t] = top[i].dist[t];
-          ii[t] = top[i].idx[t];
-        }
-      }
-    }
+void row_sq_norms(int64_t n, int64_t d, const float* x, float* out) {
+  parallel_for(n, 1024, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = sq_norm(x + i * d, d);
   });
+}
+
+Status knn_search(const KnnParams& p, const float* queries, const float* base, const float* base_norms,
+                  float* distances, int32_t* indices) {
+  const int64_t nq = p.nq, nb = p.nb, d = p.d, k = p.k;
+  if (nq <= 0 || k <= 0) return Status::kOk;
+  std::fill(distances, distances + nq * k, kInf);
+  std::fill(indices, indices + nq * k, -1);
+  if (nb <= 0) return Status::kOk;
+  try {
+    std::vector<float> qn(static_cast<size_t>(nq));
+    row_sq_norms(nq, d, queries, qn.data());
+    std::vector<float> bn_own;
+    const float* bn = base_norms;
+    if (!bn) {
+      bn_own.resize(static_cast<size_t>(nb));
+      row_sq_norms(nb, d, base, bn_own.data());
+      bn = bn_own.data();
+    }
+    const int64_t nqb = (nq + kQueryBlockMax - 1) / kQueryBlockMax;
+    const int64_t qbs = (nq + nqb - 1) / nqb;  // queries per block (the last may be shorter)
+    const bool blas = std::strcmp(active_blas(), "openblas") == 0;
+
+    if (blas) {
+      // The calling thread multiplies (OpenBLAS threads it); the pool folds column groups.
+      std::vector<float> thr(static_cast<size_t>(nq), kInf);
+      std::vector<float> block(static_cast<size_t>(std::min(kBlasBankBlock, nb) * qbs));
+      for (int64_t q0 = 0; q0 < nq; q0 += qbs) {
+        const int64_t qc = std::min(qbs, nq - q0);
+        for (int64_t j0 = 0; j0 < nb; j0 += kBlasBankBlock) {
+          const int64_t rows = std::min(kBlasBankBlock, nb - j0);
+          GemmParams gp;
+          gp.M = rows, gp.N = qc, gp.K = d, gp.transB = true, gp.alpha = -2.0f, gp.beta = 0.0f;
+          const Status s = sgemm_ld(gp, base + j0 * d, d, queries + q0 * d, d, block.data(), qc);
+          if (s != Status::kOk) return s;
+          parallel_for((qc + 7) / 8, 4, [&](int64_t g0, int64_t g1) {
+            const int64_t c0 = g0 * 8, c1 = std::min(qc, g1 * 8);
+            fold(block.data(), qc, rows, j0, bn + j0, qn.data() + q0, c0, c1, k, distances + q0 * k,
+                 indices + q0 * k, thr.data() + q0);
+          });
+        }
+      }
+      return Status::kOk;
+    }
+
+    // Built-in GEMM: items = query blocks × bank segments, each thread multiplies its own
+    // tiles; segments keep their own lists, merged below by (distance, index).
+    const int64_t threads = get_threads();
+    const int64_t nbb = (nb + kBankBlock - 1) / kBankBlock;
+    const int64_t segs = std::max<int64_t>(1, std::min(nbb, (2 * threads + nqb - 1) / nqb));
+    const bool direct = segs == 1;  // lists live in the outputs themselves
+    std::vector<float> sd, sthr(static_cast<size_t>(segs * nq), kInf);
+    std::vector<int32_t> si;
+    if (!direct) {
+      sd.assign(static_cast<size_t>(segs * nq * k), kInf);
+      si.assign(static_cast<size_t>(segs * nq * k), -1);
+    }
+    std::atomic<int> oom{0};
+    parallel_for(nqb * segs, 1, [&](int64_t i0, int64_t i1) {
+      float* tile = scratch(Scratch::kMisc, scratch_size({kBankBlock, qbs}));
+      if (!tile) {
+        oom.store(1);
+        return;
+      }
+      for (int64_t it = i0; it < i1; ++it) {
+        const int64_t qb = it / segs, sg = it % segs;
+        const int64_t q0 = qb * qbs, qc = std::min(qbs, nq - q0);
+        float* ld = direct ? distances + q0 * k : sd.data() + (sg * nq + q0) * k;
+        int32_t* li = direct ? indices + q0 * k : si.data() + (sg * nq + q0) * k;
+        float* lt = sthr.data() + sg * nq + q0;
+        const int64_t b0 = nbb * sg / segs, b1 = nbb * (sg + 1) / segs;
+        for (int64_t bb = b0; bb < b1; ++bb) {
+          const int64_t j0 = bb * kBankBlock, rows = std::min(kBankBlock, nb - j0);
+          GemmParams gp;
+          gp.M = rows, gp.N = qc, gp.K = d, gp.transB = true, gp.alpha = -2.0f, gp.beta = 0.0f;
+          builtin_sgemm(gp, base + j0 * d, d, queries + q0 * d, d, tile, qc);
+          fold(tile, qc, rows, j0, bn + j0, qn.data() + q0, 0, qc, k, ld, li, lt);
+        }
+      }
+    });
+    if (oom.load()) return Status::kOutOfMemory;
+    if (direct) return Status::kOk;
+    parallel_for(nq, 64, [&](int64_t a, int64_t e) {
+      std::vector<int64_t> pos(static_cast<size_t>(segs));
+      for (int64_t q = a; q < e; ++q) {
+        std::fill(pos.begin(), pos.end(), 0);
+        for (int64_t t = 0; t < k; ++t) {
+          int64_t best = -1;
+          float bd = kInf;
+          int32_t bi = -1;
+          for (int64_t sg = 0; sg < segs; ++sg) {
+            if (pos[sg] >= k) continue;
+            const int64_t off = (sg * nq + q) * k + pos[sg];
+            const int32_t i = si[off];
+            if (i < 0) continue;
+            const float v = sd[off];
+            if (best < 0 || v < bd || (v == bd && i < bi)) {
+              best = sg;
+              bd = v;
+              bi = i;
+            }
+          }
+          if (best < 0) break;  // the rest stays +inf / −1
+          distances[q * k + t] = bd;
+          indices[q * k + t] = bi;
+          ++pos[best];
+        }
+      }
+    });
+  } catch (const std::bad_alloc&) {
+    return Status::kOutOfMemory;
+  }
+  return Status::kOk;
 }
 
 }  // namespace medianomaly

@@ -219,12 +219,25 @@ export interface KnnParams {
   k: number;
 }
 
-/** Greedy k-center coreset selection over [n, d] points; `start` is the first index. */
+/**
+ * Farthest-point (k-center greedy) selection over [n, d] points, m picks. `newest`: a centre
+ * folded into minDist before the first pick (−1: none). `starts` > 0: minDist is first set
+ * from that many start points (official PatchCore rule: the squared mean of the Euclidean
+ * distances to them).
+ */
 export interface CoresetParams {
   n: number;
   d: number;
   m: number;
-  start: number;
+  newest: number;
+  starts: number;
+}
+
+/** y [n, e] = x [n, d] · wt [d, e] in float32, t ascending, no fused multiply-add. */
+export interface CoresetProjectParams {
+  n: number;
+  d: number;
+  e: number;
 }
 
 /**
@@ -344,10 +357,16 @@ export interface KernelTable {
   adamStep(p: AdamParams, param: F32, grad: F32, m: F32, v: F32, vmax: F32 | null): void;
   sgdStep(p: SgdParams, param: F32, grad: F32, momentumBuf: F32 | null): void;
 
-  /** Distances (squared L2, ascending) and indices of the k nearest base rows per query. */
-  knnSearch(p: KnnParams, queries: F32, base: F32, distances: F32, indices: I32): void;
-  /** Greedy k-center: writes m selected indices. */
-  coresetGreedy(p: CoresetParams, points: F32, selected: I32): void;
+  /**
+   * Distances (squared L2 as ‖q‖² + ‖b‖² − 2q·b clamped at 0, ascending, ties → lower index)
+   * and indices of the k nearest base rows per query; baseNorms (‖b‖² per row) or null.
+   * Overwrites its outputs (+inf / −1 where k > nb).
+   */
+  knnSearch(p: KnnParams, queries: F32, base: F32, baseNorms: F32 | null, distances: F32, indices: I32): void;
+  /** Greedy k-center: m picks into selected; minDist [n] is read and updated (see CoresetParams). */
+  coresetGreedy(p: CoresetParams, points: F32, startIndices: I32, minDist: F32, selected: I32): void;
+  /** The coreset's random projection in a fixed float32 order (overwrites y). */
+  coresetProject(p: CoresetProjectParams, x: F32, wt: F32, y: F32): void;
 
   /**
    * Accumulates (adds into) per-position moments of the shifted embeddings v = x[b, j, :] − shift[j, :]
@@ -385,7 +404,7 @@ export const KERNEL_NAMES = [
   'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
   'stridedCopy', 'fill', 'axpy',
   'adamStep', 'sgdStep',
-  'knnSearch', 'coresetGreedy',
+  'knnSearch', 'coresetGreedy', 'coresetProject',
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',
 ] as const satisfies readonly KernelName[];
 

@@ -58,7 +58,9 @@ it('conv / pool / copy / elementwise / search checks name their argument', () =>
   throwsNamed(() => native.binary({ op: 'add', shape: [4], aStrides: [1], bStrides: [2] }, f(4), f(4), f(4)), RangeError, "'b'");
   throwsNamed(() => native.adamStep({ n: 4, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0, amsgrad: false }, f(4), f(4), f(4), f(4), null), RangeError, 'p.step');
   throwsNamed(() => native.adamStep({ n: 4, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, amsgrad: true }, f(4), f(4), f(4), f(4), null), TypeError, "'vmax'");
-  throwsNamed(() => native.coresetGreedy({ n: 4, d: 2, m: 2, start: 4 }, f(8), new Int32Array(2)), RangeError, 'p.start');
+  throwsNamed(() => native.coresetGreedy({ n: 4, d: 2, m: 2, newest: 4, starts: 0 }, f(8), new Int32Array(0), f(4), new Int32Array(2)), RangeError, 'p.newest');
+  throwsNamed(() => native.coresetGreedy({ n: 4, d: 2, m: 2, newest: -1, starts: 1 }, f(8), new Int32Array(1), f(3), new Int32Array(2)), RangeError, "'minDist'");
+  throwsNamed(() => native.knnSearch({ nq: 1, nb: 4, d: 2, k: 1 }, f(2), f(8), f(3), f(1), new Int32Array(1)), RangeError, "'baseNorms'");
 });
 
 it('controls validate their input', () => {

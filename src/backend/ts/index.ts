@@ -19,7 +19,7 @@ import {
 import { upsampleBilinear2d, upsampleBilinear2dBackward, upsampleNearest2d, upsampleNearest2dBackward } from './upsample.js';
 import { adamStep, sgdStep } from './optim.js';
 import { knnSearch } from './knn.js';
-import { coresetGreedy } from './coreset.js';
+import { coresetGreedy, coresetProject } from './coreset.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 
 export const tsKernels: KernelTable = {
@@ -62,6 +62,7 @@ export const tsKernels: KernelTable = {
   sgdStep,
   knnSearch,
   coresetGreedy,
+  coresetProject,
   gaussianMoments,
   choleskyInverse,
   mahalanobis,
