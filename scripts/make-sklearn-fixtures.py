@@ -14,6 +14,11 @@ Writes test/fixtures/sklearn/{image,pixel,large}.json:
               NumPy/SciPy implementation of the MVTec AD definition (scipy.ndimage.label
               with a 3×3 structure = 8-connectivity, cumulative sums over a descending
               sort, ties merged, trapezoid with interpolation at the limit).
+  ledoit-wolf.json  scikit-learn LedoitWolf (assume_centered=False) fits in float64 on a few
+              sample sets (n > p, n < p, one feature, one sample, L2-normalised embeddings
+              like the resnet18-in baseline): location_, covariance_, shrinkage_,
+              precision_ (SciPy pinvh) and the squared Mahalanobis distances
+              (LedoitWolf.mahalanobis) of held-out points.
   large.json  answers only for 10⁵-sample sets drawn from a 32-bit LCG that the tests
               re-create bit for bit in TypeScript (test/metrics/lcg.ts), so the fixture
               stays small.
@@ -24,6 +29,7 @@ Run: /usr/bin/python3 scripts/make-sklearn-fixtures.py
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 import sklearn
@@ -256,6 +262,45 @@ def pixel_cases():
     return cases
 
 
+# ---------------------------------------------------------------------------------------
+# Ledoit–Wolf (src/stats/ledoit-wolf.ts).
+
+def flat(a):
+    return [float(v) for v in np.asarray(a, dtype=np.float64).reshape(-1)]
+
+
+def ledoit_wolf_case(name, x, queries):
+    from sklearn.covariance import LedoitWolf
+    x = np.asarray(x, dtype=np.float64)
+    queries = np.asarray(queries, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # one sample: "Only one sample available"
+        lw = LedoitWolf().fit(x)
+    return {
+        'name': name, 'n': int(x.shape[0]), 'p': int(x.shape[1]), 'x': flat(x),
+        'location': flat(lw.location_), 'covariance': flat(lw.covariance_),
+        'shrinkage': float(lw.shrinkage_), 'precision': flat(lw.precision_),
+        'queries': flat(queries), 'mahalanobis': flat(lw.mahalanobis(queries)),
+    }
+
+
+def ledoit_wolf_cases():
+    rng = np.random.RandomState(4242)
+    cases = []
+    mix = rng.randn(12, 12) * 0.5 + np.eye(12)
+    cases.append(ledoit_wolf_case('n > p, correlated features', rng.randn(40, 12) @ mix + 3.0,
+                                  rng.randn(6, 12) @ mix + 3.0))
+    cases.append(ledoit_wolf_case('n < p', rng.rand(10, 30) * 2 - 1, rng.rand(4, 30) * 2 - 1))
+    cases.append(ledoit_wolf_case('one feature', rng.randn(25, 1) * 2 + 1, rng.randn(3, 1)))
+    cases.append(ledoit_wolf_case('one sample', rng.randn(1, 4), rng.randn(2, 4)))
+    # resnet18-in-like: non-negative (post-ReLU average-pooled) embeddings, L2-normalised.
+    e = np.abs(rng.randn(50, 32) + 0.5 * rng.randn(50, 1)) * rng.rand(32)
+    q = np.abs(rng.randn(5, 32)) * rng.rand(32)
+    unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    cases.append(ledoit_wolf_case('L2-normalised embeddings', unit(e), unit(q)))
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     meta = {'generator': 'scripts/make-sklearn-fixtures.py', 'sklearn': sklearn.__version__,
@@ -264,6 +309,8 @@ def main():
         json.dump({'meta': meta, 'cases': image_cases()}, f)
     with open(os.path.join(OUT, 'pixel.json'), 'w') as f:
         json.dump({'meta': meta, 'cases': pixel_cases()}, f)
+    with open(os.path.join(OUT, 'ledoit-wolf.json'), 'w') as f:
+        json.dump({'meta': meta, 'cases': ledoit_wolf_cases()}, f)
     large = []
     for seed, kind, fn in [(12345, 'tied', lcg_tied), (777, 'continuous', lcg_continuous)]:
         scores, labels = fn(seed, 100000)
@@ -273,7 +320,7 @@ def main():
         large.append(entry)
     with open(os.path.join(OUT, 'large.json'), 'w') as f:
         json.dump({'meta': meta, 'cases': large}, f, indent=1)
-    for name in ('image.json', 'pixel.json', 'large.json'):
+    for name in ('image.json', 'pixel.json', 'ledoit-wolf.json', 'large.json'):
         print(name, os.path.getsize(os.path.join(OUT, name)), 'bytes')
 
 

@@ -4,6 +4,7 @@
 //   nn:       modules, layers, init, optimizers (also as `optim`), safetensors
 //   datasets: loaders and built-in synthetic datasets
 //   metrics:  image and pixel metrics, thresholds
+//   stats:    streaming per-position Gaussians, Ledoit–Wolf, Mahalanobis distances
 //   methods:  the Method registry (createMethod, loadMethod, methods.list())
 //   harness:  run folders, evaluate, off-main-thread fit/test, benchmarks, reports
 export * from './engine/index.js';
@@ -11,6 +12,7 @@ export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
 export * as datasets from './data/index.js';
 export * as metrics from './metrics/index.js';
+export * as stats from './stats/index.js';
 export { backbones, toBackboneInput, type Backbone, type BackboneLayer, type BackboneName } from './models/backbones/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
