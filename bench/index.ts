@@ -5,6 +5,7 @@
 //   memory      peak RSS of AE and DAE training steps vs PyTorch's (fresh child processes)
 //   gemm        built-in GEMM vs OpenBLAS, conv layers native vs ts
 //   backbone    resnet18 / wide_resnet50_2 / vgg19 forward and their conv layers vs PyTorch ([layers|nets])
+//   linalg      PaDiM Gaussian kernels (moments, Cholesky inverse, Mahalanobis): native vs ts
 //   data        decode + resize throughput
 //   metrics     metric time for 10⁷ pooled pixels
 //   methods     method training throughput vs PyTorch
@@ -22,7 +23,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
+const files = ['gemm', 'backbone', 'linalg', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
 
 if (local[name]) {
   local[name]();
