@@ -7,6 +7,7 @@
 //   stats:    streaming per-position Gaussians, Ledoit–Wolf, Mahalanobis distances
 //   methods:  the Method registry (createMethod, loadMethod, methods.list())
 //   harness:  run folders, evaluate, off-main-thread fit/test, benchmarks, reports
+//   weights:  ImageNet backbone weights: restricted .pth reader, import/check, fetch, cache
 export * from './engine/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
@@ -19,4 +20,5 @@ export type * from './methods/types.js';
 export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';
 export { evaluate, fitInWorker, testInWorker, runInWorker } from './harness/index.js';
 export * as harness from './harness/index.js';
+export * as weights from './weights/index.js';
 export { version } from './version.js';

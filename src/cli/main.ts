@@ -10,6 +10,7 @@ import { methodsCommand } from './commands/methods.js';
 import { predictCommand } from './commands/predict.js';
 import { testCommand } from './commands/test.js';
 import { trainCommand } from './commands/train.js';
+import { weightsCommand } from './commands/weights.js';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(predictCommand)
     .command(calibrateCommand)
     .command(benchCommand)
+    .command(weightsCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()

@@ -89,9 +89,39 @@ function loadAny(file: string, opts: { key?: string }): Loaded {
   return { format: c.format, key: c.key, tensors: c.tensors };
 }
 
+let halfTable: Float32Array | null = null;
+
+/** float16 → float32 through a 65536-entry table (exact: every half is a float32). */
+export function halfToFloat32(h: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) {
+      const e = (i >> 10) & 0x1f;
+      const f = i & 0x3ff;
+      const v = e === 0 ? f * 2 ** -24 : e === 31 ? (f ? NaN : Infinity) : (1 + f / 1024) * 2 ** (e - 15);
+      halfTable[i] = i & 0x8000 ? -v : v;
+    }
+  }
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) out[i] = halfTable[h[i]];
+  return out;
+}
+
+const f32Cache = new WeakMap<RawTensor, Float32Array>();
+
+/** A float tensor's values as float32 (converted once per tensor). */
+function asF32(t: RawTensor): Float32Array {
+  let v = f32Cache.get(t);
+  if (!v) {
+    v = t.dtype === 'F16' ? halfToFloat32(t.data as Uint16Array) : t.dtype === 'F32' ? (t.data as Float32Array) : Float32Array.from(toFloat32(t));
+    f32Cache.set(t, v);
+  }
+  return v;
+}
+
 function countNonFinite(t: RawTensor): number {
   if (!(t.dtype === 'F32' || t.dtype === 'F64' || t.dtype === 'F16' || t.dtype === 'BF16')) return 0;
-  const v = toFloat32(t);
+  const v = asF32(t);
   let bad = 0;
   for (let i = 0; i < v.length; i++) if (v[i] - v[i] !== 0) bad++;
   return bad;
@@ -154,11 +184,11 @@ function storable(arch: BackboneName, tensors: Map<string, RawTensor>): [string,
     if (e.dtype === 'int64') {
       if (t.dtype === 'I64') out.push([e.name, t]);
       else {
-        const f = t.dtype === 'I32' || t.dtype === 'I16' || t.dtype === 'I8' || t.dtype === 'U8' || t.dtype === 'BOOL' ? Array.from(t.data as ArrayLike<number>) : Array.from(toFloat32(t));
+        const f = t.dtype === 'I32' || t.dtype === 'I16' || t.dtype === 'I8' || t.dtype === 'U8' || t.dtype === 'BOOL' ? Array.from(t.data as ArrayLike<number>) : Array.from(asF32(t));
         out.push([e.name, { dtype: 'I64', shape: t.shape, data: BigInt64Array.from(f, (v) => BigInt(Math.round(v))) }]);
       }
     } else {
-      out.push([e.name, t.dtype === 'F32' ? t : { dtype: 'F32', shape: t.shape, data: Float32Array.from(toFloat32(t)) }]);
+      out.push([e.name, t.dtype === 'F32' ? t : { dtype: 'F32', shape: t.shape, data: asF32(t) }]);
     }
   }
   return out;
