@@ -5,6 +5,7 @@
 //   datasets: loaders and built-in synthetic datasets
 //   metrics:  image and pixel metrics, thresholds
 //   stats:    streaming per-position Gaussians, Ledoit–Wolf, Mahalanobis distances
+//   memory bank: exact kNN index (KnnIndex), greedy coreset, memory plan
 //   methods:  the Method registry (createMethod, loadMethod, methods.list())
 //   harness:  run folders, evaluate, off-main-thread fit/test, benchmarks, reports
 //   weights:  ImageNet backbone weights: restricted .pth reader, import/check, fetch, cache
@@ -15,6 +16,8 @@ export * as datasets from './data/index.js';
 export * as metrics from './metrics/index.js';
 export * as stats from './stats/index.js';
 export { backbones, toBackboneInput, type Backbone, type BackboneLayer, type BackboneName } from './models/backbones/index.js';
+export { KnnIndex, coreset, coresetAsync, coresetEstimate, planMemoryBank } from './memory-bank/index.js';
+export type { CoresetOptions, CoresetProgress, CoresetEstimate, CoresetStart, MemoryBankPlan, MemoryBankPlanInput } from './memory-bank/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
 export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';

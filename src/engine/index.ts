@@ -21,6 +21,7 @@ export * from './ops/loss.js';
 export * from './ops/dropout.js';
 export { gaussianMomentsAccumulate, choleskyInverse, mahalanobisBatch, NotPositiveDefiniteError } from './ops/linalg.js';
 export { adamUpdate, sgdUpdate, type AdamUpdate, type SgdUpdate } from './ops/optim.js';
+export { knnSearch, coresetProject, coresetGreedy, rowSquaredNorms, checkFinite, type KnnResult, type KnnSearchOptions, type CoresetStepOptions } from './ops/knn.js';
 export { profile } from './profile.js';
 export type { ProfileRow } from './profile.js';
 export { backends, setBackend, currentBackend } from '../backend/registry.js';
