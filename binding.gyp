@@ -22,6 +22,7 @@
         "native/cpu/conv_input_grad.cc",
         "native/cpu/conv_kernel.cc",
         "native/cpu/conv_small.cc",
+        "native/cpu/conv_winograd.cc",
         "native/cpu/pad.cc",
         "native/cpu/pool.cc",
         "native/cpu/upsample.cc",

@@ -18,6 +18,8 @@
 
 #include "conv_kernel.h"
 #include "conv_small.h"
+#include "conv_winograd.h"
+#include "medianomaly/gemm.h"
 #include "medianomaly/threadpool.h"
 #include "medianomaly/workspace.h"
 
@@ -95,12 +97,70 @@ class PixelCursor {
   int64_t n_, oh_, ow_, group_base_;
 };
 
+/** 1×1 kernels without padding (the bottleneck and downsample convs of ResNets). */
+bool pointwise_conv(const Conv2dParams& p) {
+  return p.kh == 1 && p.kw == 1 && p.ph == 0 && p.pw == 0 && p.groups == 1 && p.C >= 8;
+}
+
+/**
+ * A 1×1 conv is the product Y[n] (K × P) = W (K × C) · X[n] (C × P): the built-in GEMM
+ * (packed, KC-blocked; deterministic whatever the thread count), straight on each image's
+ * planes when stride 1 gives long rows, else on a copy of the sampled pixels of all images
+ * as one [C, N·P] matrix (strided 1×1 downsampling, 7×7 maps), scattered back per image.
+ */
+Status conv2d_pointwise(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t P = p.OH * p.OW, HW = p.H * p.W, NP = p.N * P;
+  GemmParams g;
+  g.M = p.K;
+  g.K = p.C;
+  try {
+    if (p.sh == 1 && p.sw == 1 && p.OH == p.H && p.OW == p.W && P >= 256) {
+      g.N = P;
+      for (int64_t n = 0; n < p.N; ++n) builtin_sgemm(g, w, p.C, x + n * p.C * HW, HW, y + n * p.K * P, P);
+      if (bias)
+        parallel_for(p.N * p.K, 4, [&](int64_t t0, int64_t t1) {
+          for (int64_t t = t0; t < t1; ++t) {
+            const float b = bias[t % p.K];
+            float* d = y + t * P;
+            for (int64_t i = 0; i < P; ++i) d[i] += b;
+          }
+        });
+      return Status::kOk;
+    }
+    float* xs = scratch(Scratch::kConvCol, scratch_size({p.C, NP}));
+    float* ys = scratch(Scratch::kConvOut, scratch_size({p.K, NP}));
+    if (!xs || !ys) return Status::kOutOfMemory;
+    parallel_for(p.C * p.N, 4, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t c = t / p.N, n = t % p.N;
+        const float* src = x + (n * p.C + c) * HW;
+        float* dst = xs + c * NP + n * P;
+        for (int64_t oh = 0; oh < p.OH; ++oh)
+          for (int64_t ow = 0; ow < p.OW; ++ow) dst[oh * p.OW + ow] = src[oh * p.sh * p.W + ow * p.sw];
+      }
+    });
+    g.N = NP;
+    builtin_sgemm(g, w, p.C, xs, NP, ys, NP);
+    parallel_for(p.N * p.K, 4, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / p.K, k = t % p.K;
+        const float b = bias ? bias[k] : 0.0f;
+        const float* src = ys + k * NP + n * P;
+        float* d = y + t * P;
+        for (int64_t i = 0; i < P; ++i) d[i] = src[i] + b;
+      }
+    });
+  } catch (const std::bad_alloc&) {
+    return Status::kOutOfMemory;
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
   if (p.N <= 0 || p.K <= 0 || p.OH <= 0 || p.OW <= 0) return Status::kOk;
-  const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, R = Cg * p.kh * p.kw, P = p.OH * p.OW;
-  const int64_t NP = p.N * P;
+  const int64_t R = (p.C / p.groups) * p.kh * p.kw, P = p.OH * p.OW;
   if (R == 0) {  // no input channels: the output is the bias
     parallel_for(p.N * p.K, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) std::fill(y + t * P, y + (t + 1) * P, bias ? bias[t % p.K] : 0.0f);
@@ -108,6 +168,14 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     return Status::kOk;
   }
   if (detail::small_channel_conv(p)) return detail::conv2d_small_channels(p, x, w, bias, y);
+  if (pointwise_conv(p)) return conv2d_pointwise(p, x, w, bias, y);
+  if (detail::winograd_conv(p)) return detail::conv2d_winograd(p, x, w, bias, y);
+  return detail::conv2d_direct(p, x, w, bias, y);
+}
+
+Status detail::conv2d_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t Cg = p.C / p.groups, Kg = p.K / p.groups, R = Cg * p.kh * p.kw, P = p.OH * p.OW;
+  const int64_t NP = p.N * P;
   float* xpad = scratch(Scratch::kConvCol, PaddedInput::floats(p));
   const int64_t panels = (Kg + kTileCols - 1) / kTileCols;
   float* wpack = scratch(Scratch::kConvAux, scratch_size({panels, R, kTileCols}));

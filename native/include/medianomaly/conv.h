@@ -5,7 +5,14 @@
 // the input gradient (= conv_transpose2d's forward) splits the input into stride phase
 // classes, each a plain product that writes every element once (dilated kernels use
 // GEMM + col2im). Layers with fewer than 8 input channels (1-channel images) vectorise
-// over output pixels instead of filters.
+// over output pixels instead of filters. Forward fast paths for torchvision backbones:
+// 1×1 convs without padding (≥ 8 channels) are the built-in GEMM per image (or over the
+// gathered pixels of all images), and 3×3 stride-1 convs with ≥ 64 input channels and
+// filters use Winograd F(2×2, 3×3) (native/cpu/conv_winograd.h; MEDIANOMALY_CONV_WINOGRAD=0
+// turns it off). Every path gives the same bits on every thread count and for a batch as
+// for its images one by one, whatever the GEMM mode; Winograd's results differ from the
+// direct sums by its transforms' roundings (compare within a float32 bound), and inputs
+// or weights with any non-finite value take the direct kernel.
 //
 // Zero padding is defined as materialised zeros, as in PyTorch: in the forward and the
 // weight gradient a tap that lands in the padding multiplies its zero, so a non-finite
