@@ -2,6 +2,7 @@
 // (see ./catalogue.ts). The order here is the order `methods.list()` reports.
 import './reconstruction/ae.js';
 import './reconstruction/ae-ssim.js';
+import './reconstruction/ae-perceptual.js';
 import './reconstruction/ae-spatial.js';
 import './reconstruction/ae-grad.js';
 import './reconstruction/constrained-ae.js';

@@ -9,6 +9,7 @@ import type { OptionSpec } from './types.js';
 import type { OptionsOf } from './training/options.js';
 import type { AESpec } from './reconstruction/options.js';
 import type { AE_SSIM_OPTIONS } from './reconstruction/ae-ssim.js';
+import type { AE_PERCEPTUAL_OPTIONS } from './reconstruction/ae-perceptual.js';
 import type { CONSTRAINED_AE_OPTIONS } from './reconstruction/constrained-ae.js';
 import type { MEMAE_OPTIONS } from './reconstruction/memae.js';
 import type { CEAE_OPTIONS } from './reconstruction/ceae.js';
@@ -26,6 +27,7 @@ export interface BuiltinMethodOptions {
   'ae': AE;
   'ae-l1': AE;
   'ae-ssim': AE<Specs<typeof AE_SSIM_OPTIONS>>;
+  'ae-perceptual': AE<Specs<typeof AE_PERCEPTUAL_OPTIONS>>;
   'ae-spatial': AE;
   'ae-grad': AE;
   'constrained-ae': AE<Specs<typeof CONSTRAINED_AE_OPTIONS>>;
@@ -50,7 +52,7 @@ export type MethodName = keyof MethodOptionsMap & string;
 
 /** The names of BuiltinMethodOptions as a value, for the test that compares them with the registry. */
 export const BUILTIN_METHOD_NAMES = [
-  'ae', 'ae-l1', 'ae-ssim', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
+  'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
 ] as const satisfies readonly (keyof BuiltinMethodOptions)[];
 

@@ -10,6 +10,7 @@ import { BUILTIN_METHOD_NAMES } from '../../src/methods/options-map.js';
 import type { OptionSpec } from '../../src/methods/types.js';
 import { aeMethodOptions } from '../../src/methods/reconstruction/options.js';
 import { AE_SSIM_OPTIONS } from '../../src/methods/reconstruction/ae-ssim.js';
+import { AE_PERCEPTUAL_OPTIONS } from '../../src/methods/reconstruction/ae-perceptual.js';
 import { CONSTRAINED_AE_OPTIONS } from '../../src/methods/reconstruction/constrained-ae.js';
 import { MEMAE_OPTIONS } from '../../src/methods/reconstruction/memae.js';
 import { CEAE_OPTIONS } from '../../src/methods/reconstruction/ceae.js';
@@ -50,7 +51,7 @@ test('every registered method has an entry in the type map, and every entry a re
 test("each entry's spec list is the one the method registers (so the derived type matches run-time validation)", () => {
   const specs: Record<(typeof BUILTIN_METHOD_NAMES)[number], readonly OptionSpec[]> = {
     'ae': aeMethodOptions(), 'ae-l1': aeMethodOptions(), 'ae-spatial': aeMethodOptions(), 'ae-grad': aeMethodOptions(), 'aeu': aeMethodOptions(),
-    'ae-ssim': aeMethodOptions(AE_SSIM_OPTIONS), 'constrained-ae': aeMethodOptions(CONSTRAINED_AE_OPTIONS),
+    'ae-ssim': aeMethodOptions(AE_SSIM_OPTIONS), 'ae-perceptual': aeMethodOptions(AE_PERCEPTUAL_OPTIONS), 'constrained-ae': aeMethodOptions(CONSTRAINED_AE_OPTIONS),
     'memae': aeMethodOptions(MEMAE_OPTIONS), 'ceae': aeMethodOptions(CEAE_OPTIONS),
     'vae': aeMethodOptions(VAE_OPTIONS), 'vae-elbo': aeMethodOptions(VAE_OPTIONS), 'vae-kl': aeMethodOptions(VAE_OPTIONS),
     'vae-rec': aeMethodOptions(VAE_OPTIONS), 'vae-combi': aeMethodOptions(VAE_OPTIONS),
