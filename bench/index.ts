@@ -6,6 +6,8 @@
 //   gemm        built-in GEMM vs OpenBLAS, conv layers native vs ts
 //   backbone    resnet18 / wide_resnet50_2 / vgg19 forward and their conv layers vs PyTorch ([layers|nets])
 //   linalg      PaDiM Gaussian kernels (moments, Cholesky inverse, Mahalanobis): native vs ts
+//   knn         exact kNN (KnnIndex, both GEMM engines) vs faiss IndexFlatL2 and vs the plain GEMM
+//   coreset     greedy coreset ms/iteration vs a straightforward TS loop and numpy
 //   data        decode + resize throughput
 //   metrics     metric time for 10⁷ pooled pixels
 //   methods     method training throughput vs PyTorch
@@ -23,7 +25,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'linalg', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
+const files = ['gemm', 'backbone', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
 
 if (local[name]) {
   local[name]();
