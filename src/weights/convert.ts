@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { compareState, describeStateCheck, expectedState, type StateCheck } from '../models/backbones/state.js';
 import type { BackboneName } from '../models/backbones/base.js';
-import { checkBackboneName } from '../models/backbones/state.js';
+import { checkBackboneName, headPrefix } from '../models/backbones/state.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensor, type SafetensorsDtype } from '../nn/safetensors-format.js';
 import { parsePth, type PthContent } from './pth/reader.js';
 import { readFileSync } from 'node:fs';
@@ -68,9 +68,11 @@ interface Loaded {
   format: WeightsFormat;
   key: string | null;
   tensors: Map<string, RawTensor>;
+  /** Classifier tensors left unread: shapes only. */
+  skipped?: Map<string, { shape: number[] }>;
 }
 
-function loadAny(file: string, opts: { key?: string }): Loaded {
+function loadAny(file: string, arch: BackboneName, opts: { key?: string }): Loaded {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -85,8 +87,8 @@ function loadAny(file: string, opts: { key?: string }): Loaded {
   if (kind === 'unknown' && bytes.length > 0) {
     throw new Error(`${file}: neither a PyTorch checkpoint (.pth: a zip archive or a pickle) nor a safetensors file`);
   }
-  const c: PthContent = parsePth(bytes, file, opts);
-  return { format: c.format, key: c.key, tensors: c.tensors };
+  const c: PthContent = parsePth(bytes, file, { key: opts.key, skip: (n) => n.startsWith(headPrefix(arch)) });
+  return { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped };
 }
 
 let halfTable: Float32Array | null = null;
@@ -133,7 +135,7 @@ function targetDtype(dtype: 'float32' | 'int64'): SafetensorsDtype {
 }
 
 function report(arch: BackboneName, file: string, loaded: Loaded): WeightsReport {
-  const check = compareState(arch, loaded.tensors);
+  const check = compareState(arch, loaded.skipped?.size ? new Map<string, { shape: readonly number[] }>([...loaded.tensors, ...loaded.skipped]) : loaded.tensors);
   const expected = new Map(expectedState(arch).map((e) => [e.name, e]));
   const conv = new Map<string, number>();
   const nonFinite: WeightsReport['nonFinite'] = [];
@@ -158,7 +160,7 @@ function report(arch: BackboneName, file: string, loaded: Loaded): WeightsReport
       .join(', ')}${nonFinite.length > 5 ? ', …' : ''}): the weights are corrupt or from a diverged run`;
     message = message ? `${message}. Also ${nf}` : nf;
   }
-  return { ...check, ok, arch, file, format: loaded.format, key: loaded.key, tensors: loaded.tensors.size, nonFinite, conversions, message };
+  return { ...check, ok, arch, file, format: loaded.format, key: loaded.key, tensors: loaded.tensors.size + (loaded.skipped?.size ?? 0), nonFinite, conversions, message };
 }
 
 /**
@@ -168,7 +170,7 @@ function report(arch: BackboneName, file: string, loaded: Loaded): WeightsReport
  */
 export function checkWeights(file: string, arch: BackboneName, opts: { key?: string } = {}): WeightsReport {
   checkBackboneName(arch, 'checkWeights');
-  return report(arch, file, loadAny(file, opts));
+  return report(arch, file, loadAny(file, arch, opts));
 }
 
 /** The tensors to write for `arch`: expected order, stored dtypes, classifier dropped, absent num_batches_tracked = 0. */
@@ -217,8 +219,8 @@ export function convertPth(bytes: Uint8Array, source: string, opts: { arch: Back
   checkBackboneName(opts.arch, 'importPth');
   const kind = sniffFormat(bytes);
   if (kind === 'safetensors') throw new Error(`${source} is already a safetensors file: check it with medianomaly weights check ${source} --arch ${opts.arch}, and use it as it is`);
-  const c = parsePth(bytes, source, { key: opts.key });
-  const r = report(opts.arch, source, { format: c.format, key: c.key, tensors: c.tensors });
+  const c = parsePth(bytes, source, { key: opts.key, skip: (n) => n.startsWith(headPrefix(opts.arch)) });
+  const r = report(opts.arch, source, { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped });
   if (!r.ok) throw new Error(`${source} is ${r.message.startsWith('not ') ? '' : 'unusable: '}${r.message}`);
   const metadata = { format: 'pt', arch: opts.arch, source: basename(source), source_sha256: sha256OfBytes(bytes), ...(c.key ? { source_key: c.key } : {}), ...opts.metadata };
   return { bytes: serializeSafetensors(storable(opts.arch, c.tensors), metadata), report: r };

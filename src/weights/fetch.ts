@@ -81,6 +81,8 @@ async function download(url: string, arch: BackboneName, opts: FetchOptions): Pr
     }
     const lenHeader = res.headers.get('content-length');
     const total = lenHeader !== null && /^\d+$/.test(lenHeader) ? Number(lenHeader) : null;
+    // Into one buffer of the announced size (VGG19's file is 548 MB: no second copy), else chunks.
+    const whole = total !== null ? new Uint8Array(total) : null;
     const chunks: Uint8Array[] = [];
     let received = 0;
     opts.onProgress?.({ received, total });
@@ -92,15 +94,25 @@ async function download(url: string, arch: BackboneName, opts: FetchOptions): Pr
           if (done) break;
           clearTimeout(timer);
           timer = setTimeout(() => ((stalled = true), ctl.abort()), stallMs);
-          chunks.push(value);
+          if (whole) {
+            if (received + value.length > whole.length) {
+              await reader.cancel().catch(() => {});
+              throw new Error(`the server sent more than the ${total} bytes it announced`);
+            }
+            whole.set(value, received);
+          } else chunks.push(value);
           received += value.length;
           opts.onProgress?.({ received, total });
         }
       }
     } catch (e) {
+      if (/more than the/.test((e as Error).message)) throw new Error(`the download of ${url} is corrupt: ${(e as Error).message}`);
       throw new Error(`the download of ${url} broke off after ${received} bytes (${why(e)}): run the fetch again; ${networkHint(arch)}`);
     }
-    if (total !== null && received !== total) throw new Error(`the download of ${url} ended after ${received} of ${total} bytes: run the fetch again`);
+    if (whole) {
+      if (received !== total) throw new Error(`the download of ${url} ended after ${received} of ${total} bytes: run the fetch again`);
+      return whole;
+    }
     const out = new Uint8Array(received);
     let at = 0;
     for (const c of chunks) {

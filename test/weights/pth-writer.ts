@@ -29,6 +29,11 @@ export const P = {
   setitems: () => Uint8Array.of(0x75),
   emptyDict: () => Uint8Array.of(0x7d),
   newfalse: () => Uint8Array.of(0x89),
+  newtrue: () => Uint8Array.of(0x88),
+  none: () => Uint8Array.of(0x4e),
+  build: () => Uint8Array.of(0x62),
+  /** Python 2's str, as pickles written by Python 2 hold their names. */
+  py2str: (s: string) => concat([Uint8Array.of(0x55, s.length), enc.encode(s)]),
   binpersid: () => Uint8Array.of(0x51),
   global: (module: string, name: string) => concat([Uint8Array.of(0x63), enc.encode(`${module}\n${name}\n`)]),
   stackGlobal: () => Uint8Array.of(0x93),
@@ -52,6 +57,8 @@ export interface TensorSpec {
   shape: number[];
   /** Raw little-endian bytes of the storage (row-major, contiguous). */
   bytes: Uint8Array;
+  /** Strides to pickle (default: row-major for the shape). */
+  stride?: number[];
 }
 
 const STORAGE: Record<string, string> = { F32: 'FloatStorage', F16: 'HalfStorage', I64: 'LongStorage' };
@@ -86,7 +93,7 @@ export function stateDictPickle(tensors: [string, TensorSpec][], opts: { inject?
       ...t.shape.map(P.int),
       P.tuple(),
       P.mark(),
-      ...strides.map(P.int),
+      ...(t.stride ?? strides).map(P.int),
       P.tuple(),
       P.newfalse(),
       P.global('collections', 'OrderedDict'),

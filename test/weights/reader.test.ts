@@ -118,6 +118,75 @@ test('the TS-written checkpoint reads back (the helper the fetch tests use)', ()
   assert.equal(c.tensors.get('b')!.shape, []);
 });
 
+test('old torch constructs: Python 2 strings, _rebuild_tensor (v1), torch.Size, _rebuild_parameter, a legacy FloatTensor set up by BUILD', () => {
+  const storage = concat([P.mark(), P.py2str('storage'), P.global('torch', 'FloatStorage'), P.py2str('0'), P.py2str('cpu'), P.int(4), P.none(), P.tuple(), P.binpersid()]);
+  const ints = (...v: number[]) => concat([P.mark(), ...v.map(P.int), P.tuple()]);
+  const pkl = concat([
+    P.proto(),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.mark(),
+    P.py2str('w'),
+    P.global('torch._utils', '_rebuild_tensor'),
+    P.mark(),
+    storage,
+    P.int(1),
+    ints(2),
+    ints(2),
+    P.tuple(),
+    P.reduce(),
+    P.py2str('p'),
+    P.global('torch._utils', '_rebuild_parameter'),
+    P.mark(),
+    P.global('torch._utils', '_rebuild_tensor_v2'),
+    P.mark(),
+    storage,
+    P.int(0),
+    P.global('torch', 'Size'),
+    P.mark(),
+    ints(2, 2),
+    P.tuple(),
+    P.reduce(),
+    ints(2, 1),
+    P.newfalse(),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.tuple(),
+    P.reduce(),
+    P.newtrue(),
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.tuple(),
+    P.reduce(),
+    P.py2str('legacy'),
+    P.global('torch', 'FloatTensor'),
+    P.emptyTuple(),
+    P.reduce(),
+    P.mark(),
+    storage,
+    P.int(2),
+    ints(2),
+    ints(1),
+    P.tuple(),
+    P.build(),
+    P.setitems(),
+    P.stop(),
+  ]);
+  const bytes = writeZip([
+    { name: 'old/data.pkl', data: pkl },
+    { name: 'old/data/0', data: f32bytes([10, 11, 12, 13]) },
+  ]);
+  const c = parsePth(bytes, 'old.pth');
+  assert.equal([...c.tensors.keys()], ['w', 'p', 'legacy']);
+  assert.equal(Array.from(c.tensors.get('w')!.data as Float32Array), [11, 13]);
+  assert.equal(c.tensors.get('p')!.shape, [2, 2]);
+  assert.equal(Array.from(c.tensors.get('p')!.data as Float32Array), [10, 11, 12, 13]);
+  assert.equal(Array.from(c.tensors.get('legacy')!.data as Float32Array), [12, 13]);
+});
+
 test('a truncated file is refused at every cut with a clear error (zip and legacy)', () => {
   for (const file of ['dtypes.pth', 'dtypes-legacy.pth']) {
     const full = readFileSync(join(DIR, file));
@@ -167,6 +236,9 @@ test('a storage record shorter than its tensor, a missing record, and a view pas
     { name: 'archive/data/0', data: f32bytes([1, 2, 3, 4]) },
   ]);
   throwsMatching(() => parsePth(over, 'o.pth'), /"a"/, /reaches element 4 of a storage of 4/);
+  // stride 0: a million elements from a 4-element storage.
+  const expand = writePth([['a', { shape: [1000000], stride: [0], bytes: f32bytes([1, 2, 3, 4]) }]]);
+  throwsMatching(() => parsePth(expand, 'e.pth'), /"a" has 1000000 elements over a storage of 4/, /overlapping strides \[0\]/, /contiguous\(\)/);
 });
 
 test('not a checkpoint: TorchScript archives, other zips, text, tar', () => {

@@ -22,11 +22,15 @@ export interface PthContent {
   tensors: Map<string, RawTensor>;
   /** Where the state dict was found inside the file ('state_dict', 'model', ...); null when the file is one. */
   key: string | null;
+  /** Tensors left unread (ReadPthOptions.skip): their dtype and shape only. */
+  skipped: Map<string, { dtype: StorageDtype; shape: number[] }>;
 }
 
 export interface ReadPthOptions {
   /** The key (dots for nesting: 'checkpoint.model') of the state dict inside a larger checkpoint. */
   key?: string;
+  /** Tensors not to read (VGG19's 500 MB classifier when only its features are wanted); still listed in `skipped`. */
+  skip?: (name: string) => boolean;
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -66,13 +70,20 @@ function gather(name: string, t: TensorRef, storage: Uint8Array, storageNumel: n
   const shape = t.size;
   const n = shape.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(n) || n * es > 2 ** 32) fail(`tensor "${name}" has shape ${fmt(shape)}, too large`);
-  const out = new Uint8Array(n * es);
+  let last = t.offset;
   if (n > 0) {
-    let last = t.offset;
     for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * t.stride[d];
     if (last >= storageNumel) {
       fail(`tensor "${name}" (shape ${fmt(shape)}, offset ${t.offset}, strides ${fmt(t.stride)}) reaches element ${last} of a storage of ${storageNumel}: the file is corrupt`);
     }
+    // Only overlapping strides (expand(), stride 0) address more elements than the storage
+    // holds; a state dict never needs them, and they would let a small file claim any size.
+    if (n > storageNumel) {
+      fail(`tensor "${name}" has ${n} elements over a storage of ${storageNumel} (overlapping strides ${fmt(t.stride)}, as expand() makes): re-save it with .contiguous()`);
+    }
+  }
+  const out = new Uint8Array(n * es);
+  if (n > 0) {
     // Row-major strides: one copy. Otherwise walk the indices, innermost fastest.
     let contiguous = true;
     for (let d = shape.length - 1, expect = 1; d >= 0; d--) {
@@ -82,11 +93,16 @@ function gather(name: string, t: TensorRef, storage: Uint8Array, storageNumel: n
     if (contiguous) {
       out.set(storage.subarray(t.offset * es, (t.offset + n) * es));
     } else {
+      // Element copies through unsigned views of the item size (bit-exact, NaN payloads kept),
+      // the storage first copied to aligned memory (a file's records need not be aligned).
+      const words = (b: ArrayBuffer) => (es === 8 ? new BigUint64Array(b) : es === 4 ? new Uint32Array(b) : es === 2 ? new Uint16Array(b) : new Uint8Array(b));
+      const from = words(new Uint8Array(storage.subarray(0, (last + 1) * es)).buffer) as Uint32Array;
+      const to = words(out.buffer) as Uint32Array;
       const rank = shape.length;
       const idx = new Array<number>(rank).fill(0);
       let src = t.offset;
       for (let i = 0; i < n; i++) {
-        out.set(storage.subarray(src * es, (src + 1) * es), i * es);
+        to[i] = from[src];
         for (let d = rank - 1; d >= 0; d--) {
           idx[d]++;
           src += t.stride[d];
@@ -161,10 +177,19 @@ function findStateDict(root: unknown, source: string, key: string | undefined): 
   return fail(`holds no state dict (a dict whose values are all tensors); its keys: ${listKeys(root as Map<unknown, unknown>)}`);
 }
 
-function collect(dict: Map<string, unknown>, load: (name: string, t: TensorRef) => RawTensor): Map<string, RawTensor> {
+function collect(
+  dict: Map<string, unknown>,
+  opts: ReadPthOptions,
+  load: (name: string, t: TensorRef) => RawTensor,
+): { tensors: Map<string, RawTensor>; skipped: PthContent['skipped'] } {
   const tensors = new Map<string, RawTensor>();
-  for (const [name, v] of dict) tensors.set(name, load(name, tensorOf(v)!));
-  return tensors;
+  const skipped: PthContent['skipped'] = new Map();
+  for (const [name, v] of dict) {
+    const t = tensorOf(v)!;
+    if (opts.skip?.(name)) skipped.set(name, { dtype: t.storage.dtype, shape: [...t.size] });
+    else tensors.set(name, load(name, t));
+  }
+  return { tensors, skipped };
 }
 
 function parseZip(bytes: Uint8Array, source: string, opts: ReadPthOptions): PthContent {
@@ -205,7 +230,7 @@ function parseZip(bytes: Uint8Array, source: string, opts: ReadPthOptions): PthC
   const { value } = unpickle(zip.read(pkls[0]), { source: `${source} (${pkls[0]})`, persistentLoad });
   const { dict, key } = findStateDict(value, source, opts.key);
   const data = new Map<string, Uint8Array>();
-  const tensors = collect(dict, (name, t) => {
+  const { tensors, skipped } = collect(dict, opts, (name, t) => {
     const s = t.storage;
     let bytesOf = data.get(s.key);
     if (!bytesOf) {
@@ -218,7 +243,7 @@ function parseZip(bytes: Uint8Array, source: string, opts: ReadPthOptions): PthC
     }
     return gather(name, t, bytesOf, s.numel, bigEndian, fail);
   });
-  return { format: 'zip', tensors, key };
+  return { format: 'zip', tensors, key, skipped };
 }
 
 function parseLegacy(bytes: Uint8Array, source: string, opts: ReadPthOptions): PthContent {
@@ -287,7 +312,7 @@ function parseLegacy(bytes: Uint8Array, source: string, opts: ReadPthOptions): P
   }
   if (at !== bytes.length) fail(`${bytes.length - at} bytes follow the last storage: the file is corrupt or something was appended`);
   const { dict, key } = findStateDict(main.value, source, opts.key);
-  const tensors = collect(dict, (name, t) => {
+  const { tensors, skipped } = collect(dict, opts, (name, t) => {
     const s = t.storage;
     const rootKey = s.view ? s.view.key : s.key;
     const root = roots.get(rootKey);
@@ -298,7 +323,7 @@ function parseLegacy(bytes: Uint8Array, source: string, opts: ReadPthOptions): P
     if (s.view && (off < 0 || off + s.numel > root!.numel)) fail(`tensor "${name}" views elements outside its storage: the file is corrupt`);
     return gather(name, t, all!.subarray(off * es, (off + s.numel) * es), s.numel, bigEndian, fail);
   });
-  return { format: 'legacy', tensors, key };
+  return { format: 'legacy', tensors, key, skipped };
 }
 
 /** Parses a checkpoint held in memory; `source` names it in errors. */
