@@ -192,6 +192,35 @@ const OPS: Record<string, (r: Rng) => Call> = {
     const inv = tensor(r, [P, d, d], false, true);
     return () => [E.mahalanobisBatch(x, mean, inv)];
   },
+  memoryBank: (r) => {
+    // kNN (squared L2, ties → lower index) and the coreset's projection and picks; NaN/∞
+    // inputs, mismatched dims and bad k / m / starts must be refused identically.
+    const d = int(r, 1, 6);
+    const base = tensor(r, r() < 0.1 ? shape(r, int(r, 1, 3), 5) : [int(r, 0, 9), d], false);
+    if (r() < 0.2 && base.size > 1 && !base.data.some((v) => !Number.isFinite(v))) base.data.copyWithin(0, d); // duplicate rows: exact ties
+    const which = pick(r, ['knn', 'project', 'greedy'] as const);
+    if (which === 'knn') {
+      const q = tensor(r, [int(r, 0, 4), r() < 0.1 ? d + 1 : d], false);
+      const k = r() < 0.85 ? int(r, 1, 12) : pick(r, [0, -1, 1.5, NaN, 2 ** 31]);
+      return () => {
+        const res = E.knnSearch(q, base, k);
+        return [E.Tensor.fromData(res.distances, [res.distances.length]), E.Tensor.fromData(Float32Array.from(res.indices), [res.indices.length])];
+      };
+    }
+    if (which === 'project') {
+      const wt = tensor(r, [r() < 0.1 ? d + 1 : d, int(r, 0, 5)], false);
+      return () => [E.coresetProject(base, wt)];
+    }
+    const n = base.shape[0] ?? 0;
+    const m = r() < 0.85 ? int(r, 0, Math.max(0, n)) : pick(r, [-1, n + 1, 0.5, NaN]);
+    const starts = Int32Array.from({ length: r() < 0.5 ? 0 : int(r, 1, 3) }, () => (r() < 0.9 ? int(r, 0, Math.max(0, n - 1)) : pick(r, [-1, n, 2 ** 30])));
+    const newest = r() < 0.5 ? -1 : r() < 0.9 ? int(r, 0, Math.max(0, n - 1)) : pick(r, [-2, n, 1.5]);
+    return () => {
+      const minDist = new Float32Array(n).fill(Infinity);
+      const sel = E.coresetGreedy(base, minDist, m, { starts, newest });
+      return [E.Tensor.fromData(Float32Array.from(sel), [sel.length]), E.Tensor.fromData(minDist, [n])];
+    };
+  },
   layout: (r) => {
     const x = tensor(r, shape(r, int(r, 2, 4), 4, 0.1));
     const perm = x.shape.map((_, i) => i).sort(() => r() - 0.5);
