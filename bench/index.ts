@@ -5,6 +5,7 @@
 //   memory      peak RSS of AE and DAE training steps vs PyTorch's (fresh child processes)
 //   gemm        built-in GEMM vs OpenBLAS, conv layers native vs ts
 //   backbone    resnet18 / wide_resnet50_2 / vgg19 forward and their conv layers vs PyTorch ([layers|nets])
+//   patchcore   PatchCore official preset, 200 images at 224 px: fit and inference images/s, peak memory vs the bank
 //   linalg      PaDiM Gaussian kernels (moments, Cholesky inverse, Mahalanobis): native vs ts
 //   knn         exact kNN (KnnIndex, both GEMM engines) vs faiss IndexFlatL2 and vs the plain GEMM
 //   coreset     greedy coreset ms/iteration vs a straightforward TS loop and numpy
@@ -25,7 +26,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
+const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
 
 if (local[name]) {
   local[name]();

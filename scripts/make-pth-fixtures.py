@@ -29,6 +29,8 @@ Writes (all a few KB)
 
 The archives are made deterministic (fixed zip entry times); torch's own record names
 (<archive>/data.pkl, <archive>/data/<key>, <archive>/version) are kept.
+dtypes-legacy.pth alone differs from run to run: the legacy format names storages by their
+memory address (str(storage._cdata)); its tensors, and expected.json, do not change.
 """
 import io
 import json

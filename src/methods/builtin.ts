@@ -13,3 +13,4 @@ import './reconstruction/vae.js';
 import './reconstruction/ganomaly.js';
 import './reconstruction/dae.js';
 import './reconstruction/fanogan.js';
+import './feature-reference/patchcore.js';

@@ -17,6 +17,7 @@ import type { VAE_OPTIONS } from './reconstruction/vae.js';
 import type { GANOMALY_OPTIONS } from './reconstruction/ganomaly.js';
 import type { DAE_OPTIONS } from './reconstruction/dae.js';
 import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
+import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 
 type Specs<L extends readonly OptionSpec[]> = L[number];
 type AE<Extra extends OptionSpec = never> = OptionsOf<AESpec | Extra>;
@@ -42,6 +43,7 @@ export interface BuiltinMethodOptions {
   'ganomaly': OptionsOf<Specs<typeof GANOMALY_OPTIONS>>;
   'dae': OptionsOf<Specs<typeof DAE_OPTIONS>>;
   'fanogan': OptionsOf<Specs<typeof FANOGAN_OPTIONS>>;
+  'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
 }
 
 /** Method name → the options object `createMethod` takes for it. */
@@ -54,6 +56,7 @@ export type MethodName = keyof MethodOptionsMap & string;
 export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
+  'patchcore',
 ] as const satisfies readonly (keyof BuiltinMethodOptions)[];
 
 // Every key of BuiltinMethodOptions is in the list (the `satisfies` above checks the converse).

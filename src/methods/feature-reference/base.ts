@@ -114,6 +114,14 @@ export interface FeatureSavedConfig extends SavedConfig {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Backbones alive in this process, by architecture, weights (file path and SHA-256, or random
+ * with its seed): a frozen backbone in eval mode holds no state that features() changes, so
+ * methods built with the same weights share one instead of loading (or drawing) it again. Weak:
+ * a backbone no fitted method holds any more is collected as usual.
+ */
+const backboneCache = new Map<string, WeakRef<Backbone>>();
+
 export abstract class FeatureReferenceMethod implements Method {
   private opts: MethodOptions;
   private backboneNet: Backbone | null = null;
@@ -189,8 +197,15 @@ export abstract class FeatureReferenceMethod implements Method {
           `but the method was fitted with ${expectSha}; scores would differ. Give the original weights file as the "weights" option, or fit again`,
       );
     }
-    const net = backbones.create(this.backboneName, { weights: w.path, seed: this.opts.seed as number });
-    net.eval();
+    const seed = this.opts.seed as number;
+    const key = JSON.stringify([this.backboneName, w.path, w.sha256, w.path === 'random' ? seed : null]);
+    let net = backboneCache.get(key)?.deref();
+    if (!net) {
+      net = backbones.create(this.backboneName, { weights: w.path, seed });
+      net.eval();
+      for (const [k, ref] of backboneCache) if (!ref.deref()) backboneCache.delete(k);
+      backboneCache.set(key, new WeakRef(net));
+    }
     this.weightsSha256 = w.sha256;
     return net;
   }

@@ -1,0 +1,175 @@
+// PatchCore end to end at 32 px on a random-weight resnet18 (the backbone is an option; the
+// embedding itself is checked against the reference code in patchcore-embed.test.ts): presets,
+// the re-weighted score on a hand example, the memory plan and its refusal, fit → score on
+// grey and colour input, save → load gives identical scores, same seed → same bank.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMethod, loadMethod } from '../../../src/methods/index.js';
+import { PatchCore, memoryRefusal, patchcoreMemoryPlan, patchcoreSettings } from '../../../src/methods/feature-reference/patchcore.js';
+import { reweightedScore, type BankSearch } from '../../../src/methods/feature-reference/patchcore-score.js';
+import { resolveOptions } from '../../../src/methods/training/options.js';
+import { methods } from '../../../src/methods/registry.js';
+import { arraySplit, fastestBackend, rejects, toyHeads } from '../helpers.js';
+
+fastestBackend();
+const quiet = { onMessage: () => {} };
+const SMALL = { backbone: 'resnet18', weights: 'random', size: 32, channels: 1, batchSize: 8, coresetRatio: 0.25 } as const;
+const data = toyHeads({ train: 6, normal: 3, abnormal: 3, size: 32, seed: 3 });
+
+test('presets: official = adaptive/adaptive/squared/max/bilinear/scipy; anomalib = avgpool/concat/euclidean/reweighted/nearest/torch; a row option overrides its preset', () => {
+  const info = methods.info('patchcore');
+  const off = patchcoreSettings(resolveOptions(info, {}));
+  assert.equal([off.aggregation, off.merge, off.distance, off.imageScore, off.upsample, off.blur, off.coresetStart], ['adaptive', 'adaptive', 'squared', 'max', 'bilinear', 'scipy', 'official']);
+  assert.equal([off.layers, off.pretrainDim, off.targetDim, off.coresetRatio, off.coresetProjection, off.sigma], [['layer2', 'layer3'], 1024, 1024, 0.1, 128, 4]);
+  const ano = patchcoreSettings(resolveOptions(info, { preset: 'anomalib' }));
+  assert.equal([ano.aggregation, ano.merge, ano.distance, ano.imageScore, ano.reweightNeighbours, ano.upsample, ano.blur, ano.coresetStart], ['avgpool', 'concat', 'euclidean', 'reweighted', 9, 'nearest', 'torch', 'anomalib']);
+  const mixed = patchcoreSettings(resolveOptions(info, { preset: 'anomalib', distance: 'squared', imageScore: 'max' }));
+  assert.equal([mixed.distance, mixed.imageScore, mixed.merge], ['squared', 'max', 'concat']);
+});
+
+/** Exact search over a small bank (squared distances, ties to the lower index). */
+function bruteForce(bank: number[][]): BankSearch & { flat: Float32Array } {
+  const d = bank[0].length;
+  return {
+    flat: Float32Array.from(bank.flat()),
+    ntotal: bank.length,
+    search(q: Float32Array, k: number) {
+      const all = bank.map((v, i) => ({ i, s: v.reduce((a, x, t) => a + (x - q[t]) ** 2, 0) }));
+      all.sort((a, b) => a.s - b.s || a.i - b.i);
+      const top = all.slice(0, k);
+      void d;
+      return { distances: Float32Array.from(top.map((t) => t.s)), indices: Int32Array.from(top.map((t) => t.i)) };
+    },
+  };
+}
+
+test('re-weighted score (paper eq. 7): w = 1 − softmax(‖x − n_j‖)₀ over the b neighbours of m*, times s*', () => {
+  // bank on a line: 0, 1, 3, 10; test patch at 0.5 → m* = bank[0] (distance 0.5; tie with bank[1] goes to the lower index)
+  const bank = bruteForce([[0], [1], [3], [10]]);
+  const x = Float32Array.of(0.5);
+  // b = 3 neighbours of m* = [0]: bank 0, 1, 3 → D = ‖0.5 − (0, 1, 3)‖ = 0.5, 0.5, 2.5
+  const D = [0.5, 0.5, 2.5];
+  const soft0 = Math.exp(D[0]) / D.reduce((a, v) => a + Math.exp(v), 0);
+  const s = 0.5; // the patch score (Euclidean)
+  assert.ok(Math.abs(reweightedScore(x, s, 0, bank.flat, bank, 3) - (1 - soft0) * s) < 1e-12);
+  // b larger than the bank: all four
+  const D4 = [0.5, 0.5, 2.5, 9.5];
+  const soft4 = Math.exp(D4[0]) / D4.reduce((a, v) => a + Math.exp(v), 0);
+  assert.ok(Math.abs(reweightedScore(x, s, 0, bank.flat, bank, 9) - (1 - soft4) * s) < 1e-12);
+  // a lone bank vector: softmax₀ = 1, the score is 0
+  const one = bruteForce([[2]]);
+  assert.is(reweightedScore(Float32Array.of(5), 3, 0, one.flat, one, 9), 0);
+});
+
+test('memory plan: full bank + projection + kept bank; a refusal names the sizes and a coreset ratio that fits', () => {
+  const plan = patchcoreMemoryPlan(1000, 100, { coresetRatio: 0.1, coresetProjection: 128 }, 1e6);
+  assert.is(plan.fullBank, 400_000);
+  assert.is(plan.projection, 1000 * 129 * 4); // projected points + one distance each
+  assert.is(plan.keptVectors, 100);
+  assert.is(plan.keptBank, 100 * 100 * 4 + 400);
+  assert.is(plan.peak, 400_000 + 516_000 + 40_400);
+  const msg = memoryRefusal('patchcore', { ...plan, budget: 945_000 }, 10, 100, { coresetRatio: 0.1 });
+  assert.match(msg, /1000 patch vectors = 10 images × 100 patches/);
+  assert.match(msg, /coresetRatio 0\.07\d*/);
+  assert.match(msg, /memoryBudget/);
+});
+
+test('a memoryBudget too small is refused before the bank is built, naming the option', async () => {
+  const m = createMethod('patchcore', { ...SMALL, memoryBudget: 1e-6 });
+  await rejects(() => m.fit(data.train, quiet), /more than memoryBudget .*memoryBudget 0\.\d+/);
+});
+
+test('fit → score on grey images: maps at the input size, finite scores, lesions score higher; progress in batches', async () => {
+  const m = createMethod('patchcore', SMALL);
+  const reports: number[] = [];
+  const lines: string[] = [];
+  const fit = await m.fit(data.train, { onProgress: (p) => reports.push(p.step), onMessage: (t) => lines.push(t) });
+  assert.is(fit.epochs, 1);
+  assert.equal(reports, [1]); // 6 images, batch 8: one batch, reported once at the end
+  assert.match(lines[0], /memory bank: 96 vectors \(6 images × 4×4 patches\) × d 1024/);
+  const pc = m as PatchCore;
+  assert.is(pc.memoryBank.count, 24); // 25 % of 96
+  const r = await m.score(data.test);
+  assert.is(r.scores.length, 6);
+  assert.is(r.maps!.length, 6);
+  assert.is(r.maps![0].length, 32 * 32);
+  for (const s of r.scores) assert.ok(Number.isFinite(s) && s >= 0);
+  // a training image is at distance 0 from itself only when all its patches are kept; scores are not negative
+  const meanN = (r.scores[0] + r.scores[1] + r.scores[2]) / 3;
+  const meanA = (r.scores[3] + r.scores[4] + r.scores[5]) / 3;
+  assert.ok(meanA > meanN, `abnormal mean ${meanA} ≤ normal mean ${meanN}`);
+});
+
+test('official image score is the max patch score; reweighted ≤ max', async () => {
+  const base = { ...SMALL, sigma: 0, upsample: 'nearest' } as const;
+  const m = createMethod('patchcore', base);
+  await m.fit(data.train, quiet);
+  const r = await m.score(data.test);
+  for (let i = 0; i < r.scores.length; i++) {
+    const mx = r.maps![i].reduce((a, v) => Math.max(a, v), -Infinity);
+    assert.is(r.scores[i], mx);
+  }
+  const w = createMethod('patchcore', { ...base, imageScore: 'reweighted' });
+  await w.fit(data.train, quiet);
+  const rw = await w.score(data.test);
+  for (let i = 0; i < r.scores.length; i++) assert.ok(rw.scores[i] <= r.scores[i] + 1e-6);
+});
+
+test('save → load gives identical scores and maps; the config records the weights SHA-256 (null: random) and the bank size', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'patchcore-'));
+  try {
+    const m = createMethod('patchcore', { ...SMALL, preset: 'anomalib' });
+    await m.fit(data.train, quiet);
+    const before = await m.score(data.test);
+    await m.save(dir);
+    const back = await loadMethod(dir);
+    assert.is(back.options.preset, 'anomalib');
+    const after = await back.score(data.test);
+    assert.equal(Array.from(after.scores), Array.from(before.scores));
+    for (let i = 0; i < before.maps!.length; i++) assert.equal(Array.from(after.maps![i]), Array.from(before.maps![i]));
+    const { readFileSync } = await import('node:fs');
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    assert.is(cfg.featureReference.backbone, 'resnet18');
+    assert.is(cfg.featureReference.weightsSha256, null);
+    assert.is(cfg.featureReference.fitted.bankVectors, 24);
+    assert.is(cfg.featureReference.fitted.dim, 128 + 256);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('same seed → same bank; another seed → another coreset', async () => {
+  const bank = async (seed: number) => {
+    const m = createMethod('patchcore', { ...SMALL, seed }) as PatchCore;
+    await m.fit(data.train, quiet);
+    return Array.from(m.memoryBank.vectors);
+  };
+  const a = await bank(1);
+  assert.equal(await bank(1), a);
+  assert.not.equal(await bank(2), a);
+});
+
+test('colour (3-channel) input works; grey input equals the same image replicated to three channels', async () => {
+  const grey = await data.train.images();
+  const n = data.train.length;
+  const per = 32 * 32;
+  const rgb = new Float32Array(n * 3 * per);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) rgb.set(grey.subarray(i * per, (i + 1) * per), (i * 3 + c) * per);
+  const colour = arraySplit('train', rgb, new Uint8Array(n), 3, 32);
+  const g = createMethod('patchcore', SMALL) as PatchCore;
+  const c = createMethod('patchcore', { ...SMALL, channels: 3 }) as PatchCore;
+  await g.fit(data.train, quiet);
+  await c.fit(colour, quiet);
+  assert.equal(Array.from(c.memoryBank.vectors), Array.from(g.memoryBank.vectors));
+});
+
+test('bad options are refused naming the option', () => {
+  assert.throws(() => createMethod('patchcore', { ...SMALL, layers: 'layer2,layer9' }).validate!(), /resnet18 has no layer "layer9"/);
+  assert.throws(() => createMethod('patchcore', { ...SMALL, patchSize: 4 }).validate!(), /"patchSize" must be odd/);
+  assert.throws(() => createMethod('patchcore', { ...SMALL, channels: 2 }).validate!(), /"channels" must be 1 or 3/);
+});
+
+test.run();
