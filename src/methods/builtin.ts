@@ -14,3 +14,5 @@ import './reconstruction/ganomaly.js';
 import './reconstruction/dae.js';
 import './reconstruction/fanogan.js';
 import './feature-reference/patchcore.js';
+import './feature-reference/padim.js';
+import './feature-reference/resnet18-in.js';

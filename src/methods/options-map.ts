@@ -18,6 +18,8 @@ import type { GANOMALY_OPTIONS } from './reconstruction/ganomaly.js';
 import type { DAE_OPTIONS } from './reconstruction/dae.js';
 import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
+import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
+import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
 
 type Specs<L extends readonly OptionSpec[]> = L[number];
 type AE<Extra extends OptionSpec = never> = OptionsOf<AESpec | Extra>;
@@ -44,6 +46,8 @@ export interface BuiltinMethodOptions {
   'dae': OptionsOf<Specs<typeof DAE_OPTIONS>>;
   'fanogan': OptionsOf<Specs<typeof FANOGAN_OPTIONS>>;
   'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
+  'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
+  'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
 }
 
 /** Method name → the options object `createMethod` takes for it. */
@@ -56,7 +60,7 @@ export type MethodName = keyof MethodOptionsMap & string;
 export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
-  'patchcore',
+  'patchcore', 'padim', 'resnet18-in',
 ] as const satisfies readonly (keyof BuiltinMethodOptions)[];
 
 // Every key of BuiltinMethodOptions is in the list (the `satisfies` above checks the converse).

@@ -14,8 +14,16 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   const e = new Float64Array(n);
   if (n === 0) return { values: d, vectors: V };
   tred2(n, V, d, e);
-  tql2(n, V, d, e);
-  return { values: d, vectors: V };
+  // tql2 rotates pairs of columns of V: it works on the transpose, whose rows are contiguous.
+  const W = transpose(V, n);
+  tql2(n, W, d, e);
+  return { values: d, vectors: transpose(W, n) };
+}
+
+function transpose(a: Float64Array, n: number): Float64Array {
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = a[i * n + j];
+  return t;
 }
 
 /** Householder reduction to tridiagonal form (V holds the transformation on return). */
@@ -94,8 +102,11 @@ function tred2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): vo
   e[0] = 0;
 }
 
-/** Implicit QL on the tridiagonal (d, e); eigenvalues sorted ascending with their vectors. */
-function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): void {
+/**
+ * Implicit QL on the tridiagonal (d, e); eigenvalues sorted ascending with their vectors.
+ * W is the transpose of the accumulated transformation: row k of W is column k of V.
+ */
+function tql2(n: number, W: Float64Array, d: Float64Array, e: Float64Array): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -142,10 +153,12 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          const ri = i * n;
+          const ri1 = ri + n;
           for (let k = 0; k < n; k++) {
-            h = V[k * n + i + 1];
-            V[k * n + i + 1] = s * V[k * n + i] + c * h;
-            V[k * n + i] = c * V[k * n + i] - s * h;
+            h = W[ri1 + k];
+            W[ri1 + k] = s * W[ri + k] + c * h;
+            W[ri + k] = c * W[ri + k] - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
@@ -170,9 +183,9 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
       d[k] = d[i];
       d[i] = p;
       for (let j = 0; j < n; j++) {
-        const t = V[j * n + i];
-        V[j * n + i] = V[j * n + k];
-        V[j * n + k] = t;
+        const t = W[i * n + j];
+        W[i * n + j] = W[k * n + j];
+        W[k * n + j] = t;
       }
     }
   }

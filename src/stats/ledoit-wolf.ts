@@ -9,6 +9,7 @@
 // scikit-learn sums the same quantities in blocks of 1000 features (‖XᵀX‖² and Σ X²ᵀX²); the
 // rearranged forms above are equal in exact arithmetic and agree with it to ~1e-12 here.
 // One feature (p = 1): ρ = 0 and Σ̂ = the variance (scikit-learn's special case).
+import { choleskyInverse, NotPositiveDefiniteError } from '../engine/index.js';
 import { pinvSymmetric } from './eigen.js';
 
 export interface LedoitWolfResult {
@@ -76,5 +77,23 @@ export function ledoitWolf(x: Float64Array | Float32Array, n: number, p: number)
   const covariance = new Float64Array(p * p);
   for (let e = 0; e < p * p; e++) covariance[e] = (1 - shrinkage) * S[e];
   for (let r = 0; r < p; r++) covariance[r * p + r] += shrinkage * mu;
-  return { location, covariance, shrinkage, precision: pinvSymmetric(covariance, p) };
+  return { location, covariance, shrinkage, precision: precisionOf(covariance, p, shrinkage * mu, trace) };
+}
+
+/**
+ * pinvh(Σ̂). Σ̂ is positive semi-definite with every eigenvalue ≥ ρ·m and their sum tr(Σ̂) =
+ * tr(S) = p·m. When ρ·m ≥ 1e-8·tr, no eigenvalue is under pinvh's cutoff (p·ε·λmax ≤ p·ε·tr)
+ * and the condition number is ≤ 1e8, so the pseudo-inverse is the inverse and the Cholesky
+ * inverse (native, float64) gives it to ~1e-8 relative; otherwise (no shrinkage, one sample,
+ * a degenerate set) the eigendecomposition decides which directions to drop, as SciPy does.
+ */
+function precisionOf(covariance: Float64Array, p: number, floor: number, trace: number): Float64Array {
+  if (floor > 0 && floor >= 1e-8 * trace) {
+    try {
+      return choleskyInverse(covariance, 1, p);
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefiniteError)) throw e;
+    }
+  }
+  return pinvSymmetric(covariance, p);
 }

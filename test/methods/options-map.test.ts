@@ -19,6 +19,8 @@ import { GANOMALY_OPTIONS } from '../../src/methods/reconstruction/ganomaly.js';
 import { DAE_OPTIONS } from '../../src/methods/reconstruction/dae.js';
 import { FANOGAN_OPTIONS } from '../../src/methods/reconstruction/fanogan.js';
 import { PATCHCORE_METHOD_OPTIONS } from '../../src/methods/feature-reference/patchcore.js';
+import { PADIM_METHOD_OPTIONS } from '../../src/methods/feature-reference/padim.js';
+import { RESNET18_IN_METHOD_OPTIONS } from '../../src/methods/feature-reference/resnet18-in.js';
 
 /** Never called: it only has to type-check (and each @ts-expect-error to be an error). */
 function compileTimeChecks(name: string): void {
@@ -57,7 +59,7 @@ test("each entry's spec list is the one the method registers (so the derived typ
     'vae': aeMethodOptions(VAE_OPTIONS), 'vae-elbo': aeMethodOptions(VAE_OPTIONS), 'vae-kl': aeMethodOptions(VAE_OPTIONS),
     'vae-rec': aeMethodOptions(VAE_OPTIONS), 'vae-combi': aeMethodOptions(VAE_OPTIONS),
     'ganomaly': GANOMALY_OPTIONS, 'dae': DAE_OPTIONS, 'fanogan': FANOGAN_OPTIONS,
-    'patchcore': PATCHCORE_METHOD_OPTIONS,
+    'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
   };
   for (const name of BUILTIN_METHOD_NAMES) {
     assert.equal(methods.info(name).options.map((o) => [o.name, o.type]), specs[name].map((o) => [o.name, o.type]), name);
