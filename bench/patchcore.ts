@@ -58,7 +58,7 @@ const t0 = performance.now();
 await m.fit(data.train, {
   onMessage: (t) => {
     lines.push(t);
-    if (t.startsWith('coreset')) extractEnd = performance.now();
+    if (t.startsWith('coreset') && !extractEnd) extractEnd = performance.now();
   },
 });
 const t1 = performance.now();

@@ -30,7 +30,7 @@
 // allocated and a fit whose peak exceeds `memoryBudget` is refused, naming what fits.
 import { totalmem } from 'node:os';
 import { Tensor } from '../../engine/index.js';
-import { coresetAsync, coresetEstimate, KnnIndex, planMemoryBank } from '../../memory-bank/index.js';
+import { coresetAsync, coresetEstimate, formatBytes, KnnIndex, planMemoryBank } from '../../memory-bank/index.js';
 import type { RawTensor } from '../../nn/safetensors.js';
 import { registerMethod } from '../catalogue.js';
 import { integerOption, numberOption, stringOption, type TypedSpec } from '../training/options.js';
@@ -227,7 +227,7 @@ export class PatchCore extends FeatureReferenceMethod {
       const est = coresetEstimate(n, d, { ratio: s.coresetRatio, projectionDim: s.coresetProjection });
       ctx.message(
         `coreset: ${est.iterations} of ${n} vectors, one pass over the ${n} × ${s.coresetProjection} projection per pick ` +
-          `(${(est.trafficBytes / 1e12).toFixed(3)} TB of memory traffic in all, ≈ ${Math.ceil(est.trafficBytes / 20e9)} s at 20 GB/s)`,
+          `(${formatBytes(est.trafficBytes)} of memory traffic in all, ≈ ${(est.trafficBytes / 20e9).toFixed(est.trafficBytes < 20e10 ? 1 : 0)} s at 20 GB/s)`,
       );
       let lastNote = performance.now();
       const selected = await coresetAsync(Tensor.fromData(full.subarray(0, n * d), [n, d]), {
