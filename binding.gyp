@@ -33,6 +33,7 @@
         "native/cpu/optim.cc",
         "native/cpu/knn.cc",
         "native/cpu/coreset.cc",
+        "native/cpu/half.cc",
         "native/cpu/linalg.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
@@ -49,6 +50,7 @@
         "native/binding/bind_optim.cc",
         "native/binding/bind_knn.cc",
         "native/binding/bind_coreset.cc",
+        "native/binding/bind_half.cc",
         "native/binding/bind_linalg.cc",
         "native/binding/malloc_tuning.cc"
       ],

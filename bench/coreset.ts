@@ -1,8 +1,13 @@
-// Greedy coreset: ms per pick of the native fused pass (1 and 2 threads) against a
-// straightforward TypeScript loop and the numpy loop of the official sampler, same data,
-// same run. Each pick reads every projected point once (n × d′ × 4 bytes).
+// Greedy coreset: ms per pick of the native fused pass (float16 and float32 points, 1 and 2
+// threads) against a straightforward TypeScript loop and the numpy loop of the official
+// sampler, same data, same run, best of --repeats runs each. Each pick reads every
+// projected point once (n × d′ × 2 bytes as float16, × 4 as float32).
 //
-//   npm run bench -- coreset [--n 200000,214016] [--dim 128] [--iterations 200] [--project] [--no-numpy]
+// "Straightforward loop": plain TypeScript farthest-point selection on the same projected
+// float32 points (a Float32Array [n, d′]): per pick, for every point, Σ (x − c)² over d′ in
+// a scalar loop, the running minimum in a Float64Array, the arg-max in the same loop.
+//
+//   npm run bench -- coreset [--n 200000,214016] [--dim 128] [--iterations 200] [--repeats 3] [--project] [--no-numpy]
 //
 // --project also times coreset()'s projection of a [n, 1024] bank to d′ (one pass, native).
 import { spawnSync } from 'node:child_process';
@@ -11,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuBackend, setThreads } from '../src/backend/native.js';
-import { coresetGreedy, coresetProject, Generator, setBackend, Tensor } from '../src/engine/index.js';
+import { coresetGreedy, coresetGreedyHalf, coresetProject, Generator, halfFromFloat, setBackend, Tensor } from '../src/engine/index.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +25,7 @@ function arg(name: string, dflt: string): string {
 const sizes = arg('n', '200000,214016').split(',').map(Number);
 const dim = Number(arg('dim', '128'));
 const iterations = Number(arg('iterations', '200'));
+const repeats = Number(arg('repeats', '3'));
 
 if (cpuBackend.unavailableReason()) {
   console.error(`bench coreset: ${cpuBackend.unavailableReason()}`);
@@ -57,23 +63,42 @@ function tsLoop(x: Float32Array, n: number, d: number, iters: number): number {
 }
 
 for (const n of sizes) {
-  console.log(`coreset: n = ${n}, d′ = ${dim}: ${((n * dim * 4) / 1e6).toFixed(0)} MB read per pick; a 10 % coreset = ${Math.floor(n * 0.1)} picks`);
+  console.log(
+    `coreset: n = ${n}, d′ = ${dim}: ${((n * dim * 2) / 1e6).toFixed(0)} MB (float16) / ${((n * dim * 4) / 1e6).toFixed(0)} MB (float32) read per pick; ` +
+      `a 10 % coreset = ${Math.floor(n * 0.1)} picks; best of ${repeats} runs of ${iterations} picks`,
+  );
   const x = random(n * dim, n);
   const pts = Tensor.fromData(x, [n, dim]);
-  const rows: Array<[string, number]> = [];
-  for (const threads of [1, 2]) {
-    setThreads(threads);
-    const minDist = new Float32Array(n).fill(Infinity);
-    let sel = coresetGreedy(pts, minDist, 10, { newest: 0 }); // warm-up
-    const t0 = performance.now();
-    sel = coresetGreedy(pts, minDist, iterations, { newest: sel[9] });
-    const ms = (performance.now() - t0) / iterations;
-    rows.push([`native ${threads} thread${threads > 1 ? 's' : ''}`, ms]);
-    console.log(`  native, ${threads} thread(s): ${ms.toFixed(2)} ms/pick (${((n * dim * 4) / ms / 1e6).toFixed(1)} GB/s); 10 % coreset ≈ ${((ms * n * 0.1) / 1000).toFixed(0)} s`);
+  const half = halfFromFloat(x);
+  const rows: Record<string, number> = {};
+  for (const precision of ['float16', 'float32'] as const) {
+    const bytes = n * dim * (precision === 'float16' ? 2 : 4);
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const picks = (m: number, minDist: Float32Array, newest: number) =>
+        precision === 'float16' ? coresetGreedyHalf(half, n, dim, minDist, m, { newest }) : coresetGreedy(pts, minDist, m, { newest });
+      let best = Infinity;
+      for (let r = 0; r < repeats; r++) {
+        const minDist = new Float32Array(n).fill(Infinity);
+        const sel = picks(10, minDist, 0); // warm-up
+        const t0 = performance.now();
+        picks(iterations, minDist, sel[9]);
+        best = Math.min(best, (performance.now() - t0) / iterations);
+      }
+      rows[`${precision} ${threads}`] = best;
+      console.log(
+        `  native ${precision}, ${threads} thread(s): ${best.toFixed(2)} ms/pick (${(bytes / best / 1e6).toFixed(1)} GB/s); 10 % coreset ≈ ${((best * n * 0.1) / 1000).toFixed(0)} s`,
+      );
+    }
   }
-  const native2 = rows[1][1];
-  const tsMs = tsLoop(x, n, dim, Math.max(3, Math.min(10, Math.floor(iterations / 20))));
-  console.log(`  straightforward TS loop: ${tsMs.toFixed(1)} ms/pick → native (2 threads) is ${(tsMs / native2).toFixed(1)}× faster`);
+  const native2 = Math.min(rows['float16 1'], rows['float16 2']);
+  const native32 = Math.min(rows['float32 1'], rows['float32 2']);
+  let tsMs = Infinity;
+  for (let r = 0; r < repeats; r++) tsMs = Math.min(tsMs, tsLoop(x, n, dim, Math.max(3, Math.min(10, Math.floor(iterations / 20)))));
+  console.log(
+    `  straightforward TS loop (scalar TypeScript on the same projected float32 points): ${tsMs.toFixed(1)} ms/pick → ` +
+      `native float16 (best thread count) is ${(tsMs / native2).toFixed(1)}× faster, native float32 ${(tsMs / native32).toFixed(1)}×`,
+  );
   if (!process.argv.includes('--no-numpy')) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-coreset-'));
     try {
@@ -87,7 +112,7 @@ for (const n of sizes) {
       else {
         const f = JSON.parse(r.stdout.trim().split('\n').pop()!);
         const ms = f.seconds_per_iteration * 1000;
-        console.log(`  numpy loop (official sampler's arithmetic, 2 BLAS threads): ${ms.toFixed(1)} ms/pick → native (2 threads) is ${(ms / native2).toFixed(1)}× faster`);
+        console.log(`  numpy loop (official sampler's arithmetic, 2 BLAS threads): ${ms.toFixed(1)} ms/pick → native float16 is ${(ms / native2).toFixed(1)}× faster`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

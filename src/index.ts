@@ -17,7 +17,7 @@ export * as metrics from './metrics/index.js';
 export * as stats from './stats/index.js';
 export { backbones, toBackboneInput, type Backbone, type BackboneLayer, type BackboneName } from './models/backbones/index.js';
 export { KnnIndex, coreset, coresetAsync, coresetEstimate, planMemoryBank } from './memory-bank/index.js';
-export type { CoresetOptions, CoresetProgress, CoresetEstimate, CoresetStart, MemoryBankPlan, MemoryBankPlanInput } from './memory-bank/index.js';
+export type { CoresetOptions, CoresetProgress, CoresetEstimate, CoresetStart, CoresetPrecision, MemoryBankPlan, MemoryBankPlanInput } from './memory-bank/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
 export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';

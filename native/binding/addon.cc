@@ -49,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_optim(env, exports);
   register_knn(env, exports);
   register_coreset(env, exports);
+  register_half(env, exports);
   register_linalg(env, exports);
   return exports;
 }

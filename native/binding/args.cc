@@ -227,6 +227,22 @@ I32Arg Args::i32(size_t index, const char* name, int64_t need, const char* what)
   return out;
 }
 
+U16Arg Args::u16(size_t index, const char* name, int64_t need, const char* what) const {
+  Napi::Value v = info_[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
+    throw_type_error(env(), prefix() + "argument '" + name + "' must be a Uint16Array (IEEE half bits), got " + type_name(v));
+  }
+  Napi::Uint16Array arr = v.As<Napi::Uint16Array>();
+  U16Arg out;
+  out.data = arr.Data();
+  out.length = static_cast<int64_t>(arr.ElementLength());
+  if (out.length < need) {
+    range_error(std::string("argument '") + name + "' has " + std::to_string(out.length) +
+                " elements but needs at least " + std::to_string(need) + " (" + what + ")");
+  }
+  return out;
+}
+
 F64Arg Args::f64(size_t index, const char* name, int64_t need, const char* what) const {
   Napi::Value v = info_[index];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {

@@ -64,6 +64,10 @@ struct I32Arg {
   int32_t* data = nullptr;
   int64_t length = 0;
 };
+struct U16Arg {  // IEEE half values as raw bits
+  uint16_t* data = nullptr;
+  int64_t length = 0;
+};
 
 /** Reads the params object (argument 0) and positional typed arrays of one kernel call. */
 class Args {
@@ -96,6 +100,8 @@ class Args {
   F32Arg f32_or_null(size_t index, const char* name, int64_t need, const char* what) const;
   I32Arg i32(size_t index, const char* name, int64_t need, const char* what) const;
   F64Arg f64(size_t index, const char* name, int64_t need, const char* what) const;
+  /** A Uint16Array (IEEE half bits). */
+  U16Arg u16(size_t index, const char* name, int64_t need, const char* what) const;
 
   [[noreturn]] void range_error(const std::string& msg) const;
 

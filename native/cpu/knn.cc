@@ -10,9 +10,11 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "medianomaly/gemm.h"
+#include "medianomaly/half.h"
 #include "medianomaly/threadpool.h"
 #include "medianomaly/workspace.h"
 
@@ -28,6 +30,9 @@ namespace {
 constexpr int64_t kBankBlock = 288;       // built-in path: bank rows per tile (2 × GEMM's MC)
 constexpr int64_t kBlasBankBlock = 2048;  // OpenBLAS path: bank rows per block
 constexpr int64_t kQueryBlockMax = 1024;  // queries per block (both paths)
+// Fewer queries than this: direct dot products per bank row instead of the GEMM (a GEMM
+// with a handful of columns spends most of its time packing and on padded lanes).
+constexpr int64_t kDirectMaxQueries = 16;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 float sq_norm(const float* x, int64_t d) {
@@ -113,6 +118,113 @@ void fold(const float* g, int64_t ldg, int64_t rows, int64_t j0, const float* bn
   if (k == 1) std::memcpy(thr + c0, dist + c0, static_cast<size_t>(c1 - c0) * sizeof(float));
 }
 
+// ---- the direct path (few queries) and bank rows stored as half
+
+#ifdef MEDIANOMALY_KNN_AVX2
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+#ifdef MEDIANOMALY_HAVE_F16C
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+#endif
+inline float hsum(__m256 v) {
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+#endif
+inline float load1(const float* p) { return *p; }
+inline float load1(const uint16_t* p) { return half_to_float1(*p); }
+
+template <typename T>
+constexpr bool knn_vectorised() {
+#if defined(MEDIANOMALY_KNN_AVX2) && defined(MEDIANOMALY_HAVE_F16C)
+  return true;
+#elif defined(MEDIANOMALY_KNN_AVX2)
+  return std::is_same<T, float>::value;
+#else
+  return false;
+#endif
+}
+
+// out[j] = −2 · Σ_t b[t]·q_j[t] for Q queries (U independent accumulators each).
+template <typename T, int Q, int U>
+inline void dots(const T* b, int64_t d, const float* const* q, float* out) {
+  int64_t t = 0;
+  float s[Q];
+  if constexpr (knn_vectorised<T>()) {
+#ifdef MEDIANOMALY_KNN_AVX2
+    __m256 acc[Q][U];
+    for (int j = 0; j < Q; ++j)
+      for (int u = 0; u < U; ++u) acc[j][u] = _mm256_setzero_ps();
+    for (; t + 8 * U <= d; t += 8 * U)
+      for (int u = 0; u < U; ++u) {
+        const __m256 bv = load8(b + t + 8 * u);
+        for (int j = 0; j < Q; ++j) acc[j][u] = _mm256_fmadd_ps(bv, _mm256_loadu_ps(q[j] + t + 8 * u), acc[j][u]);
+      }
+    for (; t + 8 <= d; t += 8) {
+      const __m256 bv = load8(b + t);
+      for (int j = 0; j < Q; ++j) acc[j][0] = _mm256_fmadd_ps(bv, _mm256_loadu_ps(q[j] + t), acc[j][0]);
+    }
+    for (int j = 0; j < Q; ++j) {
+      __m256 a = acc[j][0];
+      for (int u = 1; u < U; ++u) a = _mm256_add_ps(a, acc[j][u]);
+      s[j] = hsum(a);
+    }
+#endif
+  } else {
+    for (int j = 0; j < Q; ++j) s[j] = 0.0f;
+  }
+  for (; t < d; ++t) {
+    const float bv = load1(b + t);
+    for (int j = 0; j < Q; ++j) s[j] += bv * q[j][t];
+  }
+  for (int j = 0; j < Q; ++j) out[j] = -2.0f * s[j];
+}
+
+// g[r·qc + c] = −2·b_r·q_c for `rows` bank rows and qc (< kDirectMaxQueries) queries.
+template <typename T>
+void direct_tile(const T* base, int64_t rows, int64_t d, const float* queries, int64_t qc, float* g) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* b = base + r * d;
+    float* gr = g + r * qc;
+    int64_t c = 0;
+    const float* q[4];
+    for (; c + 4 <= qc; c += 4) {
+      for (int j = 0; j < 4; ++j) q[j] = queries + (c + j) * d;
+      dots<T, 4, 2>(b, d, q, gr + c);
+    }
+    for (; c + 2 <= qc; c += 2) {
+      for (int j = 0; j < 2; ++j) q[j] = queries + (c + j) * d;
+      dots<T, 2, 4>(b, d, q, gr + c);
+    }
+    if (c < qc) {
+      q[0] = queries + c * d;
+      dots<T, 1, 4>(b, d, q, gr + c);
+    }
+  }
+}
+
+inline const float* as_float_rows(const float* base, int64_t, int64_t, float*) { return base; }
+inline const float* as_float_rows(const uint16_t* base, int64_t rows, int64_t d, float* buf) {
+  half_to_float_serial(rows * d, base, buf);
+  return buf;
+}
+
+// ‖b‖² of bank rows stored as half (float32 values of the halves).
+void half_row_sq_norms(int64_t n, int64_t d, const uint16_t* x, float* out) {
+  parallel_for(n, 256, [&](int64_t b, int64_t e) {
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int64_t i = b; i < e; ++i) {
+      half_to_float_serial(d, x + i * d, row.data());
+      out[i] = sq_norm(row.data(), d);
+    }
+  });
+}
+
+template <typename T>
+Status search(const KnnParams& p, const float* queries, const T* base, const float* base_norms, float* distances,
+              int32_t* indices);
+
 }  // namespace
 
 void row_sq_norms(int64_t n, int64_t d, const float* x, float* out) {
@@ -121,8 +233,12 @@ void row_sq_norms(int64_t n, int64_t d, const float* x, float* out) {
   });
 }
 
-Status knn_search(const KnnParams& p, const float* queries, const float* base, const float* base_norms,
-                  float* distances, int32_t* indices) {
+namespace {
+
+template <typename T>
+Status search(const KnnParams& p, const float* queries, const T* base, const float* base_norms, float* distances,
+              int32_t* indices) {
+  constexpr bool kHalf = std::is_same<T, uint16_t>::value;
   const int64_t nq = p.nq, nb = p.nb, d = p.d, k = p.k;
   if (nq <= 0 || k <= 0) return Status::kOk;
   std::fill(distances, distances + nq * k, kInf);
@@ -135,24 +251,35 @@ Status knn_search(const KnnParams& p, const float* queries, const float* base, c
     const float* bn = base_norms;
     if (!bn) {
       bn_own.resize(static_cast<size_t>(nb));
-      row_sq_norms(nb, d, base, bn_own.data());
+      if constexpr (kHalf) half_row_sq_norms(nb, d, base, bn_own.data());
+      else row_sq_norms(nb, d, base, bn_own.data());
       bn = bn_own.data();
     }
     const int64_t nqb = (nq + kQueryBlockMax - 1) / kQueryBlockMax;
     const int64_t qbs = (nq + nqb - 1) / nqb;  // queries per block (the last may be shorter)
-    const bool blas = std::strcmp(active_blas(), "openblas") == 0;
+    const bool small = nq < kDirectMaxQueries;
+    const bool blas = !small && std::strcmp(active_blas(), "openblas") == 0;
 
     if (blas) {
       // The calling thread multiplies (OpenBLAS threads it); the pool folds column groups.
       std::vector<float> thr(static_cast<size_t>(nq), kInf);
       std::vector<float> block(static_cast<size_t>(std::min(kBlasBankBlock, nb) * qbs));
+      std::vector<float> rows_f;  // a half bank's block as float32
+      if (kHalf) rows_f.resize(static_cast<size_t>(std::min(kBlasBankBlock, nb) * d));
       for (int64_t q0 = 0; q0 < nq; q0 += qbs) {
         const int64_t qc = std::min(qbs, nq - q0);
         for (int64_t j0 = 0; j0 < nb; j0 += kBlasBankBlock) {
           const int64_t rows = std::min(kBlasBankBlock, nb - j0);
           GemmParams gp;
           gp.M = rows, gp.N = qc, gp.K = d, gp.transB = true, gp.alpha = -2.0f, gp.beta = 0.0f;
-          const Status s = sgemm_ld(gp, base + j0 * d, d, queries + q0 * d, d, block.data(), qc);
+          const float* a = nullptr;
+          if constexpr (kHalf) {
+            half_to_float(rows * d, base + j0 * d, rows_f.data());
+            a = rows_f.data();
+          } else {
+            a = base + j0 * d;
+          }
+          const Status s = sgemm_ld(gp, a, d, queries + q0 * d, d, block.data(), qc);
           if (s != Status::kOk) return s;
           parallel_for((qc + 7) / 8, 4, [&](int64_t g0, int64_t g1) {
             const int64_t c0 = g0 * 8, c1 = std::min(qc, g1 * 8);
@@ -179,7 +306,8 @@ Status knn_search(const KnnParams& p, const float* queries, const float* base, c
     std::atomic<int> oom{0};
     parallel_for(nqb * segs, 1, [&](int64_t i0, int64_t i1) {
       float* tile = scratch(Scratch::kMisc, scratch_size({kBankBlock, qbs}));
-      if (!tile) {
+      float* conv = kHalf && !small ? scratch(Scratch::kConvAux, scratch_size({kBankBlock, d})) : nullptr;
+      if (!tile || (kHalf && !small && !conv)) {
         oom.store(1);
         return;
       }
@@ -194,7 +322,8 @@ Status knn_search(const KnnParams& p, const float* queries, const float* base, c
           const int64_t j0 = bb * kBankBlock, rows = std::min(kBankBlock, nb - j0);
           GemmParams gp;
           gp.M = rows, gp.N = qc, gp.K = d, gp.transB = true, gp.alpha = -2.0f, gp.beta = 0.0f;
-          builtin_sgemm(gp, base + j0 * d, d, queries + q0 * d, d, tile, qc);
+          if (small) direct_tile(base + j0 * d, rows, d, queries + q0 * d, qc, tile);
+          else builtin_sgemm(gp, as_float_rows(base + j0 * d, rows, d, conv), d, queries + q0 * d, d, tile, qc);
           fold(tile, qc, rows, j0, bn + j0, qn.data() + q0, 0, qc, k, ld, li, lt);
         }
       }
@@ -232,6 +361,18 @@ Status knn_search(const KnnParams& p, const float* queries, const float* base, c
     return Status::kOutOfMemory;
   }
   return Status::kOk;
+}
+
+}  // namespace
+
+Status knn_search(const KnnParams& p, const float* queries, const float* base, const float* base_norms,
+                  float* distances, int32_t* indices) {
+  return search(p, queries, base, base_norms, distances, indices);
+}
+
+Status knn_search_half(const KnnParams& p, const float* queries, const uint16_t* base, const float* base_norms,
+                       float* distances, int32_t* indices) {
+  return search(p, queries, base, base_norms, distances, indices);
 }
 
 }  // namespace medianomaly

@@ -14,6 +14,8 @@
 export type F32 = Float32Array;
 export type I32 = Int32Array;
 export type F64 = Float64Array;
+/** IEEE half values as raw bits (float16 memory banks, the coreset's float16 points). */
+export type U16 = Uint16Array;
 
 /** C = alpha · op(A) · op(B) + beta · C; row-major, op(A) is M×K, op(B) is K×N. */
 export interface GemmParams {
@@ -367,6 +369,14 @@ export interface KernelTable {
   coresetGreedy(p: CoresetParams, points: F32, startIndices: I32, minDist: F32, selected: I32): void;
   /** The coreset's random projection in a fixed float32 order (overwrites y). */
   coresetProject(p: CoresetProjectParams, x: F32, wt: F32, y: F32): void;
+  /** coresetGreedy on half-precision points: each half converted exactly to float32, then the same arithmetic. */
+  coresetGreedyHalf(p: CoresetParams, points: U16, startIndices: I32, minDist: F32, selected: I32): void;
+  /** knnSearch against a base stored as IEEE half (converted exactly to float32; distances in float32). */
+  knnSearchHalf(p: KnnParams, queries: F32, base: U16, baseNorms: F32 | null, distances: F32, indices: I32): void;
+  /** y[i] = the IEEE half nearest x[i] (ties to even; |x| ≥ 65520 → ±Inf), as raw bits (overwrites y). */
+  halfFromFloat(p: { n: number }, x: F32, y: U16): void;
+  /** y[i] = the float32 value of half x[i] (exact; overwrites y). */
+  halfToFloat(p: { n: number }, x: U16, y: F32): void;
 
   /**
    * Accumulates (adds into) per-position moments of the shifted embeddings v = x[b, j, :] − shift[j, :]
@@ -405,6 +415,7 @@ export const KERNEL_NAMES = [
   'stridedCopy', 'fill', 'axpy',
   'adamStep', 'sgdStep',
   'knnSearch', 'coresetGreedy', 'coresetProject',
+  'coresetGreedyHalf', 'knnSearchHalf', 'halfFromFloat', 'halfToFloat',
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',
 ] as const satisfies readonly KernelName[];
 

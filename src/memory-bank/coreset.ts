@@ -2,7 +2,7 @@
 // a random linear projection to d′ = 128, then farthest-point selection, one fused pass
 // over the projected points per pick. Deterministic from a seed, and the same picks on
 // every backend (the kernels compute every float32 value in one documented order).
-import { checkFinite, coresetGreedy, coresetProject, Generator, Tensor } from '../engine/index.js';
+import { checkFinite, coresetGreedy, coresetGreedyHalf, coresetProject, firstNonFiniteHalf, Generator, halfFromFloat, Tensor } from '../engine/index.js';
 
 /**
  * How the running distances start.
@@ -12,6 +12,19 @@ import { checkFinite, coresetGreedy, coresetProject, Generator, Tensor } from '.
  *   first element of the coreset and its distances start the running minimum.
  */
 export type CoresetStart = 'official' | 'anomalib';
+
+/**
+ * How the projected points are stored during the selection.
+ * - 'float16' (default): IEEE half, rounded to nearest even from the float32 projection;
+ *   distances are computed in float32 from the half values. Each pick reads half the
+ *   memory (the selection is bandwidth bound, so it runs close to twice as fast). The
+ *   projection is itself a random approximation of the features, so half precision (a
+ *   relative rounding of 2^-11 per coordinate) only changes which of several points at
+ *   nearly the same farthest distance is taken.
+ * - 'float32': the projected points as computed.
+ * Both are deterministic and give the same picks on every backend.
+ */
+export type CoresetPrecision = 'float16' | 'float32';
 
 export interface CoresetProgress {
   /** Picks done and to do. */
@@ -38,6 +51,8 @@ export interface CoresetOptions {
   /** Seed of every random draw (the projection, then the start points). */
   seed: number;
   start?: CoresetStart;
+  /** Storage of the projected points during the selection (default 'float16'). */
+  precision?: CoresetPrecision;
   /** Random start points of the official rule (default 10, at most n). */
   starts?: number;
   /** Called between chunks of picks (about every 0.1–0.5 s of work) and at the end. */
@@ -46,9 +61,9 @@ export interface CoresetOptions {
 
 export interface CoresetEstimate {
   iterations: number;
-  /** Bytes one pick reads: n × d′ × 4. */
+  /** Bytes one pick reads: n × d′ × (2 for float16, 4 for float32). */
   bytesPerIteration: number;
-  /** iterations × n × d′ × 4: the memory traffic of the whole selection. */
+  /** iterations × bytesPerIteration: the memory traffic of the whole selection. */
   trafficBytes: number;
   /** The projected points and one distance per point, held during the selection. */
   workingBytes: number;
@@ -68,6 +83,12 @@ function resolveCount(n: number, opts: { count?: number; ratio?: number }, op: s
   return Math.max(1, Math.floor(n * r));
 }
 
+function resolvePrecision(p: unknown, op: string): CoresetPrecision {
+  if (p === undefined) return 'float16';
+  if (p !== 'float16' && p !== 'float32') throw new RangeError(`${op}: precision must be 'float16' or 'float32', got ${String(p)}`);
+  return p;
+}
+
 function resolveProjection(d: number, projectionDim: number | null | undefined, op: string): number {
   const e = projectionDim === undefined ? 128 : projectionDim;
   if (e === null) return d;
@@ -76,17 +97,28 @@ function resolveProjection(d: number, projectionDim: number | null | undefined, 
 }
 
 /** The cost of a selection before it runs (REQ-CORESET: printed before a long run). */
-export function coresetEstimate(n: number, dim: number, opts: { count?: number; ratio?: number; projectionDim?: number | null }): CoresetEstimate {
+export function coresetEstimate(
+  n: number,
+  dim: number,
+  opts: { count?: number; ratio?: number; projectionDim?: number | null; precision?: CoresetPrecision },
+): CoresetEstimate {
   const op = 'coresetEstimate';
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`${op}: n must be an integer ≥ 1, got ${n}`);
   const iterations = resolveCount(n, opts, op);
   const e = resolveProjection(dim, opts.projectionDim, op);
-  const bytesPerIteration = n * e * 4;
-  return { iterations, bytesPerIteration, trafficBytes: iterations * bytesPerIteration, workingBytes: (e !== dim ? n * e * 4 : 0) + n * 4 };
+  const half = resolvePrecision(opts.precision, op) === 'float16';
+  const bytesPerIteration = n * e * (half ? 2 : 4);
+  // float32 without a projection selects on the caller's points (no copy); float16 always holds a half copy.
+  const pointsBytes = half ? n * e * 2 : e !== dim ? n * e * 4 : 0;
+  return { iterations, bytesPerIteration, trafficBytes: iterations * bytesPerIteration, workingBytes: pointsBytes + n * 4 };
 }
 
 interface Plan {
-  projected: Tensor;
+  /** The points the selection runs on: float32 [n, e], or half bits (n × e) with precision float16. */
+  projected: Tensor | null;
+  half: Uint16Array | null;
+  n: number;
+  e: number;
   m: number;
   minDist: Float32Array;
   selected: Int32Array;
@@ -125,19 +157,49 @@ function prepare(points: Float32Array | Tensor, opts: CoresetOptions, op: string
   const nStarts = opts.starts ?? 10;
   if (!Number.isInteger(nStarts) || nStarts < 1) throw new RangeError(`${op}: starts must be an integer ≥ 1, got ${nStarts}`);
   if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${op}: onProgress must be a function`);
+  const precision = resolvePrecision(opts.precision, op);
   checkFinite(data, d, op, 'points');
 
   const gen = new Generator(opts.seed);
   const t0 = performance.now();
-  let projected = Tensor.fromData(data, [n, d]);
+  let wt: Tensor | null = null;
   if (e !== d) {
     // W [e, d] as torch.nn.Linear(d, e, bias=False) initialises it, drawn row by row; the
     // kernel takes Wᵀ [d, e].
     const bound = 1 / Math.sqrt(d);
-    const wt = new Float32Array(d * e);
-    for (let j = 0; j < e; j++) for (let t = 0; t < d; t++) wt[t * e + j] = (2 * gen.uniform() - 1) * bound;
-    projected = coresetProject(projected, Tensor.fromData(wt, [d, e]));
-    checkFinite(projected.data, e, op, 'the projected points (values too large for float32)');
+    const w = new Float32Array(d * e);
+    for (let j = 0; j < e; j++) for (let t = 0; t < d; t++) w[t * e + j] = (2 * gen.uniform() - 1) * bound;
+    wt = Tensor.fromData(w, [d, e]);
+  }
+  let projected: Tensor | null = null;
+  let half: Uint16Array | null = null;
+  if (precision === 'float32') {
+    projected = Tensor.fromData(data, [n, d]);
+    if (wt) {
+      projected = coresetProject(projected, wt);
+      checkFinite(projected.data, e, op, 'the projected points (values too large for float32)');
+    }
+  } else {
+    // Projected (or copied) and rounded to half in row blocks: the float32 projection of the
+    // whole bank never exists at once.
+    half = new Uint16Array(n * e);
+    const rowsPerBlock = Math.max(1, Math.floor(2 ** 22 / e));
+    for (let r0 = 0; r0 < n; r0 += rowsPerBlock) {
+      const r1 = Math.min(n, r0 + rowsPerBlock);
+      const src = data.subarray(r0 * d, r1 * d);
+      const block = wt ? coresetProject(Tensor.fromData(src, [r1 - r0, d]), wt).data : src;
+      if (wt) checkFinite(block, e, op, 'the projected points (values too large for float32)');
+      const out = half.subarray(r0 * e, r1 * e);
+      halfFromFloat(block, out);
+      const bad = firstNonFiniteHalf(out);
+      if (bad >= 0) {
+        const row = r0 + Math.floor(bad / e);
+        throw new RangeError(
+          `${op}: ${wt ? 'the projected point' : 'point'} ${row} has a value of magnitude ≥ 65520, beyond float16's range (largest 65504); ` +
+            `pass precision: 'float32' (or scale the features)`,
+        );
+      }
+    }
   }
   const minDist = new Float32Array(n).fill(Infinity);
   const selected = new Int32Array(m);
@@ -161,15 +223,16 @@ function prepare(points: Float32Array | Tensor, opts: CoresetOptions, op: string
     done = 1;
   }
   // About 1 GB of traffic per kernel call: progress a few times a second, negligible overhead.
-  const chunk = Math.max(1, Math.floor(1e9 / (n * e * 4)));
-  return { projected, m, minDist, selected, done, newest, starts, chunk, t0, onProgress: opts.onProgress };
+  const chunk = Math.max(1, Math.floor(1e9 / (n * e * (precision === 'float16' ? 2 : 4))));
+  return { projected, half, n, e, m, minDist, selected, done, newest, starts, chunk, t0, onProgress: opts.onProgress };
 }
 
 /** One chunk of picks; false when the selection is complete. */
 function step(p: Plan): boolean {
   if (p.done >= p.m && p.starts.length === 0) return false;
   const count = Math.min(p.chunk, p.m - p.done);
-  const picks = coresetGreedy(p.projected, p.minDist, count, { starts: p.starts, newest: p.newest });
+  const step = { starts: p.starts, newest: p.newest };
+  const picks = p.half ? coresetGreedyHalf(p.half, p.n, p.e, p.minDist, count, step) : coresetGreedy(p.projected as Tensor, p.minDist, count, step);
   p.starts = new Int32Array(0);
   p.selected.set(picks, p.done);
   p.done += count;
@@ -184,7 +247,7 @@ function step(p: Plan): boolean {
 /**
  * Indices of a greedy k-center coreset of points [n, d], in selection order. Runs on the
  * calling thread; see coresetAsync for cancellation. Memory: the projected points
- * (n × d′ floats) and one distance per point, never n².
+ * (n × d′ halves, or floats with precision 'float32') and one distance per point, never n².
  */
 export function coreset(points: Float32Array | Tensor, opts: CoresetOptions): Int32Array {
   const p = prepare(points, opts, 'coreset');

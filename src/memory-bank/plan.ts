@@ -12,6 +12,8 @@ export interface MemoryBankPlanInput {
   coresetRatio?: number;
   /** The coreset's projection dimension d′ (default 128). */
   projectionDim?: number;
+  /** Storage of the coreset's projected points (default 'float16', as coreset() uses). */
+  coresetPrecision?: 'float16' | 'float32';
   budgetBytes: number;
 }
 
@@ -36,12 +38,14 @@ export function formatBytes(b: number): string {
   return `${b} B`;
 }
 
-function sizes(vectors: number, dim: number, bpv: number, ratio: number, e: number) {
+function sizes(vectors: number, dim: number, bpv: number, ratio: number, e: number, half: boolean) {
   const full = vectors * dim * bpv;
   const coresetOn = ratio < 1;
-  const coresetBytes = coresetOn ? vectors * ((e !== dim ? e : 0) + 1) * 4 : 0;
+  // float16: a half copy of the projected points (always); float32: the projection (none when d′ = d).
+  const pointBytes = half ? e * 2 : e !== dim ? e * 4 : 0;
+  const coresetBytes = coresetOn ? vectors * (pointBytes + 4) : 0;
   const kept = coresetOn ? Math.max(1, Math.floor(vectors * ratio)) : vectors;
-  const keptBank = coresetOn ? kept * dim * 4 + kept * 4 : 0; // the index stores float32 + one norm per vector
+  const keptBank = coresetOn ? kept * dim * bpv + kept * 4 : 0; // the index stores the bank's type + one norm per vector
   return { full, coresetBytes, kept, keptBank, peak: full + coresetBytes + keptBank };
 }
 
@@ -52,13 +56,16 @@ export function planMemoryBank(input: MemoryBankPlanInput): MemoryBankPlan {
   const bpv = input.bytesPerValue ?? 4;
   const ratio = input.coresetRatio ?? 1;
   const e = input.projectionDim ?? 128;
+  const cp = input.coresetPrecision ?? 'float16';
+  if (cp !== 'float16' && cp !== 'float32') throw new RangeError(`${op}: coresetPrecision must be 'float16' or 'float32', got ${String(cp)}`);
+  const hp = cp === 'float16';
   if (!Number.isInteger(vectors) || vectors < 0) throw new RangeError(`${op}: vectors must be an integer ≥ 0, got ${vectors}`);
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${op}: dim must be an integer ≥ 1, got ${dim}`);
   if (bpv !== 2 && bpv !== 4) throw new RangeError(`${op}: bytesPerValue must be 2 (float16) or 4 (float32), got ${bpv}`);
   if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`${op}: coresetRatio must be in (0, 1], got ${ratio}`);
   if (!Number.isInteger(e) || e < 1) throw new RangeError(`${op}: projectionDim must be an integer ≥ 1, got ${e}`);
   if (!(budgetBytes > 0)) throw new RangeError(`${op}: budgetBytes must be > 0, got ${budgetBytes}`);
-  const s = sizes(vectors, dim, bpv, ratio, e);
+  const s = sizes(vectors, dim, bpv, ratio, e, hp);
   const plan: MemoryBankPlan = {
     fullBankBytes: s.full,
     coresetBytes: s.coresetBytes,
@@ -75,18 +82,18 @@ export function planMemoryBank(input: MemoryBankPlanInput): MemoryBankPlan {
   // A smaller ratio shrinks the kept bank only; the full bank and the projection stay.
   for (const r of [0.1, 0.05, 0.01, 0.005, 0.001]) {
     if (r >= ratio) continue;
-    if (sizes(vectors, dim, bpv, r, e).peak <= budgetBytes) {
-      fixes.push(`coreset ratio ${r} (peak ${formatBytes(sizes(vectors, dim, bpv, r, e).peak)})`);
+    if (sizes(vectors, dim, bpv, r, e, hp).peak <= budgetBytes) {
+      fixes.push(`coreset ratio ${r} (peak ${formatBytes(sizes(vectors, dim, bpv, r, e, hp).peak)})`);
       break;
     }
   }
   if (bpv === 4) {
-    const half = sizes(vectors, dim, 2, ratio, e);
+    const half = sizes(vectors, dim, 2, ratio, e, hp);
     if (half.peak <= budgetBytes) fixes.push(`a float16 bank (peak ${formatBytes(half.peak)})`);
     else {
       for (const r of [0.1, 0.05, 0.01, 0.005, 0.001]) {
         if (r >= ratio) continue;
-        const h = sizes(vectors, dim, 2, r, e);
+        const h = sizes(vectors, dim, 2, r, e, hp);
         if (h.peak <= budgetBytes) {
           fixes.push(`a float16 bank with coreset ratio ${r} (peak ${formatBytes(h.peak)})`);
           break;
@@ -99,7 +106,7 @@ export function planMemoryBank(input: MemoryBankPlanInput): MemoryBankPlan {
   let hi = vectors;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (sizes(mid, dim, bpv, ratio, e).peak <= budgetBytes) lo = mid;
+    if (sizes(mid, dim, bpv, ratio, e, hp).peak <= budgetBytes) lo = mid;
     else hi = mid - 1;
   }
   if (lo > 0) fixes.push(`at most ${lo} patch vectors (${((lo / vectors) * 100).toFixed(1)} % of the training patches)`);

@@ -5,7 +5,7 @@
 // a return or a thrown JS error; the child process running them must never die.
 import { caseRng, pick, type Rng } from './ops.js';
 
-type Arr = 'f' | 'i' | 'f?' | 'd';
+type Arr = 'f' | 'i' | 'f?' | 'd' | 'h'; // h: Uint16Array (IEEE half bits)
 interface Spec {
   p: Record<string, unknown>;
   args: Arr[];
@@ -61,6 +61,10 @@ export const SPECS: Record<string, Spec> = {
   knnSearch: { p: { nq: 3, nb: 5, d: 4, k: 2 }, args: ['f', 'f', 'f?', 'f', 'i'] },
   coresetGreedy: { p: { n: 6, d: 3, m: 3, newest: -1, starts: 2 }, args: ['f', 'i', 'f', 'i'] },
   coresetProject: { p: { n: 5, d: 7, e: 3 }, args: ['f', 'f', 'f'] },
+  coresetGreedyHalf: { p: { n: 6, d: 3, m: 3, newest: -1, starts: 2 }, args: ['h', 'i', 'f', 'i'] },
+  knnSearchHalf: { p: { nq: 3, nb: 5, d: 4, k: 2 }, args: ['f', 'h', 'f?', 'f', 'i'] },
+  halfFromFloat: { p: { n: 9 }, args: ['f', 'h'] },
+  halfToFloat: { p: { n: 9 }, args: ['h', 'f'] },
   gaussianMoments: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f?', 'd', 'd'] },
   choleskyInverse: { p: { P: 3, d: 4 }, args: ['d', 'd', 'i'] },
   mahalanobis: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f', 'f', 'f'] },
@@ -88,6 +92,7 @@ function array(r: Rng, kind: Arr): unknown {
   const roll = r();
   if (roll < 0.9) {
     if (kind === 'd') return new Float64Array(n).map(() => r() * 2 - 1);
+    if (kind === 'h') return new Uint16Array(n).map(() => Math.floor(r() * 65536)); // any bits: NaN and Inf included
     return kind === 'i' ? new Int32Array(n) : new Float32Array(n).map(() => r() * 2 - 1);
   }
   if (roll < 0.93) {
@@ -95,9 +100,9 @@ function array(r: Rng, kind: Arr): unknown {
     structuredClone(a.buffer, { transfer: [a.buffer] }); // detached
     return a;
   }
-  if (roll < 0.95) return kind === 'i' ? new Int32Array(pick(r, [0, 1, 3])) : new Float32Array(pick(r, [0, 1, 3]));
+  if (roll < 0.95) return kind === 'i' ? new Int32Array(pick(r, [0, 1, 3])) : kind === 'h' ? new Uint16Array(pick(r, [0, 1, 3])) : new Float32Array(pick(r, [0, 1, 3]));
   if (roll < 0.97) return new Float32Array(new ArrayBuffer(4 * 64), 4 * pick(r, [1, 63]), 1); // offset view, short
-  return pick(r, [null, undefined, new Float64Array(n), new Int32Array(n), new Float32Array(n), [1, 2, 3], 5, 'x']);
+  return pick(r, [null, undefined, new Float64Array(n), new Int32Array(n), new Float32Array(n), new Uint16Array(n), [1, 2, 3], 5, 'x']);
 }
 
 /** Case `index` of `seed`: kernel name, params and positional arrays. */

@@ -2,7 +2,7 @@
 // start rules, progress and cancellation, and the plan/estimate helpers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backends, currentBackend, setBackend, Tensor } from '../../src/engine/index.js';
+import { backends, currentBackend, halfFromFloat, halfToFloat, setBackend, Tensor } from '../../src/engine/index.js';
 import { coreset, coresetAsync, coresetEstimate, planMemoryBank } from '../../src/memory-bank/index.js';
 import { throwsMatching } from '../assert-throws.js';
 
@@ -92,11 +92,34 @@ test('refusals: count/ratio, NaN, empty, projection', () => {
   throwsMatching(() => coreset(new Float32Array(8), { count: 1, seed: 1 }), /needs dim/);
 });
 
+test('precision: float16 and float32 each give the same picks on ts and cpu; float16 picks equal float32 picks on the half-rounded projection', () => {
+  for (const precision of ['float16', 'float32'] as const) {
+    const opts = { count: 20, projectionDim: 24, seed: 5, precision };
+    const ts = onBackend('ts', () => coreset(pts, opts));
+    assert.is(new Set(ts).size, 20);
+    if (cpuAvailable) assert.equal(Array.from(onBackend('cpu', () => coreset(pts, opts))), Array.from(ts), `${precision}: cpu equals ts`);
+  }
+  // Without a projection, float16 selects on the points rounded to half: the same picks as
+  // float32 on those rounded points.
+  const rounded = Tensor.fromData(halfToFloat(halfFromFloat(pts.data)), [n, d]);
+  const a = coreset(pts, { count: 15, projectionDim: null, seed: 2 });
+  const b = coreset(rounded, { count: 15, projectionDim: null, seed: 2, precision: 'float32' });
+  assert.equal(Array.from(a), Array.from(b));
+  throwsMatching(() => coreset(pts, { count: 2, seed: 1, precision: 'float64' as never }), /precision must be 'float16' or 'float32'/);
+  const big = rand(3, 40).map((v) => v * 1e5);
+  throwsMatching(() => coreset(Tensor.fromData(big, [10, 4]), { count: 2, seed: 1, projectionDim: null }), /beyond float16's range/, /precision: 'float32'/);
+  assert.is(coreset(Tensor.fromData(big, [10, 4]), { count: 2, seed: 1, projectionDim: null, precision: 'float32' }).length, 2);
+});
+
 test('estimate and memory plan', () => {
   const e = coresetEstimate(214016, 1024, { ratio: 0.1 });
   assert.is(e.iterations, 21401);
-  assert.is(e.bytesPerIteration, 214016 * 128 * 4);
-  assert.is(e.trafficBytes, 21401 * 214016 * 128 * 4);
+  assert.is(e.bytesPerIteration, 214016 * 128 * 2, 'float16 points by default');
+  assert.is(e.trafficBytes, 21401 * 214016 * 128 * 2);
+  assert.is(e.workingBytes, 214016 * (128 * 2 + 4));
+  const e32 = coresetEstimate(214016, 1024, { ratio: 0.1, precision: 'float32' });
+  assert.is(e32.bytesPerIteration, 214016 * 128 * 4);
+  assert.is(e32.workingBytes, 214016 * (128 * 4 + 4));
   // RSNA, official preset: 3,019,184 × 1024 float32 = 12.4 GB, far over a 4 GB budget.
   const plan = planMemoryBank({ vectors: 3019184, dim: 1024, coresetRatio: 0.01, budgetBytes: 4e9 });
   assert.not.ok(plan.fits);

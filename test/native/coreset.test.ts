@@ -32,6 +32,36 @@ it('coresetGreedy: the same picks and running minima as ts (official starts, one
     });
 });
 
+function greedyHalf(kern: typeof native, n: number, d: number, m: number, pts: Uint16Array, starts: Int32Array, newest: number) {
+  const minDist = new Float32Array(n).fill(Infinity);
+  const sel = new Int32Array(m).fill(-7);
+  kern.coresetGreedyHalf({ n, d, m, newest, starts: starts.length }, pts, starts, minDist, sel);
+  return { minDist, sel };
+}
+
+it('coresetGreedyHalf: the same picks and running minima as ts, and as coresetGreedy on the decoded values, 1 and 2 threads', () => {
+  const cases: Array<[number, number, number, number, number]> = [
+    [1, 3, 1, 1, -1], [50, 2, 10, 10, -1], [9000, 16, 25, 10, -1], [513, 128, 20, 10, -1], [300, 37, 30, 0, 3], [20000, 27, 12, 0, 19999],
+  ];
+  for (const threads of [1, 2])
+    withThreads(threads, () => {
+      for (const [n, d, m, ns, newest] of cases) {
+        const r = rng(n + d + 1);
+        const half = new Uint16Array(n * d);
+        ref.halfFromFloat({ n: n * d }, rand(r, n * d, -4, 4), half);
+        const decoded = new Float32Array(n * d);
+        ref.halfToFloat({ n: n * d }, half, decoded);
+        const starts = Int32Array.from({ length: ns }, (_, i) => (i * 7919 + 11) % n);
+        const want = greedyHalf(ref, n, d, m, half, starts, newest);
+        const got = greedyHalf(native, n, d, m, half, starts, newest);
+        equalInts(got.sel, want.sel, `${threads}t half picks n=${n} d=${d} m=${m}`);
+        identical(got.minDist, want.minDist, `${threads}t half minDist n=${n} d=${d}`);
+        const f32 = greedy(native, n, d, m, decoded, starts, newest);
+        equalInts(got.sel, f32.sel, `${threads}t half = float32 on decoded values n=${n} d=${d}`);
+      }
+    });
+});
+
 it('coresetGreedy: continuing from the last pick in chunks equals one call', () => {
   const [n, d, m] = [3000, 24, 30];
   const pts = rand(rng(5), n * d);
@@ -51,7 +81,8 @@ it('coresetGreedy: continuing from the last pick in chunks equals one call', () 
   assert.is(new Set(sel).size, m, 'no point twice');
 });
 
-it('coresetGreedy: a start index outside the points is refused', () => {
+it('coresetGreedy / coresetGreedyHalf: a start index outside the points, or float32 points given to the half kernel, are refused', () => {
+  assert.throws(() => native.coresetGreedyHalf({ n: 4, d: 2, m: 1, newest: -1, starts: 0 }, new Float32Array(8) as unknown as Uint16Array, new Int32Array(0), new Float32Array(4), new Int32Array(1)), /Uint16Array/);
   assert.throws(() => native.coresetGreedy({ n: 4, d: 2, m: 1, newest: -1, starts: 1 }, new Float32Array(8), Int32Array.from([4]), new Float32Array(4), new Int32Array(1)), /index/);
 });
 

@@ -32,11 +32,22 @@ float coreset_sq_dist(const float* a, const float* b, int64_t d);
  *    finds the farthest point (largest min_dist, lowest index on ties); it is selected
  *    and becomes the newest centre. The last pick is not folded in: pass it as `newest`
  *    to continue in another call (progress reporting between chunks).
- * The reduction over threads uses (distance desc, index asc), so the picks do not depend
- * on the thread count. State: min_dist (n floats) only.
+ * A pick's pass is split into chunks that depend on n only (≤ 64 of ≥ 8192 points), handed
+ * to the pool's threads dynamically (a thread the OS deschedules on a busy machine delays
+ * one chunk, not half the pass); chunks are reduced in order by (distance desc, index asc),
+ * so the picks do not depend on the thread count. State: min_dist (n floats) only.
  */
 Status coreset_greedy(const CoresetParams& p, const float* points, const int32_t* start_idx, float* min_dist,
                       int32_t* selected);
+
+/**
+ * coreset_greedy on points stored as IEEE half (raw bits): each value is converted to
+ * float32 exactly and the distances are then computed exactly as above, so the picks equal
+ * coreset_greedy's on the float32 values of the halves (what the ts twin does). Half the
+ * memory traffic per pick.
+ */
+Status coreset_greedy_half(const CoresetParams& p, const uint16_t* points, const int32_t* start_idx, float* min_dist,
+                           int32_t* selected);
 
 struct CoresetProjectParams {
   int64_t n = 0, d = 0, e = 0;

@@ -35,6 +35,19 @@ struct KnnParams {
 Status knn_search(const KnnParams& p, const float* queries, const float* base, const float* base_norms,
                   float* distances, int32_t* indices);
 
+/**
+ * knn_search against a base stored as IEEE half (raw bits; a float16 memory bank): bank
+ * blocks are converted exactly to float32 on the fly (into a per-thread buffer before the
+ * GEMM, or inside the direct dot products), so the results equal knn_search on the float32
+ * values of the halves within the float32 bound. `base_norms`: ‖b‖² of those float32 values.
+ *
+ * Both forms: fewer than 16 queries take a direct path (dot products per bank row, FMA)
+ * instead of the GEMM; its distances agree with the GEMM path's within the float32 bound
+ * and the ties rule is the same.
+ */
+Status knn_search_half(const KnnParams& p, const float* queries, const uint16_t* base, const float* base_norms,
+                       float* distances, int32_t* indices);
+
 /** out[i] = ‖x_i‖² for n rows of d values (float32, a fixed summation order), threaded. */
 void row_sq_norms(int64_t n, int64_t d, const float* x, float* out);
 

@@ -2,7 +2,8 @@
 // Every value is computed with the native kernel's float32 operations in the same order
 // (Math.fround after each multiply and add; the native code uses no fused multiply-add),
 // so both backends produce the same bits and select the same points.
-import type { CoresetParams, CoresetProjectParams, F32, I32 } from '../types.js';
+import type { CoresetParams, CoresetProjectParams, F32, I32, U16 } from '../types.js';
+import { halfToFloat } from './half.js';
 
 const f = Math.fround;
 
@@ -76,6 +77,16 @@ export function coresetGreedy(p: CoresetParams, points: F32, startIndices: I32, 
     selected[s] = pick;
     newest = pick;
   }
+}
+
+/**
+ * coresetGreedy on half-precision points: the native kernel converts each half to float32
+ * (exactly) and then runs the same arithmetic, so this is coresetGreedy on the decoded values.
+ */
+export function coresetGreedyHalf(p: CoresetParams, points: U16, startIndices: I32, minDist: F32, selected: I32): void {
+  const values = new Float32Array(p.n * p.d);
+  halfToFloat({ n: values.length }, points, values);
+  coresetGreedy(p, values, startIndices, minDist, selected);
 }
 
 /** y[i, j] = Σ_t x[i, t]·wt[t, j] in float32, t ascending, each product and sum rounded. */

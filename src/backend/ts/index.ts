@@ -18,8 +18,9 @@ import {
 } from './pool.js';
 import { upsampleBilinear2d, upsampleBilinear2dBackward, upsampleNearest2d, upsampleNearest2dBackward } from './upsample.js';
 import { adamStep, sgdStep } from './optim.js';
-import { knnSearch } from './knn.js';
-import { coresetGreedy, coresetProject } from './coreset.js';
+import { knnSearch, knnSearchHalf } from './knn.js';
+import { coresetGreedy, coresetGreedyHalf, coresetProject } from './coreset.js';
+import { halfFromFloat, halfToFloat } from './half.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 
 export const tsKernels: KernelTable = {
@@ -63,6 +64,10 @@ export const tsKernels: KernelTable = {
   knnSearch,
   coresetGreedy,
   coresetProject,
+  coresetGreedyHalf,
+  knnSearchHalf,
+  halfFromFloat,
+  halfToFloat,
   gaussianMoments,
   choleskyInverse,
   mahalanobis,

@@ -1,6 +1,7 @@
 // Exact k-nearest-neighbour search by squared Euclidean distance (faiss IndexFlatL2
 // semantics: distances ascending, ties broken by the lower base index).
-import type { F32, I32, KnnParams } from '../types.js';
+import type { F32, I32, KnnParams, U16 } from '../types.js';
+import { halfToFloat } from './half.js';
 
 const QBLOCK = 4;
 
@@ -63,6 +64,16 @@ export function knnSearch(p: KnnParams, queries: F32, base: F32, baseNorms: F32 
       indices.set(bestI.subarray(t * k, (t + 1) * k), (q0 + t) * k);
     }
   }
+}
+
+/**
+ * knnSearch against a base stored as IEEE half: the values are decoded exactly to float32
+ * and searched as above (the native kernel converts bank blocks on the fly, distances in float32).
+ */
+export function knnSearchHalf(p: KnnParams, queries: F32, base: U16, baseNorms: F32 | null, distances: F32, indices: I32): void {
+  const values = new Float32Array(p.nb * p.d);
+  halfToFloat({ n: values.length }, base, values);
+  knnSearch(p, queries, values, baseNorms, distances, indices);
 }
 
 /** ‖q‖² + ‖b‖² − 2·q·b clamped at 0 (NaN stays NaN), rounded to float32. */

@@ -84,6 +84,31 @@ export function knnSearch(queries: Tensor, base: Tensor, k: number, opts: KnnSea
 }
 
 /**
+ * knnSearch against a base stored as IEEE half bits, base [nb, d] (a float16 memory bank):
+ * distances are computed in float32 from the exact float32 values of the halves. The base
+ * must hold finite halves (KnnIndex refuses others on add). baseNorms: ‖b‖² of those values.
+ */
+export function knnSearchHalf(queries: Tensor, base: Uint16Array, nb: number, k: number, opts: { baseNorms?: Float32Array | null } = {}): KnnResult {
+  const op = 'knnSearchHalf';
+  const [nq, d] = matrix(queries, op, 'queries');
+  if (!(base instanceof Uint16Array)) throw new TypeError(`${op}: base must be a Uint16Array of IEEE half bits`);
+  if (!Number.isInteger(nb) || nb < 0 || base.length !== nb * d) throw new RangeError(`${op}: base holds ${base.length} values, not ${nb} rows of ${d}`);
+  if (d < 1) throw new RangeError(`${op}: vectors need at least one value (dim is 0)`);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`${op}: k must be an integer ≥ 1, got ${k}`);
+  if (nb > MAX_INDEX) throw new RangeError(`${op}: the base has ${nb} rows; at most 2^31 − 1 are indexable`);
+  if (nq * k > MAX_INDEX) throw new RangeError(`${op}: ${nq} queries × k ${k} results exceed 2^31 − 1; search in smaller batches`);
+  checkFinite(queries.data, d, op, 'queries');
+  const norms = opts.baseNorms ?? null;
+  if (norms !== null && (!(norms instanceof Float32Array) || norms.length !== nb)) {
+    throw new RangeError(`${op}: baseNorms must be a Float32Array of ${nb} values (one per base row)`);
+  }
+  const distances = new Float32Array(nq * k);
+  const indices = new Int32Array(nq * k);
+  if (nq > 0) kernels().knnSearchHalf({ nq, nb, d, k }, queries.data, base, norms, distances, indices);
+  return { distances, indices };
+}
+
+/**
  * y [n, e] = x [n, d] · wt [d, e] in float32 with a fixed operation order (no fused
  * multiply-add), identical on every backend: the coreset's random projection.
  */
@@ -123,5 +148,28 @@ export function coresetGreedy(points: Tensor, minDist: Float32Array, m: number, 
   if (!Number.isInteger(newest) || newest < -1 || newest >= n) throw new RangeError(`${op}: newest must be −1 or a point index < ${n}, got ${newest}`);
   const selected = new Int32Array(m);
   if (n > 0 && (m > 0 || starts.length > 0)) kernels().coresetGreedy({ n, d, m, newest, starts: starts.length }, points.data, starts, minDist, selected);
+  return selected;
+}
+
+/**
+ * coresetGreedy on points stored as IEEE half bits [n, d]: the same picks as coresetGreedy
+ * on the float32 values of the halves, with half the memory read per pick. The halves must
+ * be finite.
+ */
+export function coresetGreedyHalf(points: Uint16Array, n: number, d: number, minDist: Float32Array, m: number, opts: CoresetStepOptions = {}): Int32Array {
+  const op = 'coresetGreedyHalf';
+  if (!(points instanceof Uint16Array)) throw new TypeError(`${op}: points must be a Uint16Array of IEEE half bits`);
+  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 0 || d < 0 || points.length !== n * d) throw new RangeError(`${op}: points hold ${points.length} values, not ${n} × ${d}`);
+  if (n > MAX_INDEX) throw new RangeError(`${op}: ${n} points; at most 2^31 − 1 are indexable`);
+  if (d < 1 && n > 0) throw new RangeError(`${op}: points need at least one value (dim is 0)`);
+  if (!Number.isInteger(m) || m < 0 || m > n) throw new RangeError(`${op}: m must be an integer in [0, ${n}], got ${m}`);
+  if (!(minDist instanceof Float32Array) || minDist.length !== n) throw new RangeError(`${op}: minDist must be a Float32Array of ${n} values`);
+  const starts = opts.starts ?? new Int32Array(0);
+  if (!(starts instanceof Int32Array) || starts.length > n) throw new RangeError(`${op}: starts must be an Int32Array of at most ${n} indices`);
+  for (const s of starts) if (s < 0 || s >= n) throw new RangeError(`${op}: start index ${s} is outside [0, ${n})`);
+  const newest = opts.newest ?? -1;
+  if (!Number.isInteger(newest) || newest < -1 || newest >= n) throw new RangeError(`${op}: newest must be −1 or a point index < ${n}, got ${newest}`);
+  const selected = new Int32Array(m);
+  if (n > 0 && (m > 0 || starts.length > 0)) kernels().coresetGreedyHalf({ n, d, m, newest, starts: starts.length }, points, starts, minDist, selected);
   return selected;
 }

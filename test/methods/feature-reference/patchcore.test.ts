@@ -67,11 +67,11 @@ test('re-weighted score (paper eq. 7): w = 1 − softmax(‖x − n_j‖)₀ ove
 test('memory plan: full bank + projection + kept bank; a refusal names the sizes and a coreset ratio that fits', () => {
   const plan = patchcoreMemoryPlan(1000, 100, { coresetRatio: 0.1, coresetProjection: 128 }, 1e6);
   assert.is(plan.fullBank, 400_000);
-  assert.is(plan.projection, 1000 * 129 * 4); // projected points + one distance each
+  assert.is(plan.projection, 1000 * (128 * 2 + 4)); // projected points (float16, the coreset's default) + one distance each
   assert.is(plan.keptVectors, 100);
   assert.is(plan.keptBank, 100 * 100 * 4 + 400);
-  assert.is(plan.peak, 400_000 + 516_000 + 40_400);
-  const msg = memoryRefusal('patchcore', { ...plan, budget: 945_000 }, 10, 100, { coresetRatio: 0.1 });
+  assert.is(plan.peak, 400_000 + 260_000 + 40_400);
+  const msg = memoryRefusal('patchcore', { ...plan, budget: 689_000 }, 10, 100, { coresetRatio: 0.1 });
   assert.match(msg, /1000 patch vectors = 10 images × 100 patches/);
   assert.match(msg, /coresetRatio 0\.07\d*/);
   assert.match(msg, /memoryBudget/);
