@@ -1,6 +1,6 @@
 // Method options on the command line: the common ones have their own flags (--epochs,
-// --batch-size, --seed, --size); any other goes through --opt name=value (repeatable),
-// checked against the method's option specs by createMethod.
+// --batch-size, --seed, --size, --weights); any other goes through --opt name=value
+// (repeatable), checked against the method's option specs by createMethod.
 import type { Argv } from 'yargs';
 import { methods } from '../methods/registry.js';
 
@@ -8,6 +8,7 @@ export interface MethodArgs {
   epochs?: number;
   batchSize?: number;
   size?: number;
+  weights?: string;
   opt?: string[];
 }
 
@@ -16,6 +17,10 @@ export function methodOptions<T>(y: Argv<T>): Argv<T & MethodArgs> {
     .option('epochs', { type: 'number', describe: "training epochs (default: the reference's, 250; 600 on brain-tumor)" })
     .option('batch-size', { type: 'number', describe: "training batch size (default: the method's, 64 for the AE family)" })
     .option('size', { type: 'number', describe: "input side in pixels (default: the method's, 64)" })
+    .option('weights', {
+      type: 'string',
+      describe: "ImageNet backbone weights of the methods that have a backbone: a .safetensors file (medianomaly weights import), 'random' (tests only), or by default the cached torchvision file (medianomaly weights fetch ARCH)",
+    })
     .option('opt', { type: 'string', array: true, describe: 'any other method option, as name=value (repeatable; see: medianomaly methods --json)' }) as Argv<T & MethodArgs>;
 }
 
@@ -44,5 +49,16 @@ export function methodOptionValues(a: MethodArgs): Record<string, unknown> {
   if (a.epochs !== undefined) out.epochs = a.epochs;
   if (a.batchSize !== undefined) out.batchSize = a.batchSize;
   if (a.size !== undefined) out.size = a.size;
+  if (a.weights !== undefined) out.weights = a.weights;
   return out;
+}
+
+/** The methods of `names` that take backbone weights; --weights given to others is an error naming them. */
+export function checkWeightsFlag(a: MethodArgs, names: readonly string[]): void {
+  if (a.weights === undefined) return;
+  const without = names.filter((n) => !methods.info(n).options.some((o) => o.name === 'weights'));
+  if (without.length === names.length) {
+    const withBackbone = methods.list().filter((m) => m.options.some((o) => o.name === 'weights')).map((m) => m.name);
+    throw new Error(`--weights applies to methods with an ImageNet backbone (${withBackbone.join(', ')}); ${without.join(', ')} has none`);
+  }
 }

@@ -37,7 +37,8 @@ export function formatRate(imagesPerSecond: number): string {
 export function progressText(p: Progress): string {
   const terms = p.terms ? ' ' + Object.entries(p.terms).map(([k, v]) => `${k} ${formatLoss(v)}`).join(' ') : '';
   const step = p.epochDone ? '' : ` step ${p.step}/${p.stepsPerEpoch}`;
-  return `epoch ${p.epoch}/${p.epochs}${step} loss ${formatLoss(p.loss)}${terms}  ${formatRate(p.imagesPerSecond)}  ETA ${formatDuration(p.etaSeconds)}`;
+  const loss = Number.isFinite(p.loss) ? ` loss ${formatLoss(p.loss)}` : ''; // NaN: a method without a training loss
+  return `epoch ${p.epoch}/${p.epochs}${step}${loss}${terms}  ${formatRate(p.imagesPerSecond)}  ETA ${formatDuration(p.etaSeconds)}`;
 }
 
 /** The text of one scoring report: images scored of the total, rate, ETA (or the time taken once done). */

@@ -46,7 +46,7 @@ export interface Progress {
   epochs: number;
   step: number; // optimiser steps done in this epoch
   stepsPerEpoch: number;
-  /** Mean training loss of the epoch so far. */
+  /** Mean training loss of the epoch so far; NaN for methods without a training loss (feature-reference). */
   loss: number;
   /** Named loss terms (e.g. { rec, kl }) averaged over the epoch so far. */
   terms?: Record<string, number>;

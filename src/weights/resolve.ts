@@ -55,7 +55,7 @@ function headerEntries(path: string): { name: string; shape: number[] }[] {
     .map(([name, v]) => ({ name, shape: Array.isArray(v?.shape) ? (v.shape as number[]) : [] }));
 }
 
-const OPTION_HINT = 'set the weights option to a .safetensors file made by `medianomaly weights import` (`--opt weights=FILE.safetensors`) or to random weights (`--opt weights=random`; for tests, not for results)';
+const OPTION_HINT = 'set the weights option to a .safetensors file made by `medianomaly weights import` (CLI: `--weights FILE.safetensors`) or to random weights (`--weights random`; for tests, not for results)';
 
 /**
  * The safetensors path to load for `arch`: `spec` null/undefined → the cached torchvision

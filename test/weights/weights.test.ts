@@ -282,7 +282,7 @@ test('resolveWeights: random, nothing cached, a .pth, a missing path, a file for
   process.env.MEDIANOMALY_WEIGHTS = empty;
   try {
     assert.equal(resolveWeights('vgg19', 'random'), { path: 'random', sha256: null });
-    throwsMatching(() => resolveWeights('vgg19'), /no ImageNet weights for vgg19/, new RegExp(empty.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), /`medianomaly weights fetch vgg19`/, /--opt weights=random/, /--opt weights=FILE\.safetensors/);
+    throwsMatching(() => resolveWeights('vgg19'), /no ImageNet weights for vgg19/, new RegExp(empty.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), /`medianomaly weights fetch vgg19`/, /--weights random/, /--weights FILE\.safetensors/);
     throwsMatching(() => resolveWeights('resnet18', join(FIX, 'dtypes.pth')), /PyTorch checkpoint/, /medianomaly weights import .*dtypes\.pth --arch resnet18 --out .*dtypes\.safetensors/);
     throwsMatching(() => resolveWeights('resnet18', join(tmp, 'nope.safetensors')), /nope\.safetensors does not exist/);
     const r18 = join(tmp, 'r18-resolve.safetensors');

@@ -13,7 +13,7 @@ import { writeReport } from '../../harness/report/index.js';
 import type { DatasetSpec } from '../../harness/run-folder.js';
 import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
 import { onInterrupt, resumeCommand } from '../interrupt.js';
-import { type MethodArgs, checkMethodName, methodOptionValues, methodOptions } from '../method-options.js';
+import { type MethodArgs, checkMethodName, checkWeightsFlag, methodOptionValues, methodOptions } from '../method-options.js';
 import { type Estimator, estimator } from '../estimate.js';
 import { formatDuration, progressReporter, type ProgressReporter } from '../progress.js';
 import { markdownTable } from '../../harness/summary.js';
@@ -91,6 +91,7 @@ export const benchCommand: CommandModule<object, Args> = {
     }
     if (!methodList?.length) throw new Error('bench: name at least one method with --methods (see: medianomaly methods)');
     if (!datasetList?.length) throw new Error('bench: name at least one dataset with --datasets (see: medianomaly datasets)');
+    checkWeightsFlag(args, methodList);
     seeds ??= 3;
     if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`--seeds must be a positive integer, got ${seeds}`);
     const datasets: DatasetSpec[] = [];

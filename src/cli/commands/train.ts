@@ -11,7 +11,7 @@ import type { TrainOutcome } from '../../harness/train.js';
 import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
 import { formatMetrics } from '../format.js';
 import { onInterrupt, resumeCommand } from '../interrupt.js';
-import { type MethodArgs, checkMethodName, methodOptionValues, methodOptions } from '../method-options.js';
+import { type MethodArgs, checkMethodName, checkWeightsFlag, methodOptionValues, methodOptions } from '../method-options.js';
 import { type Estimator, estimator } from '../estimate.js';
 import { progressReporter } from '../progress.js';
 
@@ -41,6 +41,7 @@ export const trainCommand: CommandModule<object, Args> = {
     ) as never,
   handler: async (args) => {
     checkMethodName(args.method);
+    checkWeightsFlag(args, [args.method]);
     if (!Number.isInteger(args.seed) || args.seed < 0) throw new RangeError(`--seed must be a non-negative integer, got ${args.seed}`);
     const dataset = await datasetSpec(args.dataset, args);
     const dir = args.out ?? `runs/${args.method}-${args.dataset}-s${args.seed}`;
@@ -80,7 +81,7 @@ export const trainCommand: CommandModule<object, Args> = {
       process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
       return;
     }
-    console.log(`${outcome.reused ? 'already finished' : 'trained'}: ${outcome.dir}${outcome.fit ? ` (${outcome.fit.epochs} epochs, ${outcome.fit.seconds.toFixed(1)} s)` : ''}`);
+    console.log(`${outcome.reused ? 'already finished' : 'trained'}: ${outcome.dir}${outcome.fit ? ` (${outcome.fit.epochs} epoch${outcome.fit.epochs === 1 ? '' : 's'}, ${outcome.fit.seconds.toFixed(1)} s)` : ''}`);
     if (outcome.metrics) console.log(formatMetrics(outcome.metrics));
     if (outcome.note) console.log(`not tested: ${outcome.note}`);
   },

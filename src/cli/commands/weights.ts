@@ -86,7 +86,7 @@ const importCommand: CommandModule<object, ImportArgs> = {
     const r = importPth(args.file, { arch: args.arch, out, key: args.key });
     for (const l of reportLines(r.report)) console.log(l);
     console.log(`wrote ${r.out} (${mb(r.bytes)}, SHA-256 ${r.sha256})`);
-    console.log(`use it with --opt weights=${r.out}`);
+    console.log(`use it with --weights ${r.out}`);
   },
 };
 

@@ -244,7 +244,7 @@ export abstract class FeatureReferenceMethod implements Method {
       const seen = Math.min(step * bs, n);
       const ips = seconds > 0 ? seen / seconds : 0;
       const p: Progress = {
-        epoch: 1, epochs: 1, step, stepsPerEpoch: steps, loss: 0,
+        epoch: 1, epochs: 1, step, stepsPerEpoch: steps, loss: NaN,
         imagesPerSecond: ips, etaSeconds: done ? 0 : ips > 0 ? (n - seen) / ips : Infinity, epochDone: done,
       };
       onProgress(p);
