@@ -7,7 +7,7 @@ import { Generator } from '../../engine/index.js';
 import { kaimingNormal } from '../../nn/init.js';
 import { Conv2d } from '../../nn/layers/conv.js';
 import { BatchNormBase } from '../../nn/layers/norm.js';
-import type { StateValue } from '../../nn/module.js';
+import type { Module, StateValue } from '../../nn/module.js';
 import { readStateDict } from '../../nn/safetensors.js';
 import type { Backbone, BackboneLayer, BackboneModule, BackboneName } from './base.js';
 import { NO_INIT, RESNET_ARCHS, ResNetFeatures, resnetLayers } from './resnet.js';
@@ -16,7 +16,7 @@ import { VGG19Features, vgg19Layers } from './vgg.js';
 
 export type { Backbone, BackboneLayer, BackboneName } from './base.js';
 export { BackboneModule } from './base.js';
-export { ResNetFeatures } from './resnet.js';
+export { ResNetFeatures, NO_INIT } from './resnet.js';
 export { VGG19Features } from './vgg.js';
 export { compareState, describeStateCheck, expectedState, type ExpectedTensor, type StateCheck } from './state.js';
 export { toBackboneInput, IMAGENET_MEAN, IMAGENET_STD, type BackboneInputOptions } from './preprocess.js';
@@ -41,9 +41,10 @@ function build(name: BackboneName): BackboneModule {
 /**
  * torchvision's initialisation, module by module in its order, every draw from `g`: convs
  * kaiming_normal_(mode='fan_out', nonlinearity='relu') with zero bias (VGG), batch norm
- * weight 1 and bias 0 (running statistics at 0 / 1).
+ * weight 1 and bias 0 (running statistics at 0 / 1). Exported for networks that embed a
+ * trainable torchvision body (ProjectionNet): build it with NO_INIT, then call this.
  */
-function torchvisionInit(net: BackboneModule, g: Generator): void {
+export function torchvisionInit(net: Module, g: Generator): void {
   for (const [, m] of net.namedModules()) {
     if (m instanceof Conv2d) {
       kaimingNormal(m.weight, { mode: 'fan_out', nonlinearity: 'relu', generator: g });
