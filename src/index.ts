@@ -9,6 +9,7 @@
 //   methods:  the Method registry (createMethod, loadMethod, methods.list())
 //   harness:  run folders, evaluate, off-main-thread fit/test, benchmarks, reports
 //   weights:  ImageNet backbone weights: restricted .pth reader, import/check, fetch, cache
+//   anomalies: synthetic-anomaly generators (patchEx, CutPaste, AnatPaste, DRAEM, Poisson seamlessClone)
 export * from './engine/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
@@ -17,11 +18,12 @@ export * as metrics from './metrics/index.js';
 export * as stats from './stats/index.js';
 export { backbones, toBackboneInput, type Backbone, type BackboneLayer, type BackboneName } from './models/backbones/index.js';
 export { KnnIndex, coreset, coresetAsync, coresetEstimate, planMemoryBank } from './memory-bank/index.js';
-export type { CoresetOptions, CoresetProgress, CoresetEstimate, CoresetStart, CoresetPrecision, MemoryBankPlan, MemoryBankPlanInput } from './memory-bank/index.js';
+export type { CoresetOptions, CoresetProgress, CoresetEstimate, CoresetStart, CoresetPrecision, MemoryBankPlan, MemoryBankPlanInput, KnnStorage, KnnIndexOptions } from './memory-bank/index.js';
 export { methods, createMethod, loadMethod, registerMethod, referenceEpochs } from './methods/index.js';
 export type * from './methods/types.js';
 export type { BuiltinMethodOptions, MethodName, MethodOptionsMap, OptionsOf, OptionValue } from './methods/index.js';
 export { evaluate, fitInWorker, testInWorker, runInWorker } from './harness/index.js';
 export * as harness from './harness/index.js';
 export * as weights from './weights/index.js';
+export * as anomalies from './anomalies/index.js';
 export { version } from './version.js';

@@ -1,0 +1,6 @@
+// The synthetic-anomaly generators: a public module of their own (`anomalies` in the
+// library's API). Each generator is seeded by the engine's Generator, works on grey
+// and RGB, uint8 (0–255) and float (0–1) images, and returns the image with its
+// pixel mask / soft label.
+export type { PixelImage, SyntheticAnomaly } from './image.js';
+export { checkImage, toUint8, toFloat32, toGrey, toRgb, crop, resizeLinear } from './image.js';
