@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""PyTorch side of the one-stage SSL network (methods.md §4.5): its fixture and its bench.
+
+Run with Debian's python3 and python3-torch (1.13). The module below is the reference's
+ResNet18 encoder–decoder (`resnet18_enc_dec` with pool = True, preact = False, 1 input
+channel, 1 class, sigmoid), rewritten here with the same attribute names so that its
+state dict carries the names the library's src/models/ssl-resnet.ts must have.
+
+  torch_ssl_step.py fixture
+      writes test/fixtures/ssl/ssl-resnet.safetensors and ssl-resnet.json: the state-dict
+      names and shapes, and one training-mode forward/backward at 64 px, batch 2, with
+      deterministic weights (the fill rule of scripts/make-backbone-fixtures.py, mirrored by
+      test/models/backbones/fill.ts): input x = 0.5 + 0.5·u(1000, i), target t = 0.5 + u(1001, i)
+      (a soft label in [0, 1)); the sigmoid output, BCE(mean), the gradient of x and of a few
+      parameters, two running statistics after the step's forward, and the eval-mode output
+      (running statistics updated once).
+
+  torch_ssl_step.py bench --threads 1 --batch 16 --size 224 --repeats 3
+      one training step (zero_grad, forward, BCE, backward, Adam 1e-3) on random input and
+      labels; prints one JSON line with the best of `repeats` timed steps after two warm-up
+      steps, in ms. Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the thread count too:
+      Debian's torch runs 1×1 convolutions on OpenBLAS, whose pool ignores set_num_threads.
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+M32 = 0xFFFFFFFF
+
+
+# ---- the network -----------------------------------------------------------------------
+
+class Block(nn.Module):
+    """torchvision's BasicBlock: conv3×3(s) bn relu conv3×3 bn (+ shortcut) relu."""
+
+    def __init__(self, cin, cout, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        short = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + short)
+
+
+class UpBlock(nn.Module):
+    """The transposed block: ConvT3×3/2 (p1, op1) bn relu conv3×3 bn (+ ConvT1×1/2 bn) relu."""
+
+    def __init__(self, cin, cout, upsample):
+        super().__init__()
+        self.conv1 = nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.upsample = upsample
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + self.upsample(x))
+
+
+class EncDec(nn.Module):
+    def __init__(self, in_channels=1, num_classes=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.inplanes = 64
+        self.layer1 = self._down(64, 1)
+        self.layer2 = self._down(128, 2)
+        self.layer3 = self._down(256, 2)
+        self.layer4 = self._down(512, 2)
+        self.nin = nn.Sequential(nn.Conv2d(512, 256, 1, bias=False), nn.ReLU(inplace=True),
+                                 nn.Conv2d(256, 128, 1, bias=False), nn.ReLU(inplace=True))
+        self.inplanes = 128
+        self.uplayer1 = self._up(64)
+        self.uplayer2 = self._up(32)
+        self.uplayer3 = self._up(16)
+        self.upsample = nn.UpsamplingBilinear2d(scale_factor=2)
+        self.convtranspose1 = nn.ConvTranspose2d(16, num_classes, 7, 2, 3, output_padding=1, bias=False)
+        self.final_activation = nn.Sigmoid()
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _down(self, planes, stride):
+        ds = None
+        if stride != 1 or self.inplanes != planes:
+            ds = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+        blocks = [Block(self.inplanes, planes, stride, ds), Block(planes, planes)]
+        self.inplanes = planes
+        return nn.Sequential(*blocks)
+
+    def _up(self, planes):
+        short = nn.Sequential(nn.ConvTranspose2d(self.inplanes, planes, 1, 2, bias=False, output_padding=1), nn.BatchNorm2d(planes))
+        block = UpBlock(self.inplanes, planes, short)
+        self.inplanes = planes
+        return nn.Sequential(block)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.nin(x)
+        x = self.uplayer3(self.uplayer2(self.uplayer1(x)))
+        x = self.convtranspose1(self.upsample(x))
+        return self.final_activation(x)
+
+
+# ---- deterministic fill (scripts/make-backbone-fixtures.py's rule) ------------------------
+
+def hash_u(t, n):
+    i = np.arange(n, dtype=np.uint64)
+    x = (np.uint64(t) * np.uint64(0x9E3779B1) + i * np.uint64(0x85EBCA77) + np.uint64(0x165667B1)) & np.uint64(M32)
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(0x85EBCA6B)) & np.uint64(M32)
+    x ^= x >> np.uint64(13)
+    x = (x * np.uint64(0xC2B2AE35)) & np.uint64(M32)
+    x ^= x >> np.uint64(16)
+    return (x >> np.uint64(8)).astype(np.float64) / 16777216.0 - 0.5
+
+
+def fill_value(t, name, shape):
+    n = int(np.prod(shape)) if len(shape) else 1
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf == "num_batches_tracked":
+        return torch.zeros(shape, dtype=torch.int64)
+    u = hash_u(t, n)
+    if len(shape) >= 2:
+        v = u * math.sqrt(24.0 / int(np.prod(shape[1:])))
+    elif leaf == "running_var":
+        v = 1.0 + 0.5 * u
+    elif leaf == "running_mean":
+        v = 0.2 * u
+    elif leaf == "weight":
+        v = 0.5 + 0.5 * u
+    elif leaf == "bias":
+        v = 0.2 * u
+    else:
+        raise ValueError(name)
+    return torch.from_numpy(v.astype(np.float32).reshape(shape))
+
+
+def write_safetensors(path, tensors):
+    dtypes = {torch.float32: "F32", torch.int64: "I64"}
+    header = OrderedDict()
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        raw = t.detach().contiguous().cpu().numpy().tobytes()
+        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(path + ".tmp", path)
+
+
+# Parameters whose gradient the fixture keeps (every STEP-th element of the big ones).
+GRADS = {
+    "conv1.weight": 1,
+    "bn1.weight": 1,
+    "layer1.0.conv1.weight": 7,
+    "layer2.0.downsample.0.weight": 3,
+    "layer4.1.conv2.weight": 997,
+    "layer4.1.bn2.bias": 1,
+    "nin.0.weight": 61,
+    "nin.2.weight": 31,
+    "uplayer1.0.conv1.weight": 23,
+    "uplayer2.0.upsample.0.weight": 1,
+    "uplayer3.0.bn2.weight": 1,
+    "convtranspose1.weight": 1,
+}
+STATS = ["bn1.running_mean", "bn1.running_var", "layer4.1.bn2.running_var", "uplayer3.0.upsample.1.running_mean"]
+
+
+def fixture():
+    torch.set_num_threads(1)
+    out_dir = os.path.join(ROOT, "test", "fixtures", "ssl")
+    os.makedirs(out_dir, exist_ok=True)
+    net = EncDec()
+    sd = net.state_dict()
+    names = [[k, list(v.shape)] for k, v in sd.items()]
+    net.load_state_dict(OrderedDict((k, fill_value(t, k, list(v.shape))) for t, (k, v) in enumerate(sd.items())))
+    n, s = 2, 64
+    x = torch.from_numpy((0.5 + 0.5 * hash_u(1000, n * s * s)).astype(np.float32).reshape(n, 1, s, s)).requires_grad_(True)
+    target = torch.from_numpy((0.5 + hash_u(1001, n * s * s)).astype(np.float32).reshape(n, 1, s, s))
+    net.train()
+    y = net(x)
+    loss = F.binary_cross_entropy(y, target)
+    loss.backward()
+    params = dict(net.named_parameters())
+    buffers = dict(net.named_buffers())
+    t = OrderedDict()
+    t["x"] = x.detach()
+    t["target"] = target
+    t["y"] = y.detach()
+    t["loss"] = loss.detach().reshape(1)
+    t["grad/x"] = x.grad
+    for k, step in GRADS.items():
+        t[f"grad/{k}"] = params[k].grad.reshape(-1)[::step].clone()
+    for k in STATS:
+        t[f"stat/{k}"] = buffers[k].clone()
+    net.eval()
+    with torch.no_grad():
+        t["eval_y"] = net(x.detach())
+    write_safetensors(os.path.join(out_dir, "ssl-resnet.safetensors"), t)
+    meta = {"torch": torch.__version__, "input": [n, 1, s, s], "state": names, "grads": GRADS, "stats": STATS,
+            "parameters": sum(p.numel() for p in net.parameters())}
+    with open(os.path.join(out_dir, "ssl-resnet.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    print(f"loss {loss.item():.6f}; {meta['parameters']} parameters; wrote {out_dir}")
+
+
+def bench(a):
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    net = EncDec().train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.rand(a.batch, 1, a.size, a.size)
+    t = (torch.rand(a.batch, 1, a.size, a.size) > 0.9).float()
+
+    def step():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy(net(x), t)
+        loss.backward()
+        opt.step()
+
+    step()
+    step()
+    best = float("inf")
+    for _ in range(a.repeats):
+        t0 = time.perf_counter()
+        step()
+        best = min(best, (time.perf_counter() - t0) * 1e3)
+    print(json.dumps({"net": "ssl-resnet", "threads": a.threads, "batch": a.batch, "size": a.size, "ms": round(best, 1),
+                      "torch": torch.__version__}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["fixture", "bench"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    if a.mode == "fixture":
+        fixture()
+    else:
+        bench(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
