@@ -11,15 +11,19 @@
 //    covariance), in float64 (scikit-learn LedoitWolf; src/stats/ledoit-wolf.ts).
 // 5. Image score: Mahalanobis distance √((e − μ)ᵀ P (e − μ)) (the reference's float32 einsum:
 //    μ and P are stored and applied in float32). No pixel map.
+// Steps 3–5 are the shared one-class stage (gaussian-embedding.ts), which the two-stage SSL
+// methods (cutpaste-2stage, anatpaste) run on their trained ProjectionNet's backbone.
 import { noGrad, Tensor } from '../../engine/index.js';
 import type { Backbone } from '../../models/backbones/index.js';
 import { toBackboneInput } from '../../models/backbones/preprocess.js';
 import type { RawTensor } from '../../nn/safetensors.js';
-import { ledoitWolf, mahalanobis } from '../../stats/index.js';
 import { registerMethod } from '../catalogue.js';
 import { booleanOption } from '../training/options.js';
 import type { MethodInfo } from '../types.js';
-import { FeatureReferenceMethod, featureOptions, takeTensor, type BatchScore, type FeatureBatch, type FeatureSpec, type FinishContext, type FitPlan } from './base.js';
+import { GaussianEmbedding, type FittedGaussian } from './gaussian-embedding.js';
+import { FeatureReferenceMethod, featureOptions, type BatchScore, type FeatureBatch, type FeatureSpec, type FinishContext, type FitPlan } from './base.js';
+
+export { l2NormaliseRows } from './gaussian-embedding.js';
 
 export const RESNET18_IN_OPTIONS = [
   booleanOption('resnetInHalfNorm', true, 'quirk: Normalize(0.5, 0.5) input as the reference evaluation script (true), or the ImageNet mean/std (false)'),
@@ -31,26 +35,8 @@ export const RESNET18_IN_METHOD_OPTIONS = [
   ...RESNET18_IN_OPTIONS,
 ];
 
-/** e ← e / max(‖e‖, 1e-12) for each of the n rows of x [n, p] (norm summed in float64). */
-export function l2NormaliseRows(x: Float32Array, n: number, p: number): Float32Array {
-  const out = new Float32Array(n * p);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < p; k++) s += x[i * p + k] * x[i * p + k];
-    const norm = Math.max(Math.sqrt(s), 1e-12);
-    for (let k = 0; k < p; k++) out[i * p + k] = x[i * p + k] / norm;
-  }
-  return out;
-}
-
 export class Resnet18In extends FeatureReferenceMethod {
-  private train: Float32Array | null = null;
-  private trainCount = 0;
-  private images = 0;
-  private dim = 0;
-  private mean: Float32Array | null = null;
-  private precision: Float32Array | null = null;
-  private shrinkage: number | null = null;
+  private readonly oneClass = new GaussianEmbedding(this.info.name);
 
   protected featureLayers(): readonly string[] {
     return ['avgpool'];
@@ -67,76 +53,34 @@ export class Resnet18In extends FeatureReferenceMethod {
   }
 
   protected beginFit(plan: FitPlan): void {
-    if (plan.images < 2) throw new RangeError(`${this.info.name}: the Ledoit–Wolf fit needs at least 2 training images, got ${plan.images}`);
-    this.train = null;
-    this.trainCount = 0;
-    this.images = plan.images;
-    this.mean = this.precision = null;
-    this.shrinkage = null;
-  }
-
-  private embed(features: Record<string, Tensor>): { e: Float32Array; n: number; p: number } {
-    const f = features.avgpool;
-    const [n, p] = f.shape;
-    return { e: l2NormaliseRows(f.data, n, p), n, p };
+    this.oneClass.begin(plan.images);
   }
 
   protected accumulate(features: Record<string, Tensor>, batch: FeatureBatch): void {
-    const { e, n, p } = this.embed(features);
-    if (!this.train) {
-      this.dim = p;
-      // All training embeddings (n × 512 × 4 bytes: 20 MB for 10,000 images) for the two-pass fit.
-      this.train = new Float32Array(this.images * p);
-    }
-    if (p !== this.dim || (batch.start + n) * p > this.train.length) throw new Error(`${this.info.name}: a batch of embeddings does not fit the training set`);
-    this.train.set(e, batch.start * p);
-    this.trainCount = batch.start + n;
+    const f = features.avgpool;
+    this.oneClass.add(f.data, f.shape[0], f.shape[1], batch.start);
   }
 
   protected finishFit(ctx: FinishContext): void {
-    if (!this.train) throw new Error(`${this.info.name}: no training features were accumulated`);
-    const n = this.trainCount;
-    const p = this.dim;
-    ctx.message(`Ledoit–Wolf fit: ${n} embeddings × ${p}`);
-    const lw = ledoitWolf(this.train.subarray(0, n * p), n, p);
-    this.train = null;
-    this.mean = Float32Array.from(lw.location);
-    this.precision = Float32Array.from(lw.precision);
-    this.shrinkage = lw.shrinkage;
+    this.oneClass.finish(ctx.message);
   }
 
   /** The fitted Gaussian: mean [p], precision [p, p] (float32), Ledoit–Wolf shrinkage (null after load). */
-  get gaussian(): { mean: Float32Array; precision: Float32Array; shrinkage: number | null } {
-    if (!this.mean || !this.precision) throw new Error(`${this.info.name}: the method is not fitted; call fit() or load() first`);
-    return { mean: this.mean, precision: this.precision, shrinkage: this.shrinkage };
+  get gaussian(): FittedGaussian {
+    return this.oneClass.gaussian;
   }
 
   protected scoreFeatures(features: Record<string, Tensor>): BatchScore {
-    const { mean, precision } = this.gaussian;
-    const { e, n, p } = this.embed(features);
-    if (p !== mean.length) throw new Error(`${this.info.name}: embeddings have ${p} features but the method was fitted on ${mean.length}`);
-    return { scores: mahalanobis(e, n, mean, precision) };
+    const f = features.avgpool;
+    return { scores: this.oneClass.score(f.data, f.shape[0], f.shape[1]) };
   }
 
   protected fittedState(): Record<string, RawTensor> {
-    const { mean, precision } = this.gaussian;
-    const p = mean.length;
-    return {
-      mean: { dtype: 'F32', shape: [p], data: mean },
-      precision: { dtype: 'F32', shape: [p, p], data: precision },
-      ...(this.shrinkage === null ? {} : { shrinkage: { dtype: 'F64', shape: [1], data: Float64Array.of(this.shrinkage) } }),
-    };
+    return this.oneClass.state();
   }
 
   protected restoreState(tensors: Map<string, RawTensor>): void {
-    const mean = takeTensor(tensors, 'mean', 'F32');
-    if (mean.shape.length !== 1) throw new Error(`model.safetensors: tensor "mean" must be [p], got [${mean.shape.join(', ')}]`);
-    const p = mean.shape[0];
-    const precision = takeTensor(tensors, 'precision', 'F32', [p, p]);
-    this.dim = p;
-    this.mean = mean.data as Float32Array;
-    this.precision = precision.data as Float32Array;
-    this.shrinkage = tensors.has('shrinkage') ? (takeTensor(tensors, 'shrinkage', 'F64', [1]).data as Float64Array)[0] : null;
+    this.oneClass.restore(tensors);
   }
 
   protected override fittedSummary(): Record<string, unknown> {
