@@ -266,6 +266,20 @@ export interface MahalanobisParams {
 }
 
 /**
+ * The Poisson equation of Poisson image editing on `planes` independent height × width grids
+ * (src/backend/ts/poisson.ts states the equation, the stopping rule and the solver).
+ */
+export interface PoissonParams {
+  planes: number;
+  height: number;
+  width: number;
+  /** Stop when ‖b − A·u‖₂ ≤ tol·‖b‖₂ (true residual); tol ≥ 0. */
+  tol: number;
+  /** At most this many conjugate-gradient iterations per plane. */
+  maxIter: number;
+}
+
+/**
  * Every kernel a backend may implement. Outputs come last. Index outputs are
  * Int32Array. "Backward" kernels write (or, where named, accumulate into) gradients.
  */
@@ -393,6 +407,14 @@ export interface KernelTable {
   choleskyInverse(p: CholeskyParams, a: F64, inv: F64, info: I32): void;
   /** out[b, j] = (x[b, j] − mean[j])ᵀ · inv[j] · (x[b, j] − mean[j]) (not clamped, not square-rooted). */
   mahalanobis(p: MahalanobisParams, x: F32, mean: F32, inv: F32, out: F32): void;
+  /**
+   * Per plane of x [planes, height, width]: the frame holds Dirichlet values (read), the interior
+   * holds the initial guess and receives u with Σ_{4-neighbours q} x_q − 4·x_p = rhs_p at every
+   * interior p (rhs [planes, height, width]; its frame is ignored), to the residual p.tol.
+   * info [planes, 2] = iterations, final relative residual. Planes are independent (threaded over
+   * planes natively), each solved by the same operations whatever the thread count.
+   */
+  poissonSolve(p: PoissonParams, rhs: F64, x: F64, info: F64): void;
 }
 
 export type KernelName = keyof KernelTable;
@@ -417,6 +439,7 @@ export const KERNEL_NAMES = [
   'knnSearch', 'coresetGreedy', 'coresetProject',
   'coresetGreedyHalf', 'knnSearchHalf', 'halfFromFloat', 'halfToFloat',
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',
+  'poissonSolve',
 ] as const satisfies readonly KernelName[];
 
 // Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.

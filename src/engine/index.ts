@@ -23,6 +23,7 @@ export { gaussianMomentsAccumulate, choleskyInverse, mahalanobisBatch, NotPositi
 export { adamUpdate, sgdUpdate, type AdamUpdate, type SgdUpdate } from './ops/optim.js';
 export { knnSearch, knnSearchHalf, coresetProject, coresetGreedy, coresetGreedyHalf, rowSquaredNorms, checkFinite, type KnnResult, type KnnSearchOptions, type CoresetStepOptions } from './ops/knn.js';
 export { halfFromFloat, halfToFloat, firstNonFiniteHalf, HALF_MAX } from './ops/half.js';
+export { seamlessClone as seamlessCloneOp, poissonSolve, PoissonNotConvergedError, POISSON_DEFAULT_TOL, POISSON_DEFAULT_MAX_ITER, type CloneImage, type CloneMode, type PoissonSolveOptions, type PoissonInfo, type SeamlessCloneResult } from './ops/poisson.js';
 export { profile } from './profile.js';
 export type { ProfileRow } from './profile.js';
 export { backends, setBackend, currentBackend } from '../backend/registry.js';

@@ -22,6 +22,7 @@ import { knnSearch, knnSearchHalf } from './knn.js';
 import { coresetGreedy, coresetGreedyHalf, coresetProject } from './coreset.js';
 import { halfFromFloat, halfToFloat } from './half.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
+import { poissonSolve } from './poisson.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -71,6 +72,7 @@ export const tsKernels: KernelTable = {
   gaussianMoments,
   choleskyInverse,
   mahalanobis,
+  poissonSolve,
 };
 
 export const tsBackend: Backend = {
