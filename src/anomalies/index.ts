@@ -4,3 +4,4 @@
 // pixel mask / soft label.
 export type { PixelImage, SyntheticAnomaly } from './image.js';
 export { checkImage, toUint8, toFloat32, toGrey, toRgb, crop, resizeLinear } from './image.js';
+export { seamlessClone, seamlessCloneDetailed, type SeamlessCloneMode, type SeamlessCloneDetails } from './seamless-clone.js';
