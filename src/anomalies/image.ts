@@ -64,11 +64,22 @@ export function cloneImage(img: PixelImage): PixelImage {
   return { width: img.width, height: img.height, channels: img.channels, data: img.data.slice() };
 }
 
-/** The image's values on the 0–255 scale as float64 (uint8 as is, float ×255). */
+/**
+ * The image's values on the 0–255 scale as float64: uint8 as is, float ×255, where a
+ * float value within 0.001 of a grey level counts as that level (float32 cannot hold
+ * k/255 exactly, and without this a float image made from a uint8 one by /255 would
+ * cross thresholds such as "> 20" differently). `fromLevels` maps a level k back to
+ * the same float32 value k/255.
+ */
 export function toLevels(img: PixelImage): Float64Array {
   const out = new Float64Array(img.data.length);
   if (img.data instanceof Uint8Array) out.set(img.data);
-  else for (let i = 0; i < out.length; i++) out[i] = img.data[i]! * 255;
+  else
+    for (let i = 0; i < out.length; i++) {
+      const v = img.data[i]! * 255;
+      const r = Math.round(v);
+      out[i] = Math.abs(v - r) < 1e-3 ? r : v;
+    }
   return out;
 }
 

@@ -4,4 +4,7 @@
 // pixel mask / soft label.
 export type { PixelImage, SyntheticAnomaly } from './image.js';
 export { checkImage, toUint8, toFloat32, toGrey, toRgb, crop, resizeLinear } from './image.js';
+export { patchEx, patchExPresets, PATCH_EX_MIN_SIDE, type PatchExOptions, type PatchExResult, type PatchExMode, type PatchExLabelMode, type PatchRecord, type PatchRect, type PatchFailure } from './patch-ex.js';
+export { gamma as sampleGamma } from './sampling.js';
 export { seamlessClone, seamlessCloneDetailed, type SeamlessCloneMode, type SeamlessCloneDetails } from './seamless-clone.js';
+export { draem, loadTextures, perlinNoise, perlinFromAngles, rotateImage, AUGMENTATIONS as draemAugmentations, type DraemOptions, type DraemAnomaly, type DraemAugmentation, type TextureOptions } from './draem.js';
