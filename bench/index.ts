@@ -14,6 +14,7 @@
 //   methods     method training throughput vs PyTorch
 //   worker      host event-loop gaps while a fit runs in a worker thread
 //   synthetic   built-in synthetic dataset generation speed
+//   ssl-two-stage ProjectionNet training step (64 + 64 at 224 px) vs PyTorch, 1 and 2 threads
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic'];
+const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage'];
 
 if (local[name]) {
   local[name]();
