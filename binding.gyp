@@ -35,6 +35,7 @@
         "native/cpu/coreset.cc",
         "native/cpu/half.cc",
         "native/cpu/linalg.cc",
+        "native/cpu/poisson.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
         "native/binding/bind_control.cc",
@@ -52,6 +53,7 @@
         "native/binding/bind_coreset.cc",
         "native/binding/bind_half.cc",
         "native/binding/bind_linalg.cc",
+        "native/binding/bind_poisson.cc",
         "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [

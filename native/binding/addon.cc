@@ -51,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_coreset(env, exports);
   register_half(env, exports);
   register_linalg(env, exports);
+  register_poisson(env, exports);
   return exports;
 }
 

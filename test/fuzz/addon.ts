@@ -68,6 +68,7 @@ export const SPECS: Record<string, Spec> = {
   gaussianMoments: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f?', 'd', 'd'] },
   choleskyInverse: { p: { P: 3, d: 4 }, args: ['d', 'd', 'i'] },
   mahalanobis: { p: { B: 2, P: 3, d: 4 }, args: ['f', 'f', 'f', 'f'] },
+  poissonSolve: { p: { planes: 2, height: 5, width: 6, tol: 1e-8, maxIter: 50 }, args: ['d', 'd', 'd'] },
 };
 
 const HUGE = [2 ** 20, 2 ** 20 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 52, 2 ** 53, 2 ** 53 + 2, 2 ** 62, 1e300];

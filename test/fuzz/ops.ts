@@ -221,6 +221,33 @@ const OPS: Record<string, (r: Rng) => Call> = {
       return [E.Tensor.fromData(Float32Array.from(sel), [sel.length]), E.Tensor.fromData(minDist, [n])];
     };
   },
+  seamlessClone: (r) => {
+    // Poisson blending (engine op + kernel poissonSolve): random small images, masks of any
+    // values, centres in and out of dst, mismatched sizes/channels/types, NaN floats.
+    const C = pick(r, [1, 3, 3, 2] as const);
+    const sw = int(r, 1, 14), sh = int(r, 1, 14), dw = int(r, 1, 18), dh = int(r, 1, 18);
+    const img = (w: number, h: number, c: number) => {
+      const float = r() < 0.15;
+      const data = float ? new Float32Array(w * h * c) : new Uint8Array(w * h * c);
+      for (let i = 0; i < data.length; i++) data[i] = float ? (r() < 0.02 ? NaN : r()) : Math.floor(r() * 256);
+      return { width: w, height: h, channels: r() < 0.05 ? pick(r, [2, 4, 0]) : c, data };
+    };
+    const src = img(sw, sh, C);
+    const dst = img(dw, dh, r() < 0.05 ? 4 - C : C);
+    const mw = r() < 0.05 ? sw + 1 : sw;
+    const mask = { width: mw, height: sh, channels: 1, data: new Uint8Array(mw * sh) as Uint8Array | Float32Array };
+    const [x0, y0] = [int(r, 0, sw - 1), int(r, 0, sh - 1)];
+    const [x1, y1] = [int(r, x0, sw - 1), int(r, y0, sh - 1)];
+    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) if (x < mw && r() < 0.9) mask.data[y * mw + x] = pick(r, [255, 255, 1, 128]);
+    if (r() < 0.03) mask.data = new Float32Array(mw * sh);
+    const center = r() < 0.9 ? { x: int(r, -2, dw + 1), y: int(r, -2, dh + 1) } : pick(r, [{ x: 1.5, y: 2 }, { x: NaN, y: 0 }, null, { x: 2 ** 53, y: 0 }]);
+    const mode = r() < 0.95 ? pick(r, ['normal', 'mixed'] as const) : ('poisson' as 'normal');
+    const opts = r() < 0.9 ? {} : pick(r, [{ tol: -1 }, { maxIter: 0 }, { tol: NaN }, { maxIter: 1.5 }, { tol: 1e-3, maxIter: 2 }]);
+    return () => {
+      const res = E.seamlessCloneOp(src, dst, mask, center as { x: number; y: number }, mode, opts);
+      return [E.Tensor.fromData(Float32Array.from(res.data), [res.data.length]), E.Tensor.fromData(Float32Array.from(res.solution), [res.solution.length])];
+    };
+  },
   layout: (r) => {
     const x = tensor(r, shape(r, int(r, 2, 4), 4, 0.1));
     const perm = x.shape.map((_, i) => i).sort(() => r() - 0.5);
