@@ -76,8 +76,11 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     throw new Error(`${this.info.name}: loss() or trainStep() must be implemented`);
   }
 
-  /** One optimisation step. Default: the loss of `loss()` through the single optimiser. */
-  protected trainStep(net: N, x: Tensor, ctx: StepContext, optimizers: Record<string, AnyOptimizer>): StepResult {
+  /** Called with each epoch's shuffled training order before its first step (default: nothing). */
+  protected epochOrder(_epoch: number, _order: Int32Array): void {}
+
+  /** One optimisation step (may be async). Default: the loss of `loss()` through the single optimiser. */
+  protected trainStep(net: N, x: Tensor, ctx: StepContext, optimizers: Record<string, AnyOptimizer>): StepResult | Promise<StepResult> {
     const opts = Object.values(optimizers);
     if (opts.length !== 1) throw new Error(`${this.info.name}: with several optimisers, override trainStep()`);
     return singleLossStep(opts[0], () => this.loss(net, x, ctx));
@@ -125,6 +128,7 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
         network: net,
         optimizers,
         step: (x, ctx) => this.trainStep(net, x, ctx, optimizers),
+        epochOrder: (epoch, order) => this.epochOrder(epoch, order),
       },
       opts,
     );

@@ -21,6 +21,8 @@
 //   Random draws of a step (masks, noise) must come from `ctx.generator`, the checkpointed
 //   training stream, so that resumed runs stay identical.
 // - `beforeEpoch(epoch)`: optional; the loop has already put `network` in training mode.
+// - `epochOrder(epoch, order)`: optional; the epoch's shuffled indices, before its first step
+//   (a method that prepares its batches ahead, in worker threads, reads them here).
 import { Generator, Tensor, type GeneratorState } from '../../engine/index.js';
 import { BatchNorm1d } from '../../nn/layers/norm.js';
 import type { Module } from '../../nn/module.js';
@@ -60,8 +62,11 @@ export interface TrainLoopSpec {
   generator: Generator;
   network: Module;
   optimizers: Record<string, AnyOptimizer>;
-  step(x: Tensor, ctx: StepContext): StepResult;
+  /** One optimisation step; may be async (a step that waits for its batch to be prepared elsewhere). */
+  step(x: Tensor, ctx: StepContext): StepResult | Promise<StepResult>;
   beforeEpoch?(epoch: number): void;
+  /** Optional: the epoch's shuffled order of training indices, right after the shuffle (read-only; e.g. to prepare batches ahead). */
+  epochOrder?(epoch: number, order: Int32Array): void;
 }
 
 /**
@@ -171,6 +176,7 @@ export async function trainLoop(train: Split, spec: TrainLoopSpec, opts: FitOpti
     spec.beforeEpoch?.(epoch);
     for (let i = 0; i < n; i++) order[i] = i;
     generator.shuffle(order);
+    spec.epochOrder?.(epoch, order);
     let lossSum = 0;
     let seen = 0;
     const termSums: Record<string, number> = {};
@@ -182,7 +188,7 @@ export async function trainLoop(train: Split, spec: TrainLoopSpec, opts: FitOpti
       const data = new Float32Array(b * per);
       for (let j = 0; j < b; j++) data.set(images.subarray(indices[j] * per, (indices[j] + 1) * per), j * per);
       const x = Tensor.fromData(data, [b, c, s, s]);
-      const r = spec.step(x, { epoch, step, generator, indices: indices.slice() });
+      const r = await spec.step(x, { epoch, step, generator, indices: indices.slice() });
       if (!Number.isFinite(r.loss)) throw new Error(`${spec.method}: the training loss became ${r.loss} at epoch ${epoch}, step ${step + 1}; try a smaller lr`);
       // Epoch means weight each batch by its size, like a per-image average.
       lossSum += r.loss * b;
