@@ -16,3 +16,7 @@ import './reconstruction/fanogan.js';
 import './feature-reference/patchcore.js';
 import './feature-reference/padim.js';
 import './feature-reference/resnet18-in.js';
+import './self-supervised/cutpaste.js';
+import './self-supervised/fpi.js';
+import './self-supervised/pii.js';
+import './self-supervised/nsa.js';

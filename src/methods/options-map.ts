@@ -20,6 +20,7 @@ import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
+import type { ONE_STAGE_OPTIONS } from './self-supervised/one-stage.js';
 
 type Specs<L extends readonly OptionSpec[]> = L[number];
 type AE<Extra extends OptionSpec = never> = OptionsOf<AESpec | Extra>;
@@ -48,6 +49,10 @@ export interface BuiltinMethodOptions {
   'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
+  'cutpaste': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
+  'fpi': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
+  'pii': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
+  'nsa': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
 }
 
 /** Method name → the options object `createMethod` takes for it. */
@@ -61,6 +66,7 @@ export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
+  'cutpaste', 'fpi', 'pii', 'nsa',
 ] as const satisfies readonly (keyof BuiltinMethodOptions)[];
 
 // Every key of BuiltinMethodOptions is in the list (the `satisfies` above checks the converse).

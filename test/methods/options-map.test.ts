@@ -21,12 +21,14 @@ import { FANOGAN_OPTIONS } from '../../src/methods/reconstruction/fanogan.js';
 import { PATCHCORE_METHOD_OPTIONS } from '../../src/methods/feature-reference/patchcore.js';
 import { PADIM_METHOD_OPTIONS } from '../../src/methods/feature-reference/padim.js';
 import { RESNET18_IN_METHOD_OPTIONS } from '../../src/methods/feature-reference/resnet18-in.js';
+import { ONE_STAGE_OPTIONS } from '../../src/methods/self-supervised/one-stage.js';
 
 /** Never called: it only has to type-check (and each @ts-expect-error to be an error). */
 function compileTimeChecks(name: string): void {
   createMethod('ae', { epochs: 20, size: 64, seed: 0, imageScore: 'max' });
   createMethod('memae', { memSlots: 10, shrinkThreshold: 0 });
   createMethod('fanogan', { encoderEpochs: 3, nCritic: 2 });
+  createMethod('nsa', { crop: null, workers: 0, sslSourcePreviousSample: false });
   createMethod(name, { anything: 1 }); // a name held in a string is checked at run time
   // @ts-expect-error: misspelt method name
   createMethod('aee', { epochs: 1 });
@@ -60,6 +62,7 @@ test("each entry's spec list is the one the method registers (so the derived typ
     'vae-rec': aeMethodOptions(VAE_OPTIONS), 'vae-combi': aeMethodOptions(VAE_OPTIONS),
     'ganomaly': GANOMALY_OPTIONS, 'dae': DAE_OPTIONS, 'fanogan': FANOGAN_OPTIONS,
     'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
+    'cutpaste': ONE_STAGE_OPTIONS, 'fpi': ONE_STAGE_OPTIONS, 'pii': ONE_STAGE_OPTIONS, 'nsa': ONE_STAGE_OPTIONS,
   };
   for (const name of BUILTIN_METHOD_NAMES) {
     assert.equal(methods.info(name).options.map((o) => [o.name, o.type]), specs[name].map((o) => [o.name, o.type]), name);
