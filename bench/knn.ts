@@ -80,6 +80,47 @@ for (const engine of engines) {
 setBlas('auto');
 const defaultEngine = getBlas().active;
 
+// A float16 bank (REQ-MEM 5): half the memory, bank blocks converted to float32 on the fly.
+{
+  const half = new KnnIndex(d, { storage: 'float16' });
+  half.add(base);
+  for (const engine of engines) {
+    setBlas(engine);
+    let out = half.search(queries, k);
+    const t = median(() => {
+      out = half.search(queries, k);
+    });
+    const f32 = results[engine];
+    let same = 0;
+    for (let i = 0; i < nq * k; i++) if (out.indices[i] === f32.idx[i]) same++;
+    console.log(
+      `  float16 bank ${engine.padEnd(8)} ${t.ms.toFixed(0).padStart(6)} ms/batch  ${((nq / t.ms) * 1000).toFixed(0).padStart(6)} queries/s  ` +
+        `(${(f32.ms / t.ms).toFixed(2)}× the float32 bank's speed on ${engine}; ${(half.bytes / 2 ** 20).toFixed(0)} MiB instead of ${((n * d * 4 + n * 4) / 2 ** 20).toFixed(0)}); ` +
+        `${same} of ${nq * k} neighbours identical to the float32 bank's`,
+    );
+  }
+  setBlas('auto');
+  // Small batches: the direct path (below 32 queries) against the GEMM on the same queries.
+  for (const [label, idx] of [['float32', index], ['float16', half]] as const) {
+    const cells: string[] = [];
+    for (const b of [1, 8]) {
+      const qb = queries.subarray(0, b * d);
+      const timeOf = (below: string) => {
+        process.env.MEDIANOMALY_KNN_DIRECT_BELOW = below;
+        try {
+          return median(() => idx.search(qb, k)).ms;
+        } finally {
+          delete process.env.MEDIANOMALY_KNN_DIRECT_BELOW;
+        }
+      };
+      const direct = timeOf('32');
+      const viaGemm = timeOf('0');
+      cells.push(`batch ${b}: ${direct.toFixed(1)} ms direct vs ${viaGemm.toFixed(1)} ms GEMM (${(viaGemm / direct).toFixed(1)}×)`);
+    }
+    console.log(`  small batches, ${label} bank (${defaultEngine}): ${cells.join('; ')}`);
+  }
+}
+
 if (withFaiss) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-knn-'));
   try {

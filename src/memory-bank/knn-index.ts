@@ -1,10 +1,24 @@
 // KnnIndex: an exact, flat, squared-L2 nearest-neighbour index shaped like faiss's
 // IndexFlatL2 (add, search, ntotal), with atomic save/load as safetensors.
-import { checkFinite, knnSearch, rowSquaredNorms, Tensor, type KnnResult } from '../engine/index.js';
+import { checkFinite, firstNonFiniteHalf, halfFromFloat, halfToFloat, knnSearch, knnSearchHalf, rowSquaredNorms, Tensor, type KnnResult } from '../engine/index.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 
 const FORMAT = 'medianomaly-knn-index';
 const MAX_DIM = 2 ** 24;
+
+/**
+ * How the bank is stored (REQ-MEM 5).
+ * - 'float32' (default): the vectors as given.
+ * - 'float16': IEEE half, rounded to nearest even on add (half the memory; a relative error
+ *   of at most 2^-11 per value, and values of magnitude ≥ 65520 are refused). Distances are
+ *   computed in float32 from the half values: bank blocks are converted on the fly, so the
+ *   results are those of a float32 index holding the rounded vectors.
+ */
+export type KnnStorage = 'float32' | 'float16';
+
+export interface KnnIndexOptions {
+  storage?: KnnStorage;
+}
 
 /** Float32Array | Tensor rows of `dim` values → the flat values and the row count. */
 function rows(x: unknown, dim: number, op: string, what: string): { data: Float32Array; n: number } {
@@ -30,18 +44,22 @@ function rows(x: unknown, dim: number, op: string, what: string): { data: Float3
  * ntotal, like faiss. Distances are computed as ‖q‖² + ‖b‖² − 2·q·b through the GEMM and
  * clamped at 0 (the bank norms are cached on add). NaN or ±Inf in vectors or queries is
  * refused. Search runs synchronously on the calling thread (use a worker to keep an event
- * loop free).
+ * loop free). `storage: 'float16'` keeps the bank as IEEE half (see KnnStorage).
  */
 export class KnnIndex {
   readonly dim: number;
-  private store: Float32Array;
+  readonly storage: KnnStorage;
+  private store: Float32Array | Uint16Array;
   private norms: Float32Array;
   private count = 0;
 
-  constructor(dim: number) {
+  constructor(dim: number, opts: KnnIndexOptions = {}) {
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`KnnIndex: dim must be an integer in [1, 2^24], got ${dim}`);
+    const storage = opts?.storage ?? 'float32';
+    if (storage !== 'float32' && storage !== 'float16') throw new RangeError(`KnnIndex: storage must be 'float32' or 'float16', got ${String(storage)}`);
     this.dim = dim;
-    this.store = new Float32Array(0);
+    this.storage = storage;
+    this.store = storage === 'float16' ? new Uint16Array(0) : new Float32Array(0);
     this.norms = new Float32Array(0);
   }
 
@@ -50,27 +68,63 @@ export class KnnIndex {
     return this.count;
   }
 
-  /** The stored vectors, [ntotal, dim] row-major (a view: do not modify). */
+  /**
+   * The stored vectors, [ntotal, dim] row-major: a view (do not modify) of a float32 bank,
+   * or a new float32 copy of the values of a float16 bank.
+   */
   get vectors(): Float32Array {
-    return this.store.subarray(0, this.count * this.dim);
+    const v = this.store.subarray(0, this.count * this.dim);
+    return v instanceof Uint16Array ? halfToFloat(v) : v;
   }
 
-  /** Appends vectors [n, dim] (a copy). */
+  /** The raw IEEE half bits of a float16 bank, [ntotal, dim] (a view); null for a float32 bank. */
+  get halfVectors(): Uint16Array | null {
+    return this.store instanceof Uint16Array ? this.store.subarray(0, this.count * this.dim) : null;
+  }
+
+  /** Bytes held by the bank and its norms. */
+  get bytes(): number {
+    return this.count * this.dim * (this.storage === 'float16' ? 2 : 4) + this.count * 4;
+  }
+
+  /** Appends vectors [n, dim] (a copy; rounded to half for a float16 bank). */
   add(vectors: Float32Array | Tensor): void {
     const op = 'KnnIndex.add';
     const { data, n } = rows(vectors, this.dim, op, 'vectors');
     if (n === 0) return;
     checkFinite(data, this.dim, op, 'vectors');
+    if (this.store instanceof Uint16Array) {
+      const half = halfFromFloat(data);
+      const bad = firstNonFiniteHalf(half);
+      if (bad >= 0) {
+        const row = Math.floor(bad / this.dim);
+        throw new RangeError(
+          `${op}: vectors hold ${data[bad]} at row ${row}, column ${bad - row * this.dim}, beyond float16's range (largest 65504); use storage: 'float32' (or scale the features)`,
+        );
+      }
+      this.append(half, rowSquaredNorms(halfToFloat(half), n, this.dim), n, op);
+      return;
+    }
+    this.append(data, rowSquaredNorms(data, n, this.dim), n, op);
+  }
+
+  /** Appends n rows already in the storage type, with their squared norms. */
+  private append(data: Float32Array | Uint16Array, norms: Float32Array, n: number, op: string): void {
     const total = this.count + n;
     if (total > 2 ** 31 - 1) throw new RangeError(`${op}: ${total} vectors exceed the 2^31 − 1 an index can address`);
     if (total * this.dim > this.store.length) {
       // Exact size for the first add (the usual single bulk add), then 1.5× growth.
       const cap = this.count === 0 ? total : Math.max(total, Math.ceil(this.store.length / this.dim * 1.5));
-      let grown: Float32Array;
+      const half = this.store instanceof Uint16Array;
+      let grown: Float32Array | Uint16Array;
       try {
-        grown = new Float32Array(cap * this.dim);
+        grown = half ? new Uint16Array(cap * this.dim) : new Float32Array(cap * this.dim);
       } catch (e) {
-        throw new RangeError(`${op}: cannot allocate ${((cap * this.dim * 4) / 2 ** 30).toFixed(2)} GiB for ${cap} vectors of ${this.dim} values (use a coreset, or planMemoryBank to size the bank)`, { cause: e });
+        throw new RangeError(
+          `${op}: cannot allocate ${((cap * this.dim * (half ? 2 : 4)) / 2 ** 30).toFixed(2)} GiB for ${cap} vectors of ${this.dim} values ` +
+            `(use a coreset${half ? '' : ", storage: 'float16'"}, or planMemoryBank to size the bank)`,
+          { cause: e },
+        );
       }
       grown.set(this.store.subarray(0, this.count * this.dim));
       const norms = new Float32Array(cap);
@@ -78,14 +132,14 @@ export class KnnIndex {
       this.store = grown;
       this.norms = norms;
     }
-    this.store.set(data, this.count * this.dim);
-    this.norms.set(rowSquaredNorms(data, n, this.dim), this.count);
+    (this.store as Float32Array).set(data as Float32Array, this.count * this.dim);
+    this.norms.set(norms, this.count);
     this.count = total;
   }
 
   /** Removes every vector. */
   reset(): void {
-    this.store = new Float32Array(0);
+    this.store = this.storage === 'float16' ? new Uint16Array(0) : new Float32Array(0);
     this.norms = new Float32Array(0);
     this.count = 0;
   }
@@ -96,24 +150,27 @@ export class KnnIndex {
     const { data, n } = rows(queries, this.dim, op, 'queries');
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`${op}: k must be an integer ≥ 1, got ${k}`);
     if (this.count === 0) throw new RangeError(`${op}: the index is empty (ntotal 0); add vectors before searching`);
+    const q = Tensor.fromData(data, [n, this.dim]);
+    const baseNorms = this.norms.subarray(0, this.count);
     try {
-      return knnSearch(Tensor.fromData(data, [n, this.dim]), Tensor.fromData(this.vectors, [this.count, this.dim]), k, {
-        baseNorms: this.norms.subarray(0, this.count),
-        baseChecked: true,
-      });
+      const stored = this.store.subarray(0, this.count * this.dim);
+      if (stored instanceof Uint16Array) return knnSearchHalf(q, stored, this.count, k, { baseNorms });
+      return knnSearch(q, Tensor.fromData(stored, [this.count, this.dim]), k, { baseNorms, baseChecked: true });
     } catch (e) {
       // Name the index's own terms (the engine op says 'knnSearch').
-      if (e instanceof RangeError) throw new RangeError((e as Error).message.replace(/^knnSearch:/, `${op}:`));
+      if (e instanceof RangeError) throw new RangeError((e as Error).message.replace(/^knnSearch(Half)?:/, `${op}:`));
       throw e;
     }
   }
 
-  /** Writes the index atomically as safetensors: one F32 tensor "vectors" [ntotal, dim]. */
+  /** Writes the index atomically as safetensors: one tensor "vectors" [ntotal, dim], F32 or F16 as stored. */
   save(path: string): void {
-    writeSafetensors(path, [['vectors', { dtype: 'F32', shape: [this.count, this.dim], data: this.vectors }]], {
+    const stored = this.store.subarray(0, this.count * this.dim);
+    writeSafetensors(path, [['vectors', { dtype: stored instanceof Uint16Array ? 'F16' : 'F32', shape: [this.count, this.dim], data: stored }]], {
       format: FORMAT,
       version: '1',
       metric: 'l2-squared',
+      storage: this.storage,
     });
   }
 
@@ -130,13 +187,26 @@ export class KnnIndex {
     if (content.metadata.version !== '1') throw new Error(`${op}: ${path} has index version ${content.metadata.version}; this library reads version 1`);
     const t = content.tensors.get('vectors');
     if (!t) throw new Error(`${op}: ${path} has no "vectors" tensor`);
-    if (t.dtype !== 'F32' || t.shape.length !== 2 || t.shape[1] < 1) throw new Error(`${op}: ${path}: "vectors" must be F32 [n, dim ≥ 1], got ${t.dtype} [${t.shape.join(', ')}]`);
-    const index = new KnnIndex(t.shape[1]);
-    try {
-      index.add(t.data as Float32Array);
-    } catch (e) {
-      throw new Error(`${op}: ${path}: ${(e as Error).message}`, { cause: e });
+    if ((t.dtype !== 'F32' && t.dtype !== 'F16') || t.shape.length !== 2 || t.shape[1] < 1) {
+      throw new Error(`${op}: ${path}: "vectors" must be F32 or F16 [n, dim ≥ 1], got ${t.dtype} [${t.shape.join(', ')}]`);
     }
+    const dim = t.shape[1];
+    if (t.dtype === 'F32') {
+      const index = new KnnIndex(dim);
+      try {
+        index.add(t.data as Float32Array);
+      } catch (e) {
+        throw new Error(`${op}: ${path}: ${(e as Error).message}`, { cause: e });
+      }
+      return index;
+    }
+    // F16: the stored bits are kept as they are (no second rounding).
+    const half = t.data as Uint16Array;
+    const bad = firstNonFiniteHalf(half);
+    if (bad >= 0) throw new Error(`${op}: ${path}: "vectors" holds a non-finite half at row ${Math.floor(bad / dim)}, column ${bad % dim}`);
+    const index = new KnnIndex(dim, { storage: 'float16' });
+    const n = half.length / dim;
+    if (n > 0) index.append(Uint16Array.from(half), rowSquaredNorms(halfToFloat(half), n, dim), n, op);
     return index;
   }
 }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor } from '../../src/engine/index.js';
+import { backends, currentBackend, halfFromFloat, halfToFloat, setBackend, Tensor } from '../../src/engine/index.js';
 import { KnnIndex } from '../../src/memory-bank/index.js';
 import { throwsMatching } from '../assert-throws.js';
 
@@ -93,6 +93,85 @@ test('save → load round trip; truncated, corrupt and foreign files are refused
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const backendNames = ['ts', ...(backends().some((b) => b.name === 'cpu' && b.available) ? ['cpu'] : [])];
+
+function onBackend<T>(name: string, fn: () => T): T {
+  const before = currentBackend();
+  setBackend(name);
+  try {
+    return fn();
+  } finally {
+    setBackend(before);
+  }
+}
+
+test("storage 'float16': the results of a float32 index holding the half-rounded vectors, and of the float32 bank within the half-rounding bound (ts and cpu, batch 1 and 20)", () => {
+  const d = 19;
+  const nb = 300;
+  const base = rand(11, nb * d).map((v) => v * 3);
+  const rounded = halfToFloat(halfFromFloat(base));
+  for (const backend of backendNames)
+    onBackend(backend, () => {
+      const h = new KnnIndex(d, { storage: 'float16' });
+      h.add(base.subarray(0, 100 * d));
+      h.add(base.subarray(100 * d)); // two adds
+      assert.is(h.storage, 'float16');
+      assert.is(h.ntotal, nb);
+      assert.is(h.bytes, nb * d * 2 + nb * 4);
+      assert.equal(Array.from(h.vectors), Array.from(rounded), `${backend}: vectors are the half-rounded values`);
+      assert.equal(Array.from(h.halfVectors ?? []), Array.from(halfFromFloat(base)));
+      const r = new KnnIndex(d);
+      r.add(rounded);
+      const f = new KnnIndex(d);
+      f.add(base);
+      for (const nq of [1, 20]) {
+        const q = rand(12 + nq, nq * d).map((v) => v * 3);
+        const got = h.search(q, 4);
+        // The same bits as float32 search over the rounded values (conversion is exact).
+        assert.equal(got, r.search(q, 4), `${backend} nq=${nq}: equals a float32 index of the rounded vectors`);
+        // Against the unrounded bank: |‖q − b̃‖² − ‖q − b‖²| ≤ 2‖q − b‖‖b̃ − b‖ + ‖b̃ − b‖², ‖b̃ − b‖ ≤ 2^-11‖b‖.
+        const want = f.search(q, 4);
+        const bMax = 3 * Math.sqrt(d);
+        const eps = 2 ** -11 * bMax;
+        for (let i = 0; i < got.distances.length; i++) {
+          const tol = 2 * Math.sqrt(want.distances[i]) * eps + eps * eps + 1e-4;
+          assert.ok(Math.abs(got.distances[i] - want.distances[i]) <= tol, `${backend} nq=${nq}: distance ${i} within the half bound`);
+        }
+      }
+    });
+});
+
+test("storage 'float16': save → load keeps the storage and the bits; refusals", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'knn16-'));
+  try {
+    const index = new KnnIndex(6, { storage: 'float16' });
+    index.add(rand(8, 40 * 6));
+    const path = join(dir, 'bank16.safetensors');
+    index.save(path);
+    const back = KnnIndex.load(path);
+    assert.is(back.storage, 'float16');
+    assert.is(back.ntotal, 40);
+    assert.equal(Array.from(back.halfVectors ?? []), Array.from(index.halfVectors ?? []));
+    const q = rand(9, 5 * 6);
+    assert.equal(back.search(q, 3), index.search(q, 3));
+    const f32 = new KnnIndex(6);
+    f32.add(rand(8, 4 * 6));
+    f32.save(join(dir, 'bank32.safetensors'));
+    assert.is(KnnIndex.load(join(dir, 'bank32.safetensors')).storage, 'float32');
+    index.reset();
+    assert.is(index.ntotal, 0);
+    assert.is(index.storage, 'float16');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  throwsMatching(() => new KnnIndex(3, { storage: 'int8' as never }), /storage must be 'float32' or 'float16'/);
+  const h = new KnnIndex(2, { storage: 'float16' });
+  throwsMatching(() => h.add(new Float32Array([1, 2, 3, 70000])), /KnnIndex\.add/, /row 1, column 1/, /float16's range/, /storage: 'float32'/);
+  assert.is(h.ntotal, 0, 'a refused add adds nothing');
+  h.add(new Float32Array([65504, -65504]));
+  assert.equal(Array.from(h.vectors), [65504, -65504]);
 });
 
 test('refusals name the thing: dims, NaN, empty index, bad k', () => {

@@ -133,6 +133,91 @@ it('ties keep the lower index (duplicates across tiles and threads); distances c
   }
 });
 
+it('knnSearchHalf: native equals ts within rounding and equals native knnSearch on the decoded bank bit for bit (both engines, direct and GEMM paths), 1 and 2 threads', () => {
+  const engines = openblasLinked ? (['builtin', 'openblas'] as const) : (['builtin'] as const);
+  for (const engine of engines) {
+    setBlas(engine);
+    try {
+      for (const threads of [1, 2])
+        withThreads(threads, () => {
+          for (const [nq, nb, d, k] of [[1, 50, 3, 1], [7, 301, 37, 5], [15, 700, 24, 3], [31, 700, 24, 3], [32, 700, 24, 3], [40, 2500, 19, 2], [3, 4, 5, 6]] as const) {
+            const r = rng(nq * 31 + nb + d);
+            const q = rand(r, nq * d);
+            const half = new Uint16Array(nb * d);
+            ref.halfFromFloat({ n: nb * d }, rand(r, nb * d), half);
+            const decoded = new Float32Array(nb * d);
+            ref.halfToFloat({ n: nb * d }, half, decoded);
+            const what = `${engine} ${threads}t ${nq}x${nb}x${d} k=${k}`;
+            const run = (kern: typeof native) => {
+              const dist = new Float32Array(nq * k).fill(NaN);
+              const idx = new Int32Array(nq * k).fill(-7);
+              kern.knnSearchHalf({ nq, nb, d, k }, q, half, null, dist, idx);
+              return { dist, idx };
+            };
+            const got = run(native);
+            const f32 = search(native, nq, nb, d, k, q, decoded);
+            identical(got.dist, f32.dist, `${what}: distances = float32 search of the decoded bank`);
+            equalInts(got.idx, f32.idx, `${what}: indices = float32 search of the decoded bank`);
+            const want = run(ref);
+            const tol = reorderTolerance({ depth: 3, reduction: d + 2, scale: 2 * d });
+            for (let i = 0; i < got.dist.length; i++) {
+              if (want.idx[i] < 0) {
+                assert.is(got.idx[i], -1, `${what}: padding`);
+                continue;
+              }
+              if (!(Math.abs(got.dist[i] - want.dist[i]) <= tol)) assert.unreachable(`${what}: distance ${i}: ${got.dist[i]} vs ts ${want.dist[i]}`);
+              if (got.idx[i] !== want.idx[i]) {
+                const qi = Math.floor(i / k);
+                const dd = exact(q, decoded, qi, got.idx[i], d);
+                assert.ok(Math.abs(dd - want.dist[i]) <= 2 * tol, `${what}: a different neighbour only on a tie within rounding`);
+              }
+            }
+          }
+        });
+    } finally {
+      setBlas('auto');
+    }
+  }
+});
+
+it('small batches (< 32 queries) take the direct path: the GEMM path within the float32 bound, same ties rule, same bits on 1 and 2 threads', () => {
+  const [nb, d, k] = [1500, 45, 4];
+  const r = rng(77);
+  const b = rand(r, nb * d);
+  const q = rand(r, 40 * d);
+  for (const engine of openblasLinked ? (['builtin', 'openblas'] as const) : (['builtin'] as const)) {
+    setBlas(engine);
+    try {
+      const batch = search(native, 40, nb, d, k, q, b); // ≥ 32 queries: the GEMM
+      for (const [q0, nq] of [[0, 1], [3, 2], [5, 7], [16, 15], [9, 31]]) {
+        const part = q.subarray(q0 * d, (q0 + nq) * d);
+        const one = withThreads(1, () => search(native, nq, nb, d, k, part, b));
+        const two = withThreads(2, () => search(native, nq, nb, d, k, part, b));
+        identical(two.dist, one.dist, `${engine} direct ${nq}: 1 vs 2 threads`);
+        equalInts(two.idx, one.idx, `${engine} direct ${nq}: 1 vs 2 threads`);
+        const tol = reorderTolerance({ depth: 3, reduction: d + 2, scale: 2 * d });
+        for (let i = 0; i < nq * k; i++) {
+          const o = q0 * k + i;
+          assert.ok(Math.abs(one.dist[i] - batch.dist[o]) <= tol, `${engine} direct ${nq}: distance ${i} within the bound of the GEMM's`);
+          if (one.idx[i] !== batch.idx[o]) {
+            const dd = exact(q, b, q0 + Math.floor(i / k), one.idx[i], d);
+            assert.ok(Math.abs(dd - batch.dist[o]) <= 2 * tol, `${engine} direct ${nq}: a different neighbour only on a tie`);
+          }
+        }
+      }
+    } finally {
+      setBlas('auto');
+    }
+  }
+  // Ties: duplicate rows spread over several tiles and thread segments, one query.
+  const dup = new Float32Array(1000 * 4);
+  for (let j = 0; j < 1000; j++) dup.set([j % 5, 0, 1, 2], j * 4);
+  for (const threads of [1, 2]) {
+    const got = withThreads(threads, () => search(native, 1, 1000, 4, 5, new Float32Array([2, 0, 1, 2]), dup));
+    equalInts(got.idx, [2, 7, 12, 17, 22], `direct path ${threads}t: ties keep the lower index`);
+  }
+});
+
 it('NaN distances never enter; k > nb and nb = 0 give +inf / -1', () => {
   const q = new Float32Array([0, 0]);
   const b = new Float32Array([NaN, 0, 1, 1, 3, 3]);

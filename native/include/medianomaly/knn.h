@@ -41,9 +41,10 @@ Status knn_search(const KnnParams& p, const float* queries, const float* base, c
  * GEMM, or inside the direct dot products), so the results equal knn_search on the float32
  * values of the halves within the float32 bound. `base_norms`: ‖b‖² of those float32 values.
  *
- * Both forms: fewer than 16 queries take a direct path (dot products per bank row, FMA)
+ * Both forms: fewer than 32 queries take a direct path (dot products per bank row, FMA)
  * instead of the GEMM; its distances agree with the GEMM path's within the float32 bound
- * and the ties rule is the same.
+ * and the ties rule is the same. MEDIANOMALY_KNN_DIRECT_BELOW=<n> moves the switch (0:
+ * always the GEMM), for benchmarks.
  */
 Status knn_search_half(const KnnParams& p, const float* queries, const uint16_t* base, const float* base_norms,
                        float* distances, int32_t* indices);
