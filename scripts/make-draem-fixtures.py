@@ -9,14 +9,15 @@ DRAEM (Zavrtanik et al., ICCV 2021) as its official code (VitjanZ/DRAEM) defines
 out here from its description (model_unet.py, loss.py, perlin.py, train_DRAEM.py,
 test_DRAEM.py) with the official module and parameter names:
 
-- the two networks at a tiny width (reconstructive base width 2, discriminative 2, one
+- the two networks at a tiny width (reconstructive base width 4, discriminative 4, one
   image channel, 32 x 32, batch 2), every state-dict entry filled with the deterministic
   formula of scripts/make-backbone-fixtures.py (mirrored by test/models/backbones/fill.ts;
   t counts the entries of the joined model's state dict, anomalib's prefixes
   reconstructive_subnetwork. / discriminative_subnetwork.):
   eval-mode outputs, the image score (max of the 21 x 21 stride-1 average-pooled anomaly
-  probability), and one training step's loss terms (L2 + SSIM loss + focal) with the gradient
-  with respect to the augmented input and to the first conv of each network;
+  probability), and the training loss (L2 + SSIM loss + focal) with its gradients with respect
+  to the augmented input and to the first and last conv of each network, in eval mode and in
+  training mode (see step() for what training mode can be compared on);
 - the focal loss (gamma 2, smooth 1e-5, alpha 1) on softmax probabilities, with its gradient
   with respect to the logits;
 - the SSIM loss (11-tap Gaussian, sigma 1.5, zero padding 5, value range from img1), three cases;
@@ -184,7 +185,7 @@ def focal_loss(prob, target, gamma=2.0, smooth=1e-5):
     c = prob.shape[1]
     logit = prob.reshape(prob.shape[0], c, -1).permute(0, 2, 1).reshape(-1, c)
     idx = target.reshape(-1, 1).long()
-    one_hot = torch.zeros(idx.shape[0], c).scatter_(1, idx, 1)
+    one_hot = torch.zeros(idx.shape[0], c, dtype=prob.dtype).scatter_(1, idx, 1)
     one_hot = torch.clamp(one_hot, smooth / (c - 1), 1.0 - smooth)
     pt = (one_hot * logit).sum(1) + smooth
     return (-1 * torch.pow(1 - pt, gamma) * pt.log()).mean()
@@ -202,7 +203,7 @@ def ssim_loss(img1, img2, size=11):
     min_val = -1 if torch.min(img1) < -0.5 else 0
     L = max_val - min_val
     c = img1.shape[1]
-    w = gaussian_window(size, 1.5, c)
+    w = gaussian_window(size, 1.5, c).to(img1.dtype)
     p = size // 2
     mu1 = F.conv2d(img1, w, padding=p, groups=c)
     mu2 = F.conv2d(img2, w, padding=p, groups=c)
@@ -252,7 +253,7 @@ def main():
     index = {}
 
     # -- networks --
-    C, WR, WD, S, B = 1, 2, 2, 32, 2
+    C, WR, WD, S, B = 1, 4, 4, 32, 2
     model = DraemModel(C, WR, WD)
     sd = model.state_dict()
     filled = OrderedDict((name, bb.fill_value(t, name, list(v.shape))) for t, (name, v) in enumerate(sd.items()))
@@ -276,24 +277,36 @@ def main():
     tensors["eval/logits"] = logits
     tensors["eval/score"] = score
 
+    def step(tag):
+        """The training loss on (x_aug, x, mask) and its gradients, in the model's current mode."""
+        model.zero_grad()
+        xa = x_aug.clone().requires_grad_(True)
+        rec_t = rec_net(xa)
+        logits_t = seg_net(torch.cat((rec_t, xa), 1))
+        l2 = F.mse_loss(rec_t, x)
+        ss = ssim_loss(rec_t, x)
+        fl = focal_loss(torch.softmax(logits_t, 1), mask)
+        loss = l2 + ss + fl
+        loss.backward()
+        tensors[f"{tag}/rec"] = rec_t.detach()
+        tensors[f"{tag}/logits"] = logits_t.detach()
+        tensors[f"{tag}/grad_x"] = xa.grad
+        tensors[f"{tag}/grad_rec_conv0"] = rec_net.encoder.block1[0].weight.grad.clone()
+        tensors[f"{tag}/grad_seg_conv0"] = seg_net.encoder_segment.block1[0].weight.grad.clone()
+        tensors[f"{tag}/grad_seg_fin"] = seg_net.decoder_segment.fin_out[0].weight.grad.clone()
+        tensors[f"{tag}/grad_rec_fin"] = rec_net.decoder.fin_out[0].weight.grad.clone()
+        index[tag] = {"l2": l2.item(), "ssim": ss.item(), "focal": fl.item(), "loss": loss.item()}
+
+    # Eval mode (running statistics): the whole backward is well conditioned, so every
+    # gradient is compared. Training mode normalises the deepest levels over a handful of
+    # values (1 x 1 and 2 x 2 maps, batch 2), which makes gradients below them change by
+    # percents under float32 reordering (PyTorch's own float32 and float64 gradients differ
+    # that much): there the forward values, the loss terms, the running statistics and the
+    # last layers' gradients are compared.
+    step("evalstep")
     model.train()
-    xa = x_aug.clone().requires_grad_(True)
-    rec_t = rec_net(xa)
-    logits_t = seg_net(torch.cat((rec_t, xa), 1))
-    prob_t = torch.softmax(logits_t, 1)
-    l2 = F.mse_loss(rec_t, x)
-    ss = ssim_loss(rec_t, x)
-    fl = focal_loss(prob_t, mask)
-    loss = l2 + ss + fl
-    loss.backward()
-    tensors["train/rec"] = rec_t.detach()
-    tensors["train/logits"] = logits_t.detach()
-    tensors["train/grad_x"] = xa.grad
-    tensors["train/grad_rec_conv0"] = rec_net.encoder.block1[0].weight.grad
-    tensors["train/grad_seg_conv0"] = seg_net.encoder_segment.block1[0].weight.grad
-    tensors["train/grad_seg_fin"] = seg_net.decoder_segment.fin_out[0].weight.grad
-    tensors["train/running_mean_rec_bn0"] = rec_net.encoder.block1[1].running_mean
-    index["train"] = {"l2": l2.item(), "ssim": ss.item(), "focal": fl.item(), "loss": loss.item()}
+    step("train")
+    tensors["train/running_mean_rec_bn0"] = rec_net.encoder.block1[1].running_mean.clone()
 
     # -- focal loss alone --
     lg = u_tensor(1010, [2, 2, 5, 7], 8.0).requires_grad_(True)

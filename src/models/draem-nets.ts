@@ -20,7 +20,8 @@
 //
 // Initialisation is the official train_DRAEM.py's weights_init: every conv weight N(0, 0.02),
 // every batch-norm weight N(1, 0.02) and bias 0; conv biases keep PyTorch's default
-// U(±1/√fan_in). All draws come from the given generator.
+// U(±1/√fan_in). All draws come from the given generator; `init: false` makes none (for
+// weights loaded right after: the full-width pair has 97.4 M parameters, ~14 s of draws).
 import { concat, type Generator, type Tensor } from '../engine/index.js';
 import { resolveGenerator, normal, uniform, fans, type RandomSource } from '../nn/init.js';
 import { ReLU } from '../nn/layers/activation.js';
@@ -31,9 +32,13 @@ import { BatchNorm2d } from '../nn/layers/norm.js';
 import { MaxPool2d } from '../nn/layers/pooling.js';
 import { Module } from '../nn/module.js';
 
+/** Where initial values come from: a generator, or null for zeros (weights loaded afterwards; no draws). */
+type Init = Generator | null;
+
 /** A 3×3 padding-1 conv with the official weights_init (weight N(0, 0.02), bias PyTorch default). */
-function conv3(inC: number, outC: number, g: Generator): Conv2d {
+function conv3(inC: number, outC: number, g: Init): Conv2d {
   const c = new Conv2d(inC, outC, 3, { padding: 1, init: false });
+  if (!g) return c;
   normal(c.weight, 0, 0.02, { generator: g });
   const bound = 1 / Math.sqrt(fans(c.weight.shape).fanIn);
   uniform(c.bias!, -bound, bound, { generator: g });
@@ -41,19 +46,19 @@ function conv3(inC: number, outC: number, g: Generator): Conv2d {
 }
 
 /** BatchNorm2d with the official weights_init (weight N(1, 0.02), bias 0). */
-function bn(c: number, g: Generator): BatchNorm2d {
+function bn(c: number, g: Init): BatchNorm2d {
   const b = new BatchNorm2d(c);
-  normal(b.weight!, 1, 0.02, { generator: g });
+  if (g) normal(b.weight!, 1, 0.02, { generator: g });
   return b;
 }
 
 /** [Conv 3×3, BN, ReLU, Conv 3×3, BN, ReLU] (indices 0–5). */
-function doubleConv(inC: number, midC: number, outC: number, g: Generator): Sequential {
+function doubleConv(inC: number, midC: number, outC: number, g: Init): Sequential {
   return new Sequential(conv3(inC, midC, g), bn(midC, g), new ReLU(), conv3(midC, outC, g), bn(outC, g), new ReLU());
 }
 
 /** [Upsample ×2 bilinear align_corners, Conv 3×3, BN, ReLU] (the conv at index 1). */
-function upConv(inC: number, outC: number, g: Generator): Sequential {
+function upConv(inC: number, outC: number, g: Init): Sequential {
   return new Sequential(new Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: true }), conv3(inC, outC, g), bn(outC, g), new ReLU());
 }
 
@@ -82,7 +87,7 @@ export class EncoderReconstructive extends Module {
   readonly mp4: Sequential;
   readonly block5: Sequential;
 
-  constructor(inChannels: number, w: number, g: Generator) {
+  constructor(inChannels: number, w: number, g: Init) {
     super();
     this.block1 = this.registerModule('block1', doubleConv(inChannels, w, w, g));
     this.mp1 = this.registerModule('mp1', pool());
@@ -115,7 +120,7 @@ export class DecoderReconstructive extends Module {
   readonly db4: Sequential;
   readonly finOut: Sequential;
 
-  constructor(w: number, outChannels: number, g: Generator) {
+  constructor(w: number, outChannels: number, g: Init) {
     super();
     this.up1 = this.registerModule('up1', upConv(8 * w, 8 * w, g));
     this.db1 = this.registerModule('db1', doubleConv(8 * w, 8 * w, 4 * w, g));
@@ -137,7 +142,14 @@ export class DecoderReconstructive extends Module {
   }
 }
 
-export interface ReconstructiveOptions extends RandomSource {
+/** Shared by the constructors: `init: false` leaves every weight at zero (BN weight 1) and makes no draws. */
+export interface InitOption {
+  init?: boolean;
+}
+
+const initFrom = (opts: RandomSource & InitOption): Init => (opts.init === false ? null : resolveGenerator(opts));
+
+export interface ReconstructiveOptions extends RandomSource, InitOption {
   inChannels?: number;
   outChannels?: number;
   /** base_width (128 in the official code). */
@@ -161,7 +173,7 @@ export class ReconstructiveSubNetwork extends Module {
     checkWidth('ReconstructiveSubNetwork', w, 'width');
     this.inChannels = inC;
     this.width = w;
-    const g = resolveGenerator(opts);
+    const g = initFrom(opts);
     this.encoder = this.registerModule('encoder', new EncoderReconstructive(inC, w, g));
     this.decoder = this.registerModule('decoder', new DecoderReconstructive(w, outC, g));
   }
@@ -176,7 +188,7 @@ export class EncoderDiscriminative extends Module {
   readonly blocks: Sequential[] = [];
   readonly pools: Sequential[] = [];
 
-  constructor(inChannels: number, w: number, g: Generator) {
+  constructor(inChannels: number, w: number, g: Init) {
     super();
     const widths = [w, 2 * w, 4 * w, 8 * w, 8 * w, 8 * w];
     let prev = inChannels;
@@ -205,7 +217,7 @@ export class DecoderDiscriminative extends Module {
   readonly db: Sequential[] = [];
   readonly finOut: Sequential;
 
-  constructor(w: number, outChannels: number, g: Generator) {
+  constructor(w: number, outChannels: number, g: Init) {
     super();
     this.upB = this.registerModule('up_b', upConv(8 * w, 8 * w, g));
     this.dbB = this.registerModule('db_b', doubleConv(16 * w, 8 * w, 8 * w, g));
@@ -232,7 +244,7 @@ export class DecoderDiscriminative extends Module {
   }
 }
 
-export interface DiscriminativeOptions extends RandomSource {
+export interface DiscriminativeOptions extends RandomSource, InitOption {
   inChannels?: number;
   outChannels?: number;
   /** base_channels (64 in the official code). */
@@ -256,7 +268,7 @@ export class DiscriminativeSubNetwork extends Module {
     checkWidth('DiscriminativeSubNetwork', w, 'width');
     this.inChannels = inC;
     this.width = w;
-    const g = resolveGenerator(opts);
+    const g = initFrom(opts);
     this.encoderSegment = this.registerModule('encoder_segment', new EncoderDiscriminative(inC, w, g));
     this.decoderSegment = this.registerModule('decoder_segment', new DecoderDiscriminative(w, outC, g));
   }
@@ -267,7 +279,7 @@ export class DiscriminativeSubNetwork extends Module {
   }
 }
 
-export interface DraemModelOptions extends RandomSource {
+export interface DraemModelOptions extends RandomSource, InitOption {
   /** Image channels C: the reconstructive net maps C → C, the discriminative one 2C → 2. */
   channels?: number;
   /** Reconstructive base width (official 128). */
@@ -290,14 +302,14 @@ export class DraemModel extends Module {
     const c = opts.channels ?? 3;
     checkWidth('DraemModel', c, 'channels');
     this.channels = c;
-    const g = resolveGenerator(opts);
+    const init = opts.init === false ? { init: false } : { generator: resolveGenerator(opts) };
     this.reconstructive = this.registerModule(
       'reconstructive_subnetwork',
-      new ReconstructiveSubNetwork({ inChannels: c, outChannels: c, width: opts.reconstructiveWidth ?? 128, generator: g }),
+      new ReconstructiveSubNetwork({ inChannels: c, outChannels: c, width: opts.reconstructiveWidth ?? 128, ...init }),
     );
     this.discriminative = this.registerModule(
       'discriminative_subnetwork',
-      new DiscriminativeSubNetwork({ inChannels: 2 * c, outChannels: 2, width: opts.discriminativeWidth ?? 64, generator: g }),
+      new DiscriminativeSubNetwork({ inChannels: 2 * c, outChannels: 2, width: opts.discriminativeWidth ?? 64, ...init }),
     );
   }
 
