@@ -8,3 +8,6 @@ export { patchEx, patchExPresets, PATCH_EX_MIN_SIDE, type PatchExOptions, type P
 export { gamma as sampleGamma } from './sampling.js';
 export { seamlessClone, seamlessCloneDetailed, type SeamlessCloneMode, type SeamlessCloneDetails } from './seamless-clone.js';
 export { draem, loadTextures, perlinNoise, perlinFromAngles, rotateImage, AUGMENTATIONS as draemAugmentations, type DraemOptions, type DraemAnomaly, type DraemAugmentation, type TextureOptions } from './draem.js';
+export { colorJitter, colorJitterDraw, applyColorJitter, type ColorJitterOptions, type ColorJitterDraw } from './jitter.js';
+export * as cutpaste from './cutpaste-api.js';
+export { anatpaste, anatomyMask, clahe, otsuThreshold, type AnatPasteOptions, type AnatPasteResult } from './anatpaste.js';
