@@ -184,16 +184,17 @@ function clipHistogram(hist: Int32Array, clip: number): void {
       nExcess += hist[i]! - clip;
       hist[i] = clip;
     }
+  // bins still under the limit, kept up to date (NumPy recounts them at every index: same value)
+  let under = 0;
+  for (let i = 0; i < n; i++) if (hist[i]! < clip) under++;
   while (nExcess > 0) {
     const prev = nExcess;
     for (let index = 0; index < n; index++) {
-      let under = 0;
-      for (let i = 0; i < n; i++) if (hist[i]! < clip) under++;
       const step = Math.max(1, Math.floor(under / nExcess));
       let added = 0;
       for (let i = index; i < n; i += step)
         if (hist[i]! < clip) {
-          hist[i]!++;
+          if (++hist[i]! === clip) under--;
           added++;
         }
       nExcess -= added;
@@ -262,19 +263,21 @@ export function otsuThreshold(g: ArrayLike<number>, nbins = 256): number {
   return centers[idx]!;
 }
 
-/** 3 × 3 grey erosion (min) or dilation (max) of a 0/1 plane, borders replicated (ndimage 'reflect'). */
+/** 3 × 3 grey erosion (min) or dilation (max) of a 0/1 plane, borders replicated (ndimage 'reflect'); separable. */
 function morph3(m: Uint8Array, W: number, H: number, dilate: boolean): Uint8Array {
+  const tmp = new Uint8Array(W * H);
   const out = new Uint8Array(W * H);
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) {
-      let v = dilate ? 0 : 1;
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dx = -1; dx <= 1; dx++) {
-          const s = m[Math.min(H - 1, Math.max(0, y + dy)) * W + Math.min(W - 1, Math.max(0, x + dx))]!;
-          v = dilate ? v | s : v & s;
-        }
-      out[y * W + x] = v;
-    }
+  const op = dilate ? (a: number, b: number, c: number) => a | b | c : (a: number, b: number, c: number) => a & b & c;
+  for (let y = 0; y < H; y++) {
+    const r = y * W;
+    for (let x = 0; x < W; x++) tmp[r + x] = op(m[r + (x > 0 ? x - 1 : 0)]!, m[r + x]!, m[r + (x < W - 1 ? x + 1 : W - 1)]!);
+  }
+  for (let y = 0; y < H; y++) {
+    const up = (y > 0 ? y - 1 : 0) * W;
+    const dn = (y < H - 1 ? y + 1 : H - 1) * W;
+    const r = y * W;
+    for (let x = 0; x < W; x++) out[r + x] = op(tmp[up + x]!, tmp[r + x]!, tmp[dn + x]!);
+  }
   return out;
 }
 
@@ -282,14 +285,15 @@ function morph3(m: Uint8Array, W: number, H: number, dilate: boolean): Uint8Arra
 function label8(m: Uint8Array, W: number, H: number): { labels: Int32Array; count: number } {
   const labels = new Int32Array(W * H);
   let count = 0;
-  const stack: number[] = [];
+  const stack = new Int32Array(W * H);
+  let top = 0;
   for (let p = 0; p < W * H; p++) {
     if (!m[p] || labels[p]) continue;
     count++;
     labels[p] = count;
-    stack.push(p);
-    while (stack.length) {
-      const q = stack.pop()!;
+    stack[top++] = p;
+    while (top) {
+      const q = stack[--top]!;
       const qy = Math.floor(q / W);
       const qx = q % W;
       for (let dy = -1; dy <= 1; dy++)
@@ -300,7 +304,7 @@ function label8(m: Uint8Array, W: number, H: number): { labels: Int32Array; coun
           const r = y * W + x;
           if (m[r] && !labels[r]) {
             labels[r] = count;
-            stack.push(r);
+            stack[top++] = r;
           }
         }
     }
@@ -327,7 +331,12 @@ export function anatomyMask(grey: Uint8Array, W: number, H: number, options: { d
   const { labels, count } = label8(dil, W, H);
   // bounding boxes from the labelling; areas counted lazily in the modified image
   const box = new Int32Array(4 * (count + 1));
-  for (let k = 1; k <= count; k++) box.set([H, W, -1, -1], 4 * k);
+  for (let k = 1; k <= count; k++) {
+    box[4 * k] = H;
+    box[4 * k + 1] = W;
+    box[4 * k + 2] = -1;
+    box[4 * k + 3] = -1;
+  }
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
       const k = labels[y * W + x]!;
@@ -338,11 +347,24 @@ export function anatomyMask(grey: Uint8Array, W: number, H: number, options: { d
       box[4 * k + 3] = Math.max(box[4 * k + 3]!, x + 1);
     }
   const minArea = options.areaThreshold ?? 400;
+  const full = new Int32Array(count + 1);
+  for (let i = 0; i < labels.length; i++) full[labels[i]!]!++;
+  const clearedBoxes: number[][] = [];
   for (let k = 1; k <= count; k++) {
-    const [r0, c0, r1, c1b] = [box[4 * k]!, box[4 * k + 1]!, box[4 * k + 2]!, box[4 * k + 3]!];
-    let area = 0;
-    for (let y = r0; y < r1; y++) for (let x = c0; x < c1b; x++) if (labels[y * W + x] === k) area++;
-    if (area < minArea) for (let y = r0; y < r1; y++) labels.fill(0, y * W + c0, y * W + c1b);
+    const r0 = box[4 * k]!;
+    const c0 = box[4 * k + 1]!;
+    const r1 = box[4 * k + 2]!;
+    const c1b = box[4 * k + 3]!;
+    let area = full[k]!;
+    if (clearedBoxes.some(([a0, b0, a1, b1]) => a0! < r1 && r0 < a1! && b0! < c1b && c0 < b1!)) {
+      // an earlier cleared box overlaps: count what is left, as the lazy regionprops area does
+      area = 0;
+      for (let y = r0; y < r1; y++) for (let x = c0; x < c1b; x++) if (labels[y * W + x] === k) area++;
+    }
+    if (area < minArea) {
+      for (let y = r0; y < r1; y++) labels.fill(0, y * W + c0, y * W + c1b);
+      clearedBoxes.push([r0, c0, r1, c1b]);
+    }
   }
   const A = new Uint8Array(W * H);
   for (let i = 0; i < A.length; i++) A[i] = labels[i]! > 0 ? 1 : 0;
@@ -362,27 +384,27 @@ export function pilGaussianBlur(src: Uint8Array, W: number, H: number, radius: n
   const r = Math.trunc(fr);
   const ww = Math.trunc(Math.fround(16777216 / Math.fround(fr * 2 + 1)));
   const fw = Math.trunc((16777216 - (r * 2 + 1) * ww) / 2);
-  const line = (n: number, get: (i: number) => number, set: (i: number, v: number) => void): void => {
-    const at = (i: number): number => get(i < 0 ? 0 : i >= n ? n - 1 : i);
-    let acc = 0;
-    for (let k = -r - 1; k < r; k++) acc += at(k); // window of x = −1
-    for (let x = 0; x < n; x++) {
-      acc += at(x + r) - at(x - r - 1);
-      const bulk = acc * ww + (at(x - r - 1) + at(x + r + 1)) * fw;
-      set(x, Math.floor((bulk + 8388608) / 16777216));
+  // one pass along lines of length n, stride `step` between elements, `lines` lines `lineStep` apart
+  const pass = (src: Uint8Array, n: number, step: number, lines: number, lineStep: number): Uint8Array => {
+    const out = new Uint8Array(src.length);
+    const buf = new Int32Array(n + 2 * r + 4);
+    const off = r + 2;
+    for (let l = 0; l < lines; l++) {
+      const base = l * lineStep;
+      for (let i = -off; i < n + off; i++) buf[i + off] = src[base + (i < 0 ? 0 : i >= n ? n - 1 : i) * step]!;
+      let acc = 0;
+      for (let k = -r - 1; k < r; k++) acc += buf[k + off]!; // the window of x = −1
+      for (let x = 0; x < n; x++) {
+        acc += buf[x + r + off]! - buf[x - r - 1 + off]!;
+        const bulk = acc * ww + (buf[x - r - 1 + off]! + buf[x + r + 1 + off]!) * fw;
+        out[base + x * step] = Math.floor((bulk + 8388608) / 16777216);
+      }
     }
+    return out;
   };
-  let cur = src.slice();
-  for (let p = 0; p < passes; p++) {
-    const next = new Uint8Array(W * H);
-    for (let y = 0; y < H; y++) line(W, (i) => cur[y * W + i]!, (i, v) => (next[y * W + i] = v));
-    cur = next;
-  }
-  for (let p = 0; p < passes; p++) {
-    const next = new Uint8Array(W * H);
-    for (let x = 0; x < W; x++) line(H, (i) => cur[i * W + x]!, (i, v) => (next[i * W + x] = v));
-    cur = next;
-  }
+  let cur = src;
+  for (let p = 0; p < passes; p++) cur = pass(cur, W, 1, H, W);
+  for (let p = 0; p < passes; p++) cur = pass(cur, H, W, W, 1);
   return cur;
 }
 
