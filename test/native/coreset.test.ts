@@ -41,7 +41,7 @@ function greedyHalf(kern: typeof native, n: number, d: number, m: number, pts: U
 
 it('coresetGreedyHalf: the same picks and running minima as ts, and as coresetGreedy on the decoded values, 1 and 2 threads', () => {
   const cases: Array<[number, number, number, number, number]> = [
-    [1, 3, 1, 1, -1], [50, 2, 10, 10, -1], [9000, 16, 25, 10, -1], [513, 128, 20, 10, -1], [300, 37, 30, 0, 3], [20000, 27, 12, 0, 19999],
+    [1, 3, 1, 1, -1], [50, 2, 10, 10, -1], [9000, 16, 25, 10, -1], [513, 128, 20, 10, -1], [300, 37, 30, 0, 3], [8500, 27, 12, 0, 8499],
   ];
   for (const threads of [1, 2])
     withThreads(threads, () => {
