@@ -19,7 +19,7 @@ test('a plain folder trains without a test split; the output says why there are 
   await images(join(root, 'normals'), ['a.png', 'b.png', 'sub/c.png', 'sub/d.png'], 1);
   const r = cli(['train', ...FLAGS, '--path', 'normals', '--out', 'run-plain'], root);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /trained: .*run-plain \(1 epochs/);
+  assert.match(r.stdout, /trained: .*run-plain \(1 epoch,/);
   assert.match(r.stdout, /not tested: folder at .*normals has no test split, so there are no metrics; give test data with --test-path/);
   assert.ok(existsSync(join(root, 'run-plain', 'model.safetensors')));
   assert.not.ok(existsSync(join(root, 'run-plain', 'metrics.json')));
