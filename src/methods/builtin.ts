@@ -20,3 +20,4 @@ import './self-supervised/cutpaste.js';
 import './self-supervised/fpi.js';
 import './self-supervised/pii.js';
 import './self-supervised/nsa.js';
+import './self-supervised/draem.js';

@@ -21,6 +21,7 @@ import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js'
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
 import type { ONE_STAGE_OPTIONS } from './self-supervised/one-stage.js';
+import type { DRAEM_OPTIONS } from './self-supervised/draem.js';
 
 type Specs<L extends readonly OptionSpec[]> = L[number];
 type AE<Extra extends OptionSpec = never> = OptionsOf<AESpec | Extra>;
@@ -53,6 +54,7 @@ export interface BuiltinMethodOptions {
   'fpi': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
   'pii': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
   'nsa': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
+  'draem': OptionsOf<Specs<typeof DRAEM_OPTIONS>>;
 }
 
 /** Method name → the options object `createMethod` takes for it. */
@@ -67,6 +69,7 @@ export const BUILTIN_METHOD_NAMES = [
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
   'cutpaste', 'fpi', 'pii', 'nsa',
+  'draem',
 ] as const satisfies readonly (keyof BuiltinMethodOptions)[];
 
 // Every key of BuiltinMethodOptions is in the list (the `satisfies` above checks the converse).

@@ -22,6 +22,7 @@ import { PATCHCORE_METHOD_OPTIONS } from '../../src/methods/feature-reference/pa
 import { PADIM_METHOD_OPTIONS } from '../../src/methods/feature-reference/padim.js';
 import { RESNET18_IN_METHOD_OPTIONS } from '../../src/methods/feature-reference/resnet18-in.js';
 import { ONE_STAGE_OPTIONS } from '../../src/methods/self-supervised/one-stage.js';
+import { DRAEM_OPTIONS } from '../../src/methods/self-supervised/draem.js';
 
 /** Never called: it only has to type-check (and each @ts-expect-error to be an error). */
 function compileTimeChecks(name: string): void {
@@ -44,6 +45,9 @@ function compileTimeChecks(name: string): void {
   createMethod('vae', { klWeight: null });
   const typed: MethodOptionsMap['vae-elbo'] = { klWeight: 0.01, vaeSampleAtTest: false };
   createMethod('vae-elbo', typed);
+  createMethod('draem', { textures: 'dtd/images', reconstructiveWidth: 16, scoreSmoothing: 1 });
+  // @ts-expect-error: DRAEM has no imageScore option (its score rule is scoreSmoothing)
+  createMethod('draem', { imageScore: 'max' });
   const n: MethodName = 'ganomaly';
   void n;
 }
@@ -63,6 +67,7 @@ test("each entry's spec list is the one the method registers (so the derived typ
     'ganomaly': GANOMALY_OPTIONS, 'dae': DAE_OPTIONS, 'fanogan': FANOGAN_OPTIONS,
     'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
     'cutpaste': ONE_STAGE_OPTIONS, 'fpi': ONE_STAGE_OPTIONS, 'pii': ONE_STAGE_OPTIONS, 'nsa': ONE_STAGE_OPTIONS,
+    'draem': DRAEM_OPTIONS,
   };
   for (const name of BUILTIN_METHOD_NAMES) {
     assert.equal(methods.info(name).options.map((o) => [o.name, o.type]), specs[name].map((o) => [o.name, o.type]), name);
