@@ -14,6 +14,7 @@
 //   methods     method training throughput vs PyTorch
 //   worker      host event-loop gaps while a fit runs in a worker thread
 //   synthetic   built-in synthetic dataset generation speed
+//   ssl         one-stage SSL training step vs PyTorch, synthetic-sample throughput, ProjectionNet step ([one-stage|generate|projection|all])
 //   ssl-two-stage ProjectionNet training step (64 + 64 at 224 px) vs PyTorch, 1 and 2 threads
 //   poisson     seamlessClone (Poisson blending) at 224 px: native 1/2 threads vs ts vs cv2.seamlessClone
 import { spawnSync } from 'node:child_process';
@@ -28,7 +29,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson'];
+const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson', 'ssl'];
 
 if (local[name]) {
   local[name]();
