@@ -13,7 +13,9 @@ state dict carries the names the library's src/models/ssl-resnet.ts must have.
       test/models/backbones/fill.ts): input x = 0.5 + 0.5·u(1000, i), target t = 0.5 + u(1001, i)
       (a soft label in [0, 1)); the sigmoid output, BCE(mean), the gradient of x and of a few
       parameters, two running statistics after the step's forward, and the eval-mode output
-      (running statistics updated once).
+      (running statistics updated once). Also rotation.json: Pillow's
+      Image.rotate(angle, NEAREST, expand=False, fillcolor=0) of small random 8-bit images at
+      a few angles (what torchvision's RandomRotation does to the reference's PIL images).
 
   torch_ssl_step.py bench --threads 1 --batch 16 --size 224 --repeats 3
       one training step (zero_grad, forward, BCE, backward, Adam 1e-3) on random input and
@@ -237,6 +239,21 @@ def fixture():
         json.dump(meta, f, indent=1)
         f.write("\n")
     print(f"loss {loss.item():.6f}; {meta['parameters']} parameters; wrote {out_dir}")
+    rotation_fixture(out_dir)
+
+
+def rotation_fixture(out_dir):
+    import PIL
+    from PIL import Image
+    rng = np.random.RandomState(0)
+    cases = []
+    for w, h, angle in [(24, 24, 2.3), (24, 24, -2.9), (17, 17, 1.1), (32, 32, -0.4), (20, 20, 2.999)]:
+        a = rng.randint(0, 256, (h, w)).astype(np.uint8)
+        r = np.asarray(Image.fromarray(a).rotate(angle, Image.NEAREST, expand=False, fillcolor=0))
+        cases.append({"width": w, "height": h, "angle": angle, "src": a.ravel().tolist(), "out": r.ravel().tolist()})
+    with open(os.path.join(out_dir, "rotation.json"), "w") as f:
+        json.dump({"pillow": PIL.__version__, "cases": cases}, f, separators=(",", ":"))
+        f.write("\n")
 
 
 def bench(a):

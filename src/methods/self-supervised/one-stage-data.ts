@@ -164,6 +164,20 @@ export interface SampleJob {
   position: number;
 }
 
+/**
+ * The jobs of step `step` of an epoch: positions [step·B, (step + 1)·B) of `order`. Source of
+ * position k (previousRule, quirk sslSourcePreviousSample): order[k − 1], and `prev0` for
+ * k = 0; otherwise −1 (a random other image, drawn by the sample).
+ */
+export function sampleJobs(epoch: number, order: ArrayLike<number>, step: number, batchSize: number, prev0: number, previousRule: boolean): SampleJob[] {
+  const out: SampleJob[] = [];
+  const end = Math.min(order.length, (step + 1) * batchSize);
+  for (let pos = step * batchSize; pos < end; pos++) {
+    out.push({ index: order[pos]!, source: previousRule ? (pos === 0 ? prev0 : order[pos - 1]!) : -1, epoch, position: pos });
+  }
+  return out;
+}
+
 export interface SampleSettings {
   seed: number;
   geometry: OneStageGeometry;

@@ -37,7 +37,7 @@ import { ReconstructionMethod, type BatchScore } from '../training/base.js';
 import { booleanOption, integerOption, numberOption, stringOption } from '../training/options.js';
 import { adam, singleLossStep, type AnyOptimizer, type StepContext, type StepResult } from '../training/trainer.js';
 import type { FitOptions, FitResult, MethodInfo, MethodOptions } from '../types.js';
-import { oneStageGeometry, sampleGenerator, toBytes, type OneStageGeometry, type SampleJob, type SampleSettings } from './one-stage-data.js';
+import { oneStageGeometry, sampleGenerator, sampleJobs, toBytes, type OneStageGeometry, type SampleJob, type SampleSettings } from './one-stage-data.js';
 import { SampleFeed, SamplePool } from './sample-pool.js';
 
 export type OneStageName = 'cutpaste' | 'fpi' | 'pii' | 'nsa';
@@ -151,13 +151,7 @@ export class OneStageMethod extends ReconstructionMethod<SslResNet> {
 
   /** The jobs of step `step` of an epoch with this order. */
   private jobs(epoch: number, order: Int32Array, step: number): SampleJob[] {
-    const b = this.options.batchSize as number;
-    const out: SampleJob[] = [];
-    const prevRule = this.options.sslSourcePreviousSample !== false;
-    for (let pos = step * b; pos < Math.min(order.length, (step + 1) * b); pos++) {
-      out.push({ index: order[pos]!, source: prevRule ? (pos === 0 ? this.prev0 : order[pos - 1]!) : -1, epoch, position: pos });
-    }
-    return out;
+    return sampleJobs(epoch, order, step, this.options.batchSize as number, this.prev0, this.options.sslSourcePreviousSample !== false);
   }
 
   protected override epochOrder(epoch: number, order: Int32Array): void {
