@@ -11,10 +11,13 @@
 //    trunks (Debian's /usr/bin/python3: torch 1.13, torchvision 0.14).
 //
 // Both sides report the best of `repeats` calls after a warm-up (the machine may be shared:
-// the best is the least disturbed), on 1 and 2 threads, in the same run; the figures that
-// matter are the ratios ours / PyTorch (≤ 1 = at least as fast).
-import { spawnSync } from 'node:child_process';
+// the best is the least disturbed), on 1 and 2 threads, in the same run, alternating one call
+// of ours with one of torch's (a long-running torch child per thread count answers timing
+// requests), so load from other processes falls on both alike; the figures that matter are
+// the ratios ours / PyTorch (≤ 1 = at least as fast). `--only <substring>` picks layers/trunks.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpuBackend, getBlas, getThreads, setThreads } from '../src/backend/native.js';
 import type { Conv2dParams, KernelTable } from '../src/backend/types.js';
@@ -135,56 +138,134 @@ function python(): string | null {
 }
 
 /**
- * Runs scripts/torch_backbone.py once per thread count, with OMP_NUM_THREADS and
- * OPENBLAS_NUM_THREADS pinned to it: Debian's torch runs some convolutions (the 1×1 ones,
- * through oneDNN's GEMM) on OpenBLAS, whose own pool ignores torch.set_num_threads and
- * would use every core in a "1 thread" run. Its JSON lines, or the reason there are none.
+ * A long-running scripts/torch_backbone.py child (--mode serve) for one thread count, with
+ * OMP_NUM_THREADS and OPENBLAS_NUM_THREADS pinned to it: Debian's torch runs some
+ * convolutions (the 1×1 ones, through oneDNN's GEMM) on OpenBLAS, whose own pool ignores
+ * torch.set_num_threads and would use every core in a "1 thread" run. `time(req)` asks it
+ * to run a layer or a trunk `calls` times and answers the best time in ms; the bench
+ * alternates these requests with its own calls so that machine load falls on both alike.
  */
-export function torchBackbone(args: string[], threads: number[]): Record<string, unknown>[] | string {
-  const script = fileURLToPath(new URL('../scripts/torch_backbone.py', import.meta.url));
-  const py = python();
-  if (!py) return 'no python3 with torch + torchvision (apt-get install python3-torch python3-torchvision)';
-  const rows: Record<string, unknown>[] = [];
-  for (const th of threads) {
-    const env = { ...process.env, OMP_NUM_THREADS: String(th), OPENBLAS_NUM_THREADS: String(th) };
-    const r = spawnSync(py, [script, '--threads', String(th), ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env });
-    if (r.status !== 0) return `torch_backbone.py failed: ${r.stderr.trim().split('\n').pop()}`;
-    for (const l of r.stdout.trim().split('\n').filter(Boolean)) rows.push(JSON.parse(l) as Record<string, unknown>);
+export class TorchServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffer = '';
+  private readonly waiting: Array<{ resolve: (ms: number) => void; reject: (e: Error) => void }> = [];
+  private stderr = '';
+  version = '';
+
+  private constructor(py: string, readonly threads: number) {
+    const script = fileURLToPath(new URL('../scripts/torch_backbone.py', import.meta.url));
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+    this.child = spawn(py, [script, '--mode', 'serve', '--threads', String(threads)], { env });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+    this.child.stdout.on('data', (d: string) => {
+      this.buffer += d;
+      let i: number;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        const r = JSON.parse(line) as { ms: number; torch: string };
+        this.version = r.torch;
+        this.waiting.shift()?.resolve(r.ms);
+      }
+    });
+    this.child.on('exit', (code) => {
+      const err = new Error(`torch_backbone.py exited (${code}): ${this.stderr.trim().split('\n').pop() ?? ''}`);
+      for (const w of this.waiting.splice(0)) w.reject(err);
+    });
   }
-  return rows;
+
+  /** One server per thread count, or the reason there is none. */
+  static start(threads: number): TorchServer | string {
+    const py = python();
+    if (!py) return 'no python3 with torch + torchvision (apt-get install python3-torch python3-torchvision)';
+    return new TorchServer(py, threads);
+  }
+
+  time(req: { net?: string; layer?: Record<string, number>; calls?: number }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin.write(`${JSON.stringify({ calls: 1, ...req })}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+/**
+ * Best-of-`repeats` times of ours and torch's, alternating one call of each (after one
+ * warm-up call of each): a burst of load from other processes then hits both sides.
+ */
+export async function interleaved(
+  ours: () => void,
+  torch: TorchServer | null,
+  req: Parameters<TorchServer['time']>[0],
+  repeats: number,
+): Promise<{ ours: number; torch: number | undefined }> {
+  ours();
+  if (torch) await torch.time(req);
+  let o = Infinity;
+  let t = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    ours();
+    o = Math.min(o, performance.now() - t0);
+    if (torch) t = Math.min(t, await torch.time(req));
+  }
+  return { ours: o, torch: torch ? t : undefined };
+}
+
+function loadNote(): string {
+  const [l1, l5] = loadavg();
+  return `load average ${l1.toFixed(1)} / ${l5.toFixed(1)} (1 / 5 min) on ${availableParallelism()} cores`;
 }
 
 type Net = 'resnet18' | 'wide_resnet50_2' | 'vgg19';
 
-export function benchLayers(threads: number[], repeats: number, filter?: string): void {
+/** One torch server per thread count, or the reason there are none. */
+function servers(threads: number[]): Map<number, TorchServer> | string {
+  const out = new Map<number, TorchServer>();
+  for (const th of threads) {
+    const s = TorchServer.start(th);
+    if (typeof s === 'string') return s;
+    out.set(th, s);
+  }
+  return out;
+}
+
+export async function benchLayers(threads: number[], repeats: number, filter?: string): Promise<void> {
   const reason = cpuBackend.unavailableReason();
   if (reason) throw new Error(`bench backbone layers needs the native addon: ${reason}`);
   const native = cpuBackend.kernels as KernelTable;
   const shapes = backboneConvShapes().filter((l) => !filter || l.name.includes(filter));
-  const torch = torchBackbone([
-    '--mode',
-    'layers',
-    '--repeats',
-    String(repeats),
-    '--layers',
-    JSON.stringify(shapes.map(({ name, N, C, K, H, k, s, p }) => ({ name, N, C, K, H, k, s, p }))),
-  ], threads);
+  const torch = servers(threads);
   const before = getThreads();
   const ours = new Map<string, number>();
-  for (const th of threads) {
-    setThreads(th);
+  const theirs = new Map<string, number>();
+  const loadBefore = loadNote();
+  try {
     for (const l of shapes) {
       const p = convParams(l);
       const x = random(p.N * p.C * p.H * p.W, 1);
       const w = random(p.K * p.C * p.kh * p.kw, 2).map((v) => v * 0.05);
       const y = new Float32Array(p.N * p.K * p.OH * p.OW);
-      ours.set(`${th}|${l.name}`, bestMs(() => native.conv2d(p, x, w, null, y), repeats));
+      const layer = { N: l.N, C: l.C, K: l.K, H: l.H, k: l.k, s: l.s, p: l.p };
+      for (const th of threads) {
+        setThreads(th);
+        const r = await interleaved(() => native.conv2d(p, x, w, null, y), typeof torch === 'string' ? null : torch.get(th)!, { layer }, repeats);
+        ours.set(`${th}|${l.name}`, r.ours);
+        if (r.torch !== undefined) theirs.set(`${th}|${l.name}`, r.torch);
+      }
     }
+  } finally {
+    setThreads(before);
+    if (typeof torch !== 'string') for (const s of torch.values()) s.close();
   }
-  setThreads(before);
-  const theirs = new Map<string, number>();
-  if (typeof torch !== 'string') for (const r of torch) theirs.set(`${r.threads}|${r.name}`, r.ms as number);
-  console.log(`\nConv layers of the backbones at 224 px, batch 8 (best of ${repeats}; cpu ${getBlas().active})\n`);
+  console.log(`\nConv layers of the backbones at 224 px, batch 8 (best of ${repeats}, ours and torch alternating; cpu ${getBlas().active})`);
+  console.log(`before: ${loadBefore}; after: ${loadNote()}\n`);
   console.log(`| layer | GFLOP | ${threads.map((t) => `ours ${t}T ms | torch ${t}T ms | ratio ${t}T`).join(' | ')} |`);
   console.log(`|---|---:|${threads.map(() => '---:|---:|---:').join('|')}|`);
   const totals: Record<string, { ours: number; torch: number }> = {};
@@ -209,7 +290,7 @@ export function benchLayers(threads: number[], repeats: number, filter?: string)
     console.log(`  ${k}: ours ${v.ours.toFixed(0)} ms, torch ${v.torch.toFixed(0)} ms, ratio ${(v.ours / v.torch).toFixed(2)}`);
 }
 
-export async function benchNets(threads: number[], repeats: number): Promise<void> {
+export async function benchNets(threads: number[], repeats: number, only?: string): Promise<void> {
   const modPath = fileURLToPath(new URL('../src/models/backbones/index.ts', import.meta.url));
   if (!existsSync(modPath)) {
     console.log(`\nbackbones: not measured (${modPath} does not exist yet)`);
@@ -234,31 +315,34 @@ export async function benchNets(threads: number[], repeats: number): Promise<voi
     { key: 'wide_resnet50_2', net: 'wide_resnet50_2', layers: ['layer4'] },
     { key: 'vgg19_relu4_2', net: 'vgg19', layers: ['relu4_2'] },
     { key: 'vgg19', net: 'vgg19', layers: ['pool5'] },
-  ];
-  const torch = torchBackbone([
-    '--mode',
-    'backbone',
-    '--repeats',
-    String(repeats),
-    '--nets',
-    runs.map((r) => r.key).join(','),
-  ], threads);
+  ].filter((r) => !only || r.key.includes(only)) as Array<{ key: string; net: Net; layers: string[] }>;
+  const torch = servers(threads);
   const x = eng.randn([8, 3, 224, 224], { seed: 1 });
   const ours = new Map<string, number>();
-  const before = getThreads();
-  for (const r of runs) {
-    const net = mod.backbones.create(r.net, { weights: 'random', seed: 0 });
-    net.eval();
-    for (const th of threads) {
-      setThreads(th);
-      ours.set(`${th}|${r.key}`, bestMs(() => eng.noGrad(() => net.features(x, r.layers)), repeats));
-      console.error(`  ${r.key} ${th}T: ${ours.get(`${th}|${r.key}`)!.toFixed(0)} ms`);
-    }
-  }
-  setThreads(before);
   const theirs = new Map<string, number>();
-  if (typeof torch !== 'string') for (const r of torch) theirs.set(`${r.threads}|${r.net}`, r.ms as number);
-  console.log(`\nBackbone trunks, eval forward, batch 8, 224×224 (best of ${repeats}; cpu ${getBlas().active})\n`);
+  const before = getThreads();
+  const loadBefore = loadNote();
+  let version = '';
+  try {
+    for (const r of runs) {
+      const net = mod.backbones.create(r.net, { weights: 'random', seed: 0 });
+      net.eval();
+      for (const th of threads) {
+        setThreads(th);
+        const server = typeof torch === 'string' ? null : torch.get(th)!;
+        const t = await interleaved(() => eng.noGrad(() => net.features(x, r.layers)), server, { net: r.key }, repeats);
+        version ||= server?.version ?? '';
+        ours.set(`${th}|${r.key}`, t.ours);
+        if (t.torch !== undefined) theirs.set(`${th}|${r.key}`, t.torch);
+        console.error(`  ${r.key} ${th}T: ours ${t.ours.toFixed(0)} ms, torch ${t.torch?.toFixed(0) ?? '–'} ms`);
+      }
+    }
+  } finally {
+    setThreads(before);
+    if (typeof torch !== 'string') for (const s of torch.values()) s.close();
+  }
+  console.log(`\nBackbone trunks, eval forward, batch 8, 224×224 (best of ${repeats}, ours and torch alternating; cpu ${getBlas().active})`);
+  console.log(`before: ${loadBefore}; after: ${loadNote()}\n`);
   console.log(`| trunk | ${threads.map((t) => `ours ${t}T ms | torch ${t}T ms | ratio ${t}T`).join(' | ')} |`);
   console.log(`|---|${threads.map(() => '---:|---:|---:').join('|')}|`);
   for (const r of runs) {
@@ -270,7 +354,7 @@ export async function benchNets(threads: number[], repeats: number): Promise<voi
     console.log(`| ${r.key} | ${cells.join(' | ')} |`);
   }
   if (typeof torch === 'string') console.log(`\nPyTorch: not measured (${torch})`);
-  else console.log(`\nratio = ours / PyTorch ${String(torch[0]?.torch ?? '')} time on the same threads (target ≤ 1.00)`);
+  else console.log(`\nratio = ours / PyTorch ${version} time on the same threads (target ≤ 1.00)`);
 }
 
 export async function benchBackbone(argv: string[]): Promise<void> {
@@ -281,8 +365,8 @@ export async function benchBackbone(argv: string[]): Promise<void> {
   const what = argv[0] && !argv[0].startsWith('--') ? argv[0] : 'all';
   const threads = (opt('--threads') ?? '1,2').split(',').map(Number);
   const repeats = Number(opt('--repeats') ?? 3);
-  if (what === 'layers' || what === 'all') benchLayers(threads, repeats, opt('--only'));
-  if (what === 'nets' || what === 'all') await benchNets(threads, repeats);
+  if (what === 'layers' || what === 'all') await benchLayers(threads, repeats, opt('--only'));
+  if (what === 'nets' || what === 'all') await benchNets(threads, repeats, opt('--only'));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

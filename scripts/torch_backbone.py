@@ -9,6 +9,13 @@ through oneDNN's GEMM) on OpenBLAS, whose pool ignores torch.set_num_threads. Tw
   torch_backbone.py --mode backbone --threads 1,2 --batch 8 --size 224 --repeats 3 \
       --nets resnet18,wide_resnet50_2,vgg19_relu4_2,vgg19
   torch_backbone.py --mode layers --threads 1,2 --layers '<json list>'
+  torch_backbone.py --mode serve --threads 1
+
+serve: a long-running child for bench/backbone.ts, which alternates its own calls with
+torch's so that machine load falls on both alike. One thread count per process; it reads
+one JSON request per line on stdin, {"net": name} or {"layer": {C, K, H, k, s, p, N}},
+plus "calls": n, builds the module the first time it sees it (and runs it once, the
+warm-up), runs it n times and answers {"ms": best of the n} on stdout.
 
 Backbones: resnet18 / wide_resnet50_2 through layer4 (no avgpool/fc: the feature
 trunk), vgg19_relu4_2 = features[:23], vgg19 = all of features. Random weights (the
@@ -50,9 +57,45 @@ def best_ms(fn, repeats):
     return best
 
 
+def serve(threads):
+    torch.set_num_threads(threads)
+    cache = {}
+    for line in iter(input_line, None):
+        req = json.loads(line)
+        key = json.dumps(req.get("net") or req.get("layer"), sort_keys=True)
+        if key not in cache:
+            if "net" in req:
+                fn = trunk(req["net"]).eval()
+                x = torch.randn(req.get("batch", 8), 3, req.get("size", 224), req.get("size", 224))
+            else:
+                L = req["layer"]
+                fn = nn.Conv2d(L["C"], L["K"], L["k"], L["s"], L["p"], bias=False).eval()
+                x = torch.randn(L["N"], L["C"], L["H"], L["H"])
+            cache[key] = (lambda f=fn, t=x: f(t))
+            cache[key]()
+        ms = best_ms_nowarm(cache[key], int(req.get("calls", 1)))
+        print(json.dumps({"ms": round(ms, 3), "torch": torch.__version__}), flush=True)
+
+
+def input_line():
+    import sys
+
+    line = sys.stdin.readline()
+    return line if line.strip() else None
+
+
+def best_ms_nowarm(fn, calls):
+    best = float("inf")
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        best = min(best, (time.perf_counter() - t) * 1e3)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=["backbone", "layers"], default="backbone")
+    ap.add_argument("--mode", choices=["backbone", "layers", "serve"], default="backbone")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--size", type=int, default=224)
@@ -61,6 +104,10 @@ def main():
     ap.add_argument("--layers", default="[]")
     a = ap.parse_args()
     torch.manual_seed(0)
+    if a.mode == "serve":
+        with torch.no_grad():
+            serve(int(a.threads))
+        return
     with torch.no_grad():
         for th in [int(t) for t in a.threads.split(",")]:
             torch.set_num_threads(th)
