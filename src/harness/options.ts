@@ -2,21 +2,26 @@
 // defaults and the dataset: input size and channels follow the data, and the epoch count
 // follows the reference's per-dataset rule unless given.
 import { referenceEpochs } from '../methods/reconstruction/options.js';
+import { oneStageEpochs } from '../methods/self-supervised/one-stage.js';
 import type { MethodInfo } from '../methods/types.js';
 
 function has(info: MethodInfo, name: string): boolean {
   return info.options.some((o) => o.name === name);
 }
 
+const ONE_STAGE = new Set(['cutpaste', 'fpi', 'pii', 'nsa']);
+
 /**
  * The reference's epoch count for `method` on `dataset`: the reconstruction protocol trains
- * 600 epochs on brain-tumor and 250 elsewhere (methods.md §3.1); other methods keep their
- * own default.
+ * 600 epochs on brain-tumor and 250 elsewhere (methods.md §3.1), the one-stage SSL protocol
+ * 400 on VinDr-CXR and 250 elsewhere (§3.2); other methods keep their own default.
  */
 export function defaultEpochs(info: MethodInfo, dataset: string): number | undefined {
   const spec = info.options.find((o) => o.name === 'epochs');
   if (!spec) return undefined;
   if (info.family === 'image-reconstruction' && spec.default === 250) return referenceEpochs(dataset);
+  // The one-stage SSL protocol (methods.md §3.2): 400 epochs on VinDr-CXR, 250 elsewhere.
+  if (ONE_STAGE.has(info.name) && spec.default === 250) return oneStageEpochs(dataset);
   return typeof spec.default === 'number' ? spec.default : undefined;
 }
 

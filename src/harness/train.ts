@@ -118,6 +118,8 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   const info = methods.info(spec.method);
   const given = spec.options ?? {};
   const size = runSize(info, given, spec.dataset.options?.size);
+  // A method may load its data with another resampler than Pillow's bilinear (one-stage SSL: Lanczos); the caller's choice wins.
+  if (info.resample && spec.dataset.options?.resample === undefined) spec = { ...spec, dataset: { ...spec.dataset, options: { ...spec.dataset.options, resample: info.resample } } };
 
   // Before anything reads or writes in the folder: no entry may lead out of it.
   checkRunFolder(dir);

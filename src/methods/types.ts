@@ -34,6 +34,12 @@ export interface MethodInfo {
   defaultSize: number;
   /** Whether `score` returns pixel maps. */
   pixelMaps: boolean;
+  /**
+   * How the harness resizes images at load for this method when the caller does not say
+   * (default 'pil-bilinear'): the one-stage SSL methods load with Pillow's Lanczos, as their
+   * reference sub-project does (quirk pilResample).
+   */
+  resample?: 'pil-bilinear' | 'pil-lanczos' | 'sharp';
   /** Every option, with the reference defaults (quirks included, named `quirks.<name>` in the spec; here flat camelCase). */
   options: readonly OptionSpec[];
 }

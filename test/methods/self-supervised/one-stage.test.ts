@@ -15,6 +15,9 @@ import { backends, currentBackend, setBackend } from '../../../src/engine/index.
 import { createMethod, loadMethod, methods } from '../../../src/methods/index.js';
 import { auroc } from '../../../src/metrics/index.js';
 import { oneStageEpochs } from '../../../src/methods/self-supervised/one-stage.js';
+import { train } from '../../../src/harness/index.js';
+import { defaultEpochs } from '../../../src/harness/options.js';
+import { readFileSync } from 'node:fs';
 
 const data = syntheticDataset('synth-brain', { count: { train: 64, testNormal: 20, testAbnormal: 20 }, size: 64, seed: 1, difficulty: 'easy' });
 const dir = mkdtempSync(join(tmpdir(), 'medianomaly-one-stage-'));
@@ -103,6 +106,20 @@ test('the samples, hence the weights, do not depend on the worker count', async 
     scores.push(Array.from((await m.score(tiny.test)).scores));
   }
   assert.equal(scores[0], scores[1]);
+});
+
+test('harness: 400 epochs on vincxr, 250 elsewhere; data loaded with Lanczos unless the caller says otherwise', async () => {
+  assert.is(defaultEpochs(methods.info('nsa'), 'vincxr'), 400);
+  assert.is(defaultEpochs(methods.info('nsa'), 'rsna'), 250);
+  const run = join(dir, 'run');
+  await train({
+    method: 'cutpaste',
+    dataset: { name: 'synth-brain', options: { size: 64, count: { train: 4, testNormal: 1, testAbnormal: 1 }, seed: 5 } },
+    options: { epochs: 1, batchSize: 4, workers: 0 },
+    dir: run,
+  });
+  const record = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { dataset: { options: { resample?: string } } };
+  assert.is(record.dataset.options.resample, 'pil-lanczos');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
