@@ -20,4 +20,6 @@ import './self-supervised/cutpaste.js';
 import './self-supervised/fpi.js';
 import './self-supervised/pii.js';
 import './self-supervised/nsa.js';
+import './self-supervised/cutpaste-2stage.js';
+import './self-supervised/anatpaste.js';
 import './self-supervised/draem.js';
