@@ -36,6 +36,16 @@ bool winograd_conv(const Conv2dParams& p);
 /** y = conv(x, w) + bias through F(2×2, 3×3); falls back to the direct kernel on non-finite input. */
 Status conv2d_winograd(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 
+/**
+ * Whether conv2d takes the im2col + built-in GEMM path (conv.cc) for p: 3×3, dilation 1,
+ * groups 1, stride 2, ≥ 64 filters and 9·C ≥ 4096 taps (C ≥ 512); MEDIANOMALY_CONV_IM2COL=0
+ * turns it off.
+ */
+bool im2col_conv(const Conv2dParams& p);
+
+/** y = conv(x, w) + bias as W · im2col(x) with the built-in GEMM (conv.cc). */
+Status conv2d_im2col(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
+
 /** The direct kernel (conv.cc), for the fallback. */
 Status conv2d_direct(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 

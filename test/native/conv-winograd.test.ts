@@ -1,6 +1,6 @@
 // The native conv2d's fast paths for torchvision backbones against the ts reference:
-// F(2×2, 3×3) Winograd for 3×3 stride-1 convs with ≥ 64 channels (native/cpu/conv_winograd.h)
-// and 1×1 convs as a built-in GEMM. Winograd rounds in its transforms, so it is compared
+// F(2×2, 3×3) Winograd for 3×3 stride-1 convs with ≥ 64 channels (native/cpu/conv_winograd.h),
+// 1×1 convs as a built-in GEMM and 3×3 stride-2 convs with ≥ 512 channels as im2col + GEMM. Winograd rounds in its transforms, so it is compared
 // within a float32 bound on Σ|x·w| (not the reference's bits); both paths must give the same
 // bits on 1 and 2 threads, for a batch and its images one by one, and under either GEMM mode.
 import type { Conv2dParams } from '../../src/backend/types.js';
@@ -73,8 +73,44 @@ it('1×1 convs (built-in GEMM): stride 1 long rows, short rows, stride 2, odd si
   });
 });
 
+/** 3×3 stride 2, ≥ 512 input channels: the im2col + GEMM path (gathered below 256 output pixels, per image above). */
+const im2colShapes: Array<[string, Conv2dParams]> = [
+  ['512→70, 9×11 s2 (gathered, odd)', params(3, 512, 9, 11, 70, 3, 2, 1)],
+  ['520→64, 33×35 s2 (per image, P = 306)', params(1, 520, 33, 35, 64, 3, 2, 1)],
+  ['512→64, 8×9 s2 pad 0', params(2, 512, 8, 9, 64, 3, 2, 0)],
+];
+
+/** |native − ref| ≤ γ_{9C}·Σ|x·w| + |bias| terms: a reordered float32 sum of exact products. */
+function checkSum(p: Conv2dParams, seed: number, what: string): void {
+  const { x, w, b } = inputs(p, seed);
+  const y0 = conv(ref, p, x, w, b);
+  const y1 = conv(native, p, x, w, b);
+  const absY = conv(ref, p, x.map(Math.abs), w.map(Math.abs), null);
+  const gamma = reorderTolerance({ depth: 1, reduction: p.C * p.kh * p.kw + 1 });
+  for (let i = 0; i < y0.length; i++) {
+    const d = Math.abs(y1[i] - y0[i]);
+    const tol = gamma * (absY[i] + Math.abs(b[Math.floor(i / (p.OH * p.OW)) % p.K])) + 1e-7;
+    if (!(d <= tol)) assert.unreachable(`${what}[${i}]: ${y1[i]} vs ${y0[i]} differ by ${d} > ${tol.toExponential(2)}`);
+  }
+}
+
+it('3×3 stride 2, ≥ 512 channels (im2col + GEMM): within the float32 bound, every output written', () => {
+  im2colShapes.forEach(([what, p], i) => checkSum(p, 90 + i, what));
+});
+
+it('3×3 stride 2 im2col: Inf and NaN propagate as in the direct sum (padding multiplies its zeros)', () => {
+  const p = params(1, 512, 6, 7, 64, 3, 2, 1);
+  const { x, w, b } = inputs(p, 95);
+  x[3 * 7 + 4] = Infinity;
+  x[200 * 42 + 0] = NaN;
+  near(conv(native, p, x, w, b), conv(ref, p, x, w, b), 1e-3, 'Inf/NaN in x');
+  const { x: x2, w: w2 } = inputs(p, 96);
+  w2[5 * 512 * 9 + 0] = Infinity; // filter 5, tap (0, 0): meets the top/left padding → NaN there
+  near(conv(native, p, x2, w2, b), conv(ref, p, x2, w2, b), 1e-3, 'Inf in w');
+});
+
 it('1 and 2 threads, and a batch against its images one by one, give identical bits', () => {
-  const shapes = [winogradShapes[0][1], winogradShapes[2][1], params(3, 64, 7, 7, 33, 1, 1, 0), params(2, 24, 17, 19, 40, 1, 1, 0)];
+  const shapes = [winogradShapes[0][1], winogradShapes[2][1], params(3, 64, 7, 7, 33, 1, 1, 0), params(2, 24, 17, 19, 40, 1, 1, 0), im2colShapes[0][1], im2colShapes[2][1]];
   shapes.forEach((p, i) => {
     const { x, w, b } = inputs(p, 60 + i);
     const one = withThreads(1, () => conv(native, p, x, w, b));
@@ -92,7 +128,7 @@ it('1 and 2 threads, and a batch against its images one by one, give identical b
 itIf(openblasLinked, 'the same bits under MEDIANOMALY_BLAS=builtin and openblas', () => {
   const before = getBlas().mode;
   try {
-    for (const p of [winogradShapes[0][1], params(3, 64, 7, 7, 33, 1, 1, 0)]) {
+    for (const p of [winogradShapes[0][1], params(3, 64, 7, 7, 33, 1, 1, 0), im2colShapes[0][1]]) {
       const { x, w, b } = inputs(p, 70);
       setBlas('builtin');
       const a = conv(native, p, x, w, b);

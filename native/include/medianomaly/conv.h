@@ -9,8 +9,9 @@
 // 1×1 convs without padding (≥ 8 channels) are the built-in GEMM per image (or over the
 // gathered pixels of all images), and 3×3 stride-1 convs with ≥ 64 input channels and
 // filters use Winograd F(2×2, 3×3) (native/cpu/conv_winograd.h; MEDIANOMALY_CONV_WINOGRAD=0
-// turns it off). Every path gives the same bits on every thread count and for a batch as
-// for its images one by one, whatever the GEMM mode; Winograd's results differ from the
+// turns it off); 3×3 stride-2 convs with ≥ 512 input channels are im2col + the built-in GEMM
+// (MEDIANOMALY_CONV_IM2COL=0 turns it off). Every path gives the same bits on every thread
+// count and for a batch as for its images one by one, whatever the GEMM mode; Winograd's results differ from the
 // direct sums by its transforms' roundings (compare within a float32 bound), and inputs
 // or weights with any non-finite value take the direct kernel.
 //
