@@ -11,6 +11,11 @@
 
 #include "medianomaly/threadpool.h"
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define MEDIANOMALY_POOL_AVX2 1
+#endif
+
 namespace medianomaly {
 
 namespace {
@@ -41,6 +46,31 @@ inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return ((i + 1
 
 }  // namespace
 
+namespace {
+
+/** One output of max pooling: the first maximum in (ih, iw) order, the first NaN winning. */
+inline void max_pool_one(const Pool2dParams& p, const float* xp, float* yp, int32_t* ap, int64_t oh, int64_t ow,
+                         int64_t h0, int64_t h1) {
+  int64_t w0 = ow * p.sw - p.pw;
+  const int64_t w1 = std::min(w0 + (p.kw - 1) * p.dw + 1, p.W);
+  while (w0 < 0) w0 += p.dw;
+  float best = -std::numeric_limits<float>::infinity();
+  int64_t best_i = (h0 < h1 && w0 < w1) ? h0 * p.W + w0 : -1;
+  for (int64_t ih = h0; ih < h1; ih += p.dh) {
+    for (int64_t iw = w0; iw < w1; iw += p.dw) {
+      const float v = xp[ih * p.W + iw];
+      if (v > best || (std::isnan(v) && !std::isnan(best))) {  // the first NaN wins
+        best = v;
+        best_i = ih * p.W + iw;
+      }
+    }
+  }
+  yp[oh * p.OW + ow] = best;
+  ap[oh * p.OW + ow] = static_cast<int32_t>(best_i);
+}
+
+}  // namespace
+
 void max_pool2d(const Pool2dParams& p, const float* x, float* y, int32_t* argmax) {
   const int64_t planes = p.N * p.C, in = p.H * p.W, out = p.OH * p.OW;
   parallel_for(planes, 1, [&](int64_t c0, int64_t c1) {
@@ -52,24 +82,39 @@ void max_pool2d(const Pool2dParams& p, const float* x, float* y, int32_t* argmax
         int64_t h0 = oh * p.sh - p.ph;
         const int64_t h1 = std::min(h0 + (p.kh - 1) * p.dh + 1, p.H);
         while (h0 < 0) h0 += p.dh;
-        for (int64_t ow = 0; ow < p.OW; ++ow) {
-          int64_t w0 = ow * p.sw - p.pw;
-          const int64_t w1 = std::min(w0 + (p.kw - 1) * p.dw + 1, p.W);
-          while (w0 < 0) w0 += p.dw;
-          float best = -std::numeric_limits<float>::infinity();
-          int64_t best_i = (h0 < h1 && w0 < w1) ? h0 * p.W + w0 : -1;
-          for (int64_t ih = h0; ih < h1; ih += p.dh) {
-            for (int64_t iw = w0; iw < w1; iw += p.dw) {
-              const float v = xp[ih * p.W + iw];
-              if (v > best || (std::isnan(v) && !std::isnan(best))) {  // the first NaN wins
-                best = v;
-                best_i = ih * p.W + iw;
+        int64_t ow = 0;
+#ifdef MEDIANOMALY_POOL_AVX2
+        // Stride 2, dilation 1 (ResNet's 3×3/2 stem pool, VGG's 2×2/2): eight outputs at a
+        // time over the columns whose whole window (and the 16 floats loaded) lie inside
+        // the row, with the scalar rule and tap order: a tap replaces the best when
+        // !(v ≤ best) and best is not NaN (v > best, or the first NaN). Same values and argmax.
+        if (p.sw == 2 && p.dw == 1 && p.dh == 1 && h0 < h1) {
+          const int64_t lo = std::min(p.OW, (p.pw + 1) / 2);  // first ow with 2·ow − pw ≥ 0
+          for (; ow < lo; ++ow) max_pool_one(p, xp, yp, ap, oh, ow, h0, h1);
+          const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+          for (; ow + 8 <= p.OW && 2 * (ow + 7) - p.pw + p.kw < p.W; ow += 8) {
+            const int64_t w0 = 2 * ow - p.pw;
+            __m256 best = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+            __m256i idx = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(h0 * p.W + w0)), lane2);
+            for (int64_t ih = h0; ih < h1; ++ih) {
+              const float* row = xp + ih * p.W + w0;
+              for (int64_t j = 0; j < p.kw; ++j) {
+                const __m256 a = _mm256_loadu_ps(row + j), b = _mm256_loadu_ps(row + j + 8);
+                const __m256 v = _mm256_castpd_ps(
+                    _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+                const __m256 take =
+                    _mm256_and_ps(_mm256_cmp_ps(v, best, _CMP_NLE_UQ), _mm256_cmp_ps(best, best, _CMP_ORD_Q));
+                best = _mm256_blendv_ps(best, v, take);
+                const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(ih * p.W + w0 + j)), lane2);
+                idx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(idx), _mm256_castsi256_ps(at), take));
               }
             }
+            _mm256_storeu_ps(yp + oh * p.OW + ow, best);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(ap + oh * p.OW + ow), idx);
           }
-          yp[oh * p.OW + ow] = best;
-          ap[oh * p.OW + ow] = static_cast<int32_t>(best_i);
         }
+#endif
+        for (; ow < p.OW; ++ow) max_pool_one(p, xp, yp, ap, oh, ow, h0, h1);
       }
     }
   });

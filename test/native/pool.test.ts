@@ -45,6 +45,31 @@ it('maxPool2d (padding, dilation, ceil mode, NaN) and backward', () => {
   });
 });
 
+it('maxPool2d stride 2 on long rows (the vector path: 3×3/2 pad 1, 2×2/2, ceil mode): values and argmax, ties, NaN, −Inf', () => {
+  const cases = [
+    pool(2, 3, 9, 45, 3, 2, 1),
+    pool(1, 2, 6, 40, 2, 2, 0),
+    pool(1, 2, 7, 37, 3, 2, 0, { ceilMode: true }),
+    pool(1, 1, 5, 34, 3, 2, 1, { ceilMode: true }),
+  ];
+  cases.forEach((p, i) => {
+    const r = rng(40 + i);
+    const x = rand(r, p.N * p.C * p.H * p.W).map((v) => Math.round(v * 4) / 4); // many ties
+    x[3 * p.W + 17] = NaN;
+    x[3 * p.W + 18] = NaN; // two NaNs in one window: the first wins
+    x[1 * p.W + 20] = -Infinity;
+    for (let j = 0; j < 12; j++) x[(p.H - 1) * p.W + j] = -Infinity; // a row of −Inf (argmax = first tap)
+    x[p.H * p.W + 9] = Infinity;
+    const n = p.N * p.C * p.OH * p.OW;
+    const y0 = new Float32Array(n), y1 = new Float32Array(n).fill(NaN);
+    const a0 = new Int32Array(n), a1 = new Int32Array(n).fill(-7);
+    ref.maxPool2d(p, x, y0, a0);
+    native.maxPool2d(p, x, y1, a1);
+    near(y1, y0, 0, `maxPool2d long-row case ${i}`);
+    equalInts(a1, a0, `maxPool2d long-row argmax case ${i}`);
+  });
+});
+
 it('avgPool2d (count_include_pad, divisor_override, ceil mode) and backward', () => {
   const cases = [
     pool(2, 3, 9, 8, 3, 2, 1),
