@@ -302,12 +302,17 @@ Status detail::conv2d_direct(const Conv2dParams& p, const float* x, const float*
     // Items of kItemTiles pixel tiles. A tile's 16 filters × 6 pixels land in a staging
     // block first and each filter's run of pixels is then copied out contiguously:
     // storing tiles straight into 16 output planes (often 4 KiB apart) thrashes L1.
-    const int64_t items = (tiles + kItemTiles - 1) / kItemTiles;
+    // Small maps (7×7 and 14×14 at batch 8: 66 and 262 tiles) get shorter items, so that
+    // every thread has several: the split changes no bits (each pixel's sum is the same
+    // FMA chain in whatever tile or item it lands).
+    const int64_t threads = in_parallel_region() ? 1 : get_threads();
+    const int64_t item_tiles = std::max<int64_t>(1, std::min(kItemTiles, tiles / (4 * threads)));
+    const int64_t items = (tiles + item_tiles - 1) / item_tiles;
     parallel_for(items, 1, [&](int64_t it0, int64_t it1) {
       alignas(64) float tile[kTileRows * kTileCols];
-      std::vector<float> stage(static_cast<size_t>(kTileCols * kItemTiles * kTileRows));
+      std::vector<float> stage(static_cast<size_t>(kTileCols * item_tiles * kTileRows));
       for (int64_t it = it0; it < it1; ++it) {
-        const int64_t j0 = it * kItemTiles * kTileRows, j1 = std::min(NP, j0 + kItemTiles * kTileRows);
+        const int64_t j0 = it * item_tiles * kTileRows, j1 = std::min(NP, j0 + item_tiles * kTileRows);
         const int64_t len = j1 - j0;
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t nj = std::min(kTileCols, Kg - q * kTileCols);
