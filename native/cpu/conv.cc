@@ -293,12 +293,20 @@ Status detail::conv2d_direct(const Conv2dParams& p, const float* x, const float*
 
   for (int64_t g = 0; g < p.groups; ++g) {
     // Wᵀ in 16-filter panels: wpack[(q·R + r)·16 + j] = w[g·Kg + 16q + j][r] (zero past Kg).
-    for (int64_t q = 0; q < panels; ++q)
-      for (int64_t r = 0; r < R; ++r)
+    // Parallel over panels (a serial pack was a tenth of a 7×7 layer's time on 2 threads).
+    parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
+      for (int64_t q = q0; q < q1; ++q)
         for (int64_t j = 0; j < kTileCols; ++j) {
           const int64_t k = q * kTileCols + j;
-          wpack[(q * R + r) * kTileCols + j] = k < Kg ? w[(g * Kg + k) * R + r] : 0.0f;
+          float* dst = wpack + q * R * kTileCols + j;
+          if (k < Kg) {
+            const float* src = w + (g * Kg + k) * R;
+            for (int64_t r = 0; r < R; ++r) dst[r * kTileCols] = src[r];
+          } else {
+            for (int64_t r = 0; r < R; ++r) dst[r * kTileCols] = 0.0f;
+          }
         }
+    });
     // Items of kItemTiles pixel tiles. A tile's 16 filters × 6 pixels land in a staging
     // block first and each filter's run of pixels is then copied out contiguously:
     // storing tiles straight into 16 output planes (often 4 KiB apart) thrashes L1.
