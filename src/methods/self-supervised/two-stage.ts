@@ -127,20 +127,23 @@ export abstract class TwoStageMethod extends ReconstructionMethod<TwoStageNet> {
     };
   }
 
-  /** Raw 512-d embeddings of packed images [n, C, S, S] in [-1, 1], eval mode, in batches. */
-  protected embedAll(net: TwoStageNet, images: Float32Array, n: number): Float32Array {
+  /**
+   * Raw 512-d embeddings of packed images [n, C, S, S] in [-1, 1], eval mode, in batches of
+   * embedBatchSize; yields to the event loop between batches (abort signals, progress).
+   */
+  protected async embedAll(net: TwoStageNet, images: Float32Array, n: number, signal?: AbortSignal): Promise<Float32Array> {
     const { channels: c, size: s } = this.geometry;
     const per = c * s * s;
     const bs = this.options.embedBatchSize as number;
     const out = new Float32Array(n * EMBEDDING_DIM);
     net.eval();
-    noGrad(() => {
-      for (let start = 0; start < n; start += bs) {
-        const b = Math.min(bs, n - start);
-        const x = toRgbInput(Tensor.fromData(images.slice(start * per, (start + b) * per), [b, c, s, s]));
-        out.set(net.embed(x).data, start * EMBEDDING_DIM);
-      }
-    });
+    for (let start = 0; start < n; start += bs) {
+      await yieldToEventLoop();
+      if (signal?.aborted) throw abortError(signal);
+      const b = Math.min(bs, n - start);
+      const x = toRgbInput(Tensor.fromData(images.slice(start * per, (start + b) * per), [b, c, s, s]));
+      out.set(noGrad(() => net.embed(x)).data, start * EMBEDDING_DIM);
+    }
     return out;
   }
 
@@ -175,7 +178,8 @@ export abstract class TwoStageMethod extends ReconstructionMethod<TwoStageNet> {
       const ck = readCheckpoint(checkpointDir);
       if (ck) {
         if (ck.method !== this.info.name) throw new Error(`checkpoint in ${checkpointDir} is from method "${ck.method}", not "${this.info.name}"`);
-        const diff = Object.keys({ ...ck.options, ...o }).filter((k) => k !== 'epochs' && ck.options[k] !== o[k]);
+        // epochs may grow; workers changes no batch.
+        const diff = Object.keys({ ...ck.options, ...o }).filter((k) => k !== 'epochs' && k !== 'workers' && ck.options[k] !== o[k]);
         if (diff.length) {
           throw new Error(
             `checkpoint in ${checkpointDir} was written with different options (${diff.map((k) => `${k}: ${JSON.stringify(ck.options[k])} there, ${JSON.stringify(o[k])} here`).join('; ')})`,
@@ -205,64 +209,63 @@ export abstract class TwoStageMethod extends ReconstructionMethod<TwoStageNet> {
     let imagesThisRun = 0;
 
     try {
-    for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      net.train();
-      let lossSum = 0;
-      for (let i = 0; i < stepsPerEpoch; i++) {
-        await yieldToEventLoop();
-        if (signal?.aborted) throw abortError(signal);
-        const step = epoch * stepsPerEpoch + i;
-        const batch: ViewBatch = await feed!.take(step);
-        const x = Tensor.fromData(batch.x, [V * vs.batchSize, 3, s, s]);
-        sgd.zeroGrad();
-        const { logits } = net.forward(x);
-        const loss = crossEntropy(logits, batch.labels);
-        loss.backward();
-        sgd.step();
-        const l = loss.item();
-        if (!Number.isFinite(l)) throw new Error(`${this.info.name}: the training loss became ${l} at epoch ${epoch + 1}, step ${i + 1}; try a smaller lr`);
-        lossSum += l;
-        steps++;
-        imagesThisRun += V * vs.batchSize;
-        if (onProgress) {
-          const elapsed = (performance.now() - runStart) / 1000;
-          const ips = elapsed > 0 ? imagesThisRun / elapsed : 0;
-          const left = ((epochs - epoch - 1) * stepsPerEpoch + (stepsPerEpoch - i - 1)) * V * vs.batchSize;
-          const p: Progress = {
-            epoch: epoch + 1,
-            epochs,
-            step: i + 1,
-            stepsPerEpoch,
-            loss: lossSum / (i + 1),
-            imagesPerSecond: ips,
-            etaSeconds: ips > 0 ? left / ips : Infinity,
-            epochDone: i + 1 === stepsPerEpoch,
-          };
-          onProgress(p);
+      for (let epoch = startEpoch; epoch < epochs; epoch++) {
+        net.train();
+        let lossSum = 0;
+        for (let i = 0; i < stepsPerEpoch; i++) {
+          await yieldToEventLoop();
+          if (signal?.aborted) throw abortError(signal);
+          const step = epoch * stepsPerEpoch + i;
+          const batch: ViewBatch = await feed!.take(step);
+          const x = Tensor.fromData(batch.x, [V * vs.batchSize, 3, s, s]);
+          sgd.zeroGrad();
+          const { logits } = net.forward(x);
+          const loss = crossEntropy(logits, batch.labels);
+          loss.backward();
+          sgd.step();
+          const l = loss.item();
+          if (!Number.isFinite(l)) throw new Error(`${this.info.name}: the training loss became ${l} at epoch ${epoch + 1}, step ${i + 1}; try a smaller lr`);
+          lossSum += l;
+          steps++;
+          imagesThisRun += V * vs.batchSize;
+          if (onProgress) {
+            const elapsed = (performance.now() - runStart) / 1000;
+            const ips = elapsed > 0 ? imagesThisRun / elapsed : 0;
+            const left = ((epochs - epoch - 1) * stepsPerEpoch + (stepsPerEpoch - i - 1)) * V * vs.batchSize;
+            const p: Progress = {
+              epoch: epoch + 1,
+              epochs,
+              step: i + 1,
+              stepsPerEpoch,
+              loss: lossSum / (i + 1),
+              imagesPerSecond: ips,
+              etaSeconds: ips > 0 ? left / ips : Infinity,
+              epochDone: i + 1 === stepsPerEpoch,
+            };
+            onProgress(p);
+          }
+        }
+        scheduler.stepTo(epoch);
+        lossCurve.push(lossSum / stepsPerEpoch);
+        seconds = (performance.now() - t0) / 1000;
+        if (checkpointDir) {
+          writeCheckpoint(
+            checkpointDir,
+            { method: this.info.name, options: o, epoch: epoch + 1, steps, lossCurve: [...lossCurve], seconds, generator: streams.train.state },
+            net,
+            optimizers,
+          );
         }
       }
-      scheduler.stepTo(epoch);
-      lossCurve.push(lossSum / stepsPerEpoch);
-      seconds = (performance.now() - t0) / 1000;
-      if (checkpointDir) {
-        writeCheckpoint(
-          checkpointDir,
-          { method: this.info.name, options: o, epoch: epoch + 1, steps, lossCurve: [...lossCurve], seconds, generator: streams.train.state },
-          net,
-          optimizers,
-        );
-      }
-    }
     } finally {
       await feed?.close();
     }
 
     // Stage 2: the one-class Gaussian of every training image's embedding.
-    await yieldToEventLoop();
-    if (signal?.aborted) throw abortError(signal);
+    message(`one-class stage: embedding ${n} training images`);
     const oneClass = new GaussianEmbedding(this.info.name);
     oneClass.begin(n);
-    oneClass.add(this.embedAll(net, images, n), n, EMBEDDING_DIM, 0);
+    oneClass.add(await this.embedAll(net, images, n, signal), n, EMBEDDING_DIM, 0);
     const g = oneClass.finish(message);
     net.gaussian.mean.data.set(g.mean);
     net.gaussian.precision.data.set(g.precision);
