@@ -20,6 +20,17 @@ export interface KnnIndexOptions {
   storage?: KnnStorage;
 }
 
+/** Squared norms of n half rows of dim values, as rowSquaredNorms of their float32 values, decoded in blocks of rows. */
+function halfRowNorms(half: Uint16Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(n);
+  const rowsPerBlock = Math.max(1, Math.floor(2 ** 20 / dim));
+  for (let r0 = 0; r0 < n; r0 += rowsPerBlock) {
+    const r1 = Math.min(n, r0 + rowsPerBlock);
+    out.set(rowSquaredNorms(halfToFloat(half.subarray(r0 * dim, r1 * dim)), r1 - r0, dim), r0);
+  }
+  return out;
+}
+
 /** Float32Array | Tensor rows of `dim` values → the flat values and the row count. */
 function rows(x: unknown, dim: number, op: string, what: string): { data: Float32Array; n: number } {
   let data: Float32Array;
@@ -102,7 +113,17 @@ export class KnnIndex {
           `${op}: vectors hold ${data[bad]} at row ${row}, column ${bad - row * this.dim}, beyond float16's range (largest 65504); use storage: 'float32' (or scale the features)`,
         );
       }
-      this.append(half, rowSquaredNorms(halfToFloat(half), n, this.dim), n, op);
+      const norms = halfRowNorms(half, n, this.dim);
+      if (this.count === 0) {
+        // The first add adopts the rounded copy as the bank: no second half array, and the
+        // norms are decoded block by block (a float32 copy of the whole bank never exists).
+        if (n > 2 ** 31 - 1) throw new RangeError(`${op}: ${n} vectors exceed the 2^31 − 1 an index can address`);
+        this.store = half;
+        this.norms = norms;
+        this.count = n;
+        return;
+      }
+      this.append(half, norms, n, op);
       return;
     }
     this.append(data, rowSquaredNorms(data, n, this.dim), n, op);
@@ -206,7 +227,7 @@ export class KnnIndex {
     if (bad >= 0) throw new Error(`${op}: ${path}: "vectors" holds a non-finite half at row ${Math.floor(bad / dim)}, column ${bad % dim}`);
     const index = new KnnIndex(dim, { storage: 'float16' });
     const n = half.length / dim;
-    if (n > 0) index.append(Uint16Array.from(half), rowSquaredNorms(halfToFloat(half), n, dim), n, op);
+    if (n > 0) index.append(half, halfRowNorms(half, n, dim), n, op); // append copies: the file's buffer is not kept
     return index;
   }
 }
