@@ -28,8 +28,16 @@
 // its front in place, the kNN index copies them, and the full bank is dropped.
 // The plan (full bank, coreset projection, final bank) is printed before the bank is
 // allocated and a fit whose peak exceeds `memoryBudget` is refused, naming what fits.
+//
+// bankPrecision 'float16' (REQ-MEM 5) stores the kept bank as IEEE half (rounded to nearest
+// even, a relative error ≤ 2^-11 per value; distances accumulate in float32 from the half
+// values), and model.safetensors holds it as F16: the bank held while scoring and the saved
+// model take half the bytes. The full bank before the coreset stays float32 in both cases:
+// the coreset reads float32 points (its projection runs on them), and rounding before the
+// selection would change the picks; so the option lowers the fit's peak by the kept bank's
+// half only (with coresetRatio 1, where the kept bank is a copy of the full one, by a quarter).
 import { totalmem } from 'node:os';
-import { Tensor } from '../../engine/index.js';
+import { halfToFloat, Tensor } from '../../engine/index.js';
 import { coresetAsync, coresetEstimate, formatBytes, KnnIndex, planMemoryBank } from '../../memory-bank/index.js';
 import type { RawTensor } from '../../nn/safetensors.js';
 import { registerMethod } from '../catalogue.js';
@@ -66,6 +74,7 @@ export const PATCHCORE_OPTIONS = [
   presetChoice('upsample', "patch grid → input size: 'bilinear' (align_corners false; official) or 'nearest' (anomalib); null: the preset's", ['bilinear', 'nearest']),
   presetChoice('blur', "Gaussian blur borders: 'scipy' (gaussian_filter, half-sample reflect; official) or 'torch' (33 taps, mirror reflect; anomalib); null: the preset's", ['scipy', 'torch']),
   numberOption('sigma', 4, 'σ of the map blur (0: no blur)', { min: 0 }),
+  stringOption('bankPrecision', 'float32', "storage of the kept memory bank: 'float32' (official, faiss) or 'float16' (IEEE half: half the bytes while scoring and on disk; distances in float32 from the half values; the bank before the coreset stays float32)", ['float32', 'float16']),
   numberOption('memoryBudget', null, 'GB the fit may use for the bank, its coreset projection and the kept bank; null: 80 % of this machine\'s memory', { min: 0 }),
 ];
 
@@ -84,6 +93,7 @@ export interface PatchCoreSettings extends EmbedOptions {
   coresetRatio: number;
   coresetProjection: number;
   coresetStart: 'official' | 'anomalib';
+  bankPrecision: 'float32' | 'float16';
 }
 
 const PRESETS = {
@@ -111,40 +121,63 @@ export function patchcoreSettings(o: MethodOptions): PatchCoreSettings {
     coresetRatio: o.coresetRatio as number,
     coresetProjection: o.coresetProjection as number,
     coresetStart: pick('coresetStart'),
+    bankPrecision: o.bankPrecision as 'float32' | 'float16',
   };
 }
 
 const GB = 1e9;
 const fmtBytes = (b: number): string => (b >= GB ? `${(b / GB).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`);
 
-/** The memory a fit needs, in bytes, and the largest coreset ratio that fits a budget (null: none does). */
+/**
+ * The memory a fit needs, in bytes: the full bank (always float32: the coreset reads it), the
+ * coreset's projection and distances, and the kept bank in the index (`bytesPerValue` per value
+ * + one float32 norm per vector; with coresetRatio 1 it is a copy of the full bank, alive
+ * with it until the full bank is dropped).
+ */
 export interface PatchCoreMemoryPlan {
   vectors: number;
   dim: number;
   fullBank: number;
   projection: number;
   keptVectors: number;
+  /** 4 (float32) or 2 (float16): bytes per value of the kept bank. */
+  bytesPerValue: 2 | 4;
   keptBank: number;
   peak: number;
   budget: number;
 }
 
-export function patchcoreMemoryPlan(vectors: number, dim: number, s: Pick<PatchCoreSettings, 'coresetRatio' | 'coresetProjection'>, budget: number): PatchCoreMemoryPlan {
-  const p = planMemoryBank({ vectors, dim, coresetRatio: s.coresetRatio, projectionDim: s.coresetProjection, budgetBytes: budget });
-  return { vectors, dim, fullBank: p.fullBankBytes, projection: p.coresetBytes, keptVectors: p.keptVectors, keptBank: p.keptBankBytes, peak: p.peakBytes, budget };
+type PlanSettings = Pick<PatchCoreSettings, 'coresetRatio' | 'coresetProjection'> & { bankPrecision?: PatchCoreSettings['bankPrecision'] };
+
+export function patchcoreMemoryPlan(vectors: number, dim: number, s: PlanSettings, budget: number): PatchCoreMemoryPlan {
+  const bytesPerValue = s.bankPrecision === 'float16' ? 2 : 4;
+  const p = planMemoryBank({ vectors, dim, bytesPerValue, coresetRatio: s.coresetRatio, projectionDim: s.coresetProjection, budgetBytes: budget });
+  const fullBank = vectors * dim * 4;
+  const keptBank = p.keptVectors * (dim * bytesPerValue + 4);
+  return { vectors, dim, fullBank, projection: p.coresetBytes, keptVectors: p.keptVectors, bytesPerValue, keptBank, peak: fullBank + p.coresetBytes + keptBank, budget };
 }
 
 /** The refusal for a plan over budget: the sizes, and the settings that fit. */
 export function memoryRefusal(method: string, plan: PatchCoreMemoryPlan, images: number, patches: number, s: Pick<PatchCoreSettings, 'coresetRatio'>): string {
+  const bpv = plan.bytesPerValue ?? 4;
   const head =
     `${method}: the memory bank needs ${fmtBytes(plan.peak)} at its peak (${plan.vectors} patch vectors = ${images} images × ${patches} patches, × d ${plan.dim} × 4 B = ${fmtBytes(plan.fullBank)} ` +
-    `before the coreset, + ${fmtBytes(plan.projection)} coreset projection + ${fmtBytes(plan.keptBank)} kept bank), more than memoryBudget ${fmtBytes(plan.budget)}`;
+    `before the coreset (float32 whatever bankPrecision), + ${fmtBytes(plan.projection)} coreset projection + ${fmtBytes(plan.keptBank)} kept bank (${plan.keptVectors} vectors, ${bpv === 2 ? 'float16' : 'float32'})), ` +
+    `more than memoryBudget ${fmtBytes(plan.budget)}`;
   const fixes: string[] = [];
-  // A smaller ratio shrinks the kept bank only: the largest one that fits, if any.
+  // The largest coreset ratio whose kept bank of `b` bytes per value fits what the full bank and
+  // the projection leave (a smaller ratio shrinks the kept bank only); 0: none.
   const rest = plan.budget - plan.fullBank - plan.projection;
-  if (s.coresetRatio < 1 && rest > 0) {
-    const ratio = Math.floor((rest / (plan.dim * 4 + 4) / plan.vectors) * 1e4) / 1e4;
-    if (ratio > 0 && ratio < s.coresetRatio) fixes.push(`coresetRatio ${ratio} (or smaller)`);
+  const ratioFor = (b: number): number => (s.coresetRatio < 1 && rest > 0 ? Math.floor((rest / (plan.dim * b + 4) / plan.vectors) * 1e4) / 1e4 : 0);
+  const r32 = ratioFor(bpv);
+  if (r32 > 0 && r32 < s.coresetRatio) fixes.push(`coresetRatio ${r32} (or smaller)`);
+  if (bpv === 4) {
+    const halfPeak = plan.fullBank + plan.projection + plan.keptVectors * (plan.dim * 2 + 4);
+    if (halfPeak <= plan.budget) fixes.push(`bankPrecision float16 (peak ${fmtBytes(halfPeak)})`);
+    else {
+      const r16 = ratioFor(2);
+      if (r16 > 0 && r16 < s.coresetRatio && r16 > r32) fixes.push(`bankPrecision float16 with coresetRatio ${r16} (or smaller)`);
+    }
   }
   fixes.push(`memoryBudget ${Math.ceil((plan.peak / GB) * 100) / 100} (GB, if the machine has it)`);
   fixes.push('fewer training images (--limit / --train-count) or a smaller size');
@@ -157,7 +190,8 @@ export class PatchCore extends FeatureReferenceMethod {
   private images = 0;
   private grid: [number, number] = [0, 0];
   private dim = 0;
-  private bank: Float32Array | null = null;
+  /** The index's own bank (a view, no copy): float32 values, or the half bits of a float16 bank. */
+  private bank: Float32Array | Uint16Array | null = null;
   private index: KnnIndex | null = null;
   private messageFn: (text: string) => void = () => {};
 
@@ -199,7 +233,7 @@ export class PatchCore extends FeatureReferenceMethod {
       const plan = patchcoreMemoryPlan(vectors, e.dim, s, this.budgetBytes());
       this.messageFn(
         `memory bank: ${vectors} vectors (${this.images} images × ${e.gh}×${e.gw} patches) × d ${e.dim} = ${fmtBytes(plan.fullBank)}; ` +
-          (s.coresetRatio < 1 ? `coreset ${s.coresetRatio} keeps ${plan.keptVectors} (${fmtBytes(plan.keptBank)}) via a ${fmtBytes(plan.projection)} projection; ` : 'no coreset; ') +
+          (s.coresetRatio < 1 ? `coreset ${s.coresetRatio} keeps ${plan.keptVectors} (${fmtBytes(plan.keptBank)} ${s.bankPrecision}) via a ${fmtBytes(plan.projection)} projection; ` : `no coreset, the index holds a ${s.bankPrecision} copy (${fmtBytes(plan.keptBank)}); `) +
           `peak ${fmtBytes(plan.peak)} of memoryBudget ${fmtBytes(plan.budget)}`,
       );
       if (plan.peak > plan.budget) throw new RangeError(memoryRefusal(this.info.name, plan, this.images, P, s));
@@ -250,25 +284,35 @@ export class PatchCore extends FeatureReferenceMethod {
       for (let i = 0; i < sorted.length; i++) if (sorted[i] !== i) full.copyWithin(i * d, sorted[i] * d, (sorted[i] + 1) * d);
       kept = sorted.length;
     }
-    const index = new KnnIndex(d);
-    index.add(Tensor.fromData(full.subarray(0, kept * d), [kept, d])); // a copy of exactly the kept rows
+    // A copy of exactly the kept rows (rounded to half for bankPrecision float16).
+    this.setBank(full.subarray(0, kept * d), s.bankPrecision);
     full = null;
     this.full = null; // the full bank goes once the index holds the kept rows
-    this.index = index;
-    this.bank = index.vectors;
   }
 
-  private setBank(bank: Float32Array): void {
-    const index = new KnnIndex(this.dim);
-    index.add(Tensor.fromData(bank, [bank.length / this.dim, this.dim]));
+  /** The index over `bank` [n, d] float32 values, stored as `precision`; this.bank is the index's own array. */
+  private setBank(bank: Float32Array, precision: 'float32' | 'float16'): void {
+    const index = new KnnIndex(this.dim, { storage: precision });
+    try {
+      index.add(Tensor.fromData(bank, [bank.length / this.dim, this.dim]));
+    } catch (e) {
+      if (precision === 'float16' && e instanceof RangeError && /float16's range/.test(e.message)) {
+        throw new RangeError(`${this.info.name}: the memory bank does not fit float16 (${e.message.replace(/; use storage.*$/, '')}); use bankPrecision float32`, { cause: e });
+      }
+      throw e;
+    }
     this.index = index;
-    this.bank = index.vectors;
+    this.bank = index.halfVectors ?? index.vectors; // views of the index's storage: no second copy
   }
 
-  /** The fitted memory bank [n, d] (after the coreset). */
-  get memoryBank(): { vectors: Float32Array; count: number; dim: number } {
-    if (!this.bank) throw new Error(`${this.info.name}: the method is not fitted; call fit() or load() first`);
-    return { vectors: this.bank, count: this.bank.length / this.dim, dim: this.dim };
+  /**
+   * The fitted memory bank [n, d] (after the coreset) as float32 values: a view of a float32
+   * bank, a new decoded copy of a float16 one (exact: the half values widened).
+   */
+  get memoryBank(): { vectors: Float32Array; count: number; dim: number; precision: 'float32' | 'float16' } {
+    const index = this.index;
+    if (!index) throw new Error(`${this.info.name}: the method is not fitted; call fit() or load() first`);
+    return { vectors: index.vectors, count: index.ntotal, dim: this.dim, precision: index.storage };
   }
 
   protected scoreFeatures(features: Record<string, Tensor>, batch: FeatureBatch): BatchScore {
@@ -305,20 +349,27 @@ export class PatchCore extends FeatureReferenceMethod {
   }
 
   protected fittedState(): Record<string, RawTensor> {
-    const { vectors, count, dim } = this.memoryBank;
-    return { memory_bank: { dtype: 'F32', shape: [count, dim], data: vectors } };
+    const index = this.index;
+    if (!index) throw new Error(`${this.info.name}: the method is not fitted; call fit() or load() first`);
+    const shape = [index.ntotal, this.dim];
+    const half = index.halfVectors;
+    // float16: the stored half bits as F16 (the saved model halves too); float32: F32.
+    return { memory_bank: half ? { dtype: 'F16', shape, data: half } : { dtype: 'F32', shape, data: index.vectors } };
   }
 
   protected restoreState(tensors: Map<string, RawTensor>): void {
-    const t = takeTensor(tensors, 'memory_bank', 'F32');
-    if (t.shape.length !== 2) throw new Error(`model.safetensors: tensor "memory_bank" must be [n, d], got [${t.shape.join(', ')}]`);
+    const precision = this.settings.bankPrecision;
+    const t = takeTensor(tensors, 'memory_bank', precision === 'float16' ? 'F16' : 'F32');
+    if (t.shape.length !== 2 || t.shape[1] < 1) throw new Error(`model.safetensors: tensor "memory_bank" must be [n, d], got [${t.shape.join(', ')}]`);
     this.dim = t.shape[1];
-    this.setBank(t.data as Float32Array);
+    // F16: the half values widened exactly, rounded back to the same bits by the float16 index.
+    this.setBank(t.dtype === 'F16' ? halfToFloat(t.data as Uint16Array) : (t.data as Float32Array), precision);
   }
 
   protected override fittedSummary(): Record<string, unknown> {
-    const { count, dim } = this.memoryBank;
-    return { bankVectors: count, dim, grid: this.grid[0] ? this.grid : undefined, settings: this.settings };
+    const index = this.index;
+    if (!index) throw new Error(`${this.info.name}: the method is not fitted; call fit() or load() first`);
+    return { bankVectors: index.ntotal, dim: this.dim, bankPrecision: index.storage, bankBytes: index.bytes, grid: this.grid[0] ? this.grid : undefined, settings: this.settings };
   }
 }
 
