@@ -9,7 +9,7 @@ export function formatMetrics(m: RunMetrics): string {
   ];
   if (m.pixel) {
     lines.push(
-      `pixel  AUROC ${pct(m.pixel.auroc)}  AP ${pct(m.pixel.ap)}  ⌈Dice⌉ ${pct(m.pixel.bestDice)}  AUPRO(0.3) ${pct(m.pixel.aupro)}  at ${m.pixel.size} × ${m.pixel.size}`,
+      `pixel  AUROC ${pct(m.pixel.auroc)}  AP ${pct(m.pixel.ap)}  ⌈Dice⌉ ${pct(m.pixel.bestDice)}${m.pixel.diceSize !== undefined && m.pixel.diceSize !== m.pixel.size ? ` (at ${m.pixel.diceSize} × ${m.pixel.diceSize})` : ''}  AUPRO(0.3) ${pct(m.pixel.aupro)}  at ${m.pixel.size} × ${m.pixel.size}`,
     );
   }
   lines.push(`test   ${m.counts.normal} normal + ${m.counts.abnormal} abnormal images`);

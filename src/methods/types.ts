@@ -114,9 +114,27 @@ export interface ImageBatch {
   images: Float32Array;
 }
 
+/**
+ * How the harness computes a method's pixel metrics where its reference sub-project differs
+ * from the reconstruction one (methods.md §9.4). Everything absent: ⌈Dice⌉ on 200 quantiles
+ * at the maps' resolution.
+ */
+export interface PixelProtocol {
+  /** ⌈Dice⌉'s quantile thresholds (reconstruction 200; one-stage SSL 100). */
+  diceQuantiles?: number;
+  /**
+   * ⌈Dice⌉ at this side, after SciPy's ndimage.zoom of the maps (order 3) and masks
+   * (order 0) to diceZoom × diceZoom (one-stage SSL: 64, quirk sslDiceZoom64); null or
+   * absent: at the maps' resolution. AP_pix, pixel AUROC and AUPRO stay at the maps' side.
+   */
+  diceZoom?: number | null;
+}
+
 export interface Method {
   readonly info: MethodInfo;
   readonly options: Readonly<MethodOptions>;
+  /** The pixel-metric protocol of the current options (absent: the reconstruction sub-project's). */
+  pixelProtocol?(): PixelProtocol;
   /** Train from scratch (or resume) on the normal images of `train`. */
   fit(train: Split, opts?: FitOptions): Promise<FitResult>;
   /** Score images: a Split (its order) or a packed batch. */

@@ -25,6 +25,8 @@ export type { Threshold, ThresholdRule, FitOptions } from './threshold.js';
 export { PixelHistogram, scoreRange } from './histogram.js';
 export type { HistogramOptions, StreamingDice } from './histogram.js';
 export type { Approximate, ExactMode, StreamingMode } from './options.js';
+export { zoom2d } from './zoom.js';
+export type { ZoomOrder } from './zoom.js';
 export { labelRegions } from './regions.js';
 export type { Regions } from './regions.js';
 export { meanStd } from './summary.js';

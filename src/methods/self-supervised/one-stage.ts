@@ -21,7 +21,9 @@
 // - test: CenterCrop(C), batch 16, eval mode; the map is the C × C sigmoid output zero-padded
 //   back to S × S (quirk sslZeroPad256; false: the whole S × S image goes through the fully
 //   convolutional network, S a multiple of 32, and the map has no zero border); image score =
-//   mean of the map (quirk imageScoreMean; or its max).
+//   mean of the map (quirk imageScoreMean; or its max); ⌈Dice⌉ on 100 quantiles after SciPy's
+//   cubic zoom of the maps (nearest for the masks) to 64 × 64 (pixelProtocol, quirk
+//   sslDiceZoom64; false: at the maps' side).
 //
 // Samples are made ahead of the trainer by a pool of worker threads (./sample-pool.ts): the
 // batches of the current epoch two steps ahead, and the first ones of the next epoch from
@@ -36,7 +38,7 @@ import type { Split } from '../../data/types.js';
 import { ReconstructionMethod, type BatchScore } from '../training/base.js';
 import { booleanOption, integerOption, numberOption, stringOption } from '../training/options.js';
 import { adam, singleLossStep, type AnyOptimizer, type StepContext, type StepResult } from '../training/trainer.js';
-import type { FitOptions, FitResult, MethodInfo, MethodOptions } from '../types.js';
+import type { FitOptions, FitResult, MethodInfo, MethodOptions, PixelProtocol } from '../types.js';
 import { oneStageGeometry, sampleGenerator, sampleJobs, toBytes, type OneStageGeometry, type SampleJob, type SampleSettings } from './one-stage-data.js';
 import { SampleFeed, SamplePool } from './sample-pool.js';
 
@@ -60,6 +62,7 @@ export const ONE_STAGE_OPTIONS = [
   integerOption('workers', null, 'worker threads making synthetic samples ahead of the trainer; 0 = inline; null: min(4, cores − 1), at least 1. The samples do not depend on it', { min: 0, max: 64 }),
   booleanOption('sslSourcePreviousSample', true, 'quirk sslSourcePreviousSample: the foreign patch comes from the previous sample of the epoch order (reference); false: a random other training image'),
   booleanOption('sslZeroPad256', true, 'quirk sslZeroPad256: the C × C map is zero-padded to S × S (reference, 224 → 256); false: score the whole S × S image (S a multiple of 32)'),
+  booleanOption('sslDiceZoom64', true, 'quirk sslDiceZoom64: ⌈Dice⌉ (100 quantiles) after SciPy\'s cubic zoom of the maps and nearest zoom of the masks to 64 × 64 (reference); false: ⌈Dice⌉ at the maps\' resolution (AP_pix is at the maps\' resolution either way)'),
   booleanOption('patchMaskAssign', true, 'quirk patchMaskAssign: a later patch mask overwrites earlier ones inside its rectangle (reference); false: union'),
   stringOption('imageScore', 'mean', 'quirk imageScoreMean: image score = mean of the (padded) map (reference) or its max', ['mean', 'max']),
 ];
@@ -97,6 +100,11 @@ export class OneStageMethod extends ReconstructionMethod<SslResNet> {
     readonly preset: OneStageName,
   ) {
     super(info, options);
+  }
+
+  /** ⌈Dice⌉ as the one-stage reference computes it (methods.md §9.4): 100 quantiles, at 64 px (quirk sslDiceZoom64) or the maps' side. */
+  pixelProtocol(): PixelProtocol {
+    return { diceQuantiles: 100, diceZoom: this.options.sslDiceZoom64 === false ? null : 64 };
   }
 
   /** The crop geometry of the current options. */
