@@ -34,8 +34,8 @@ test('registered: family self-supervised, default size 256, pixel maps, referenc
   }
   assert.is(oneStageEpochs('vin'), 400);
   assert.is(oneStageEpochs('brain'), 250);
-  assert.throws(() => createMethod('nsa', { crop: 48 }).validate(), /crop must be a positive multiple of 32/);
-  assert.throws(() => createMethod('nsa', { size: 80, sslZeroPad256: false }).validate(), /multiple of 32/);
+  assert.throws(() => createMethod('nsa', { crop: 48 }).validate!(), /crop must be a positive multiple of 32/);
+  assert.throws(() => createMethod('nsa', { size: 80, sslZeroPad256: false }).validate!(), /multiple of 32/);
 });
 
 test('fpi trains: the loss falls, AUROC ≥ 0.65; maps are zero-padded and the score is their mean; save → load gives the same scores; ts and cpu agree', async () => {
