@@ -34,9 +34,16 @@ export interface Estimator {
   observe(p: Progress): Estimate | null;
 }
 
+/** Images per step and per epoch as the reports count them: one pass over the training images, or the method's own epoch (two-stage SSL: fixed steps of all views). */
+function epochSize(plan: TrainPlan): { stepImages: number; epochImages: number } {
+  if (plan.epoch) return { stepImages: plan.epoch.stepImages, epochImages: plan.epoch.steps * plan.epoch.stepImages };
+  return { stepImages: plan.batchSize, epochImages: plan.trainImages };
+}
+
 /** Seconds of training measured so far in this session, from the reports' own numbers. */
 function measuredSeconds(p: Progress, plan: TrainPlan, steps: number): number {
-  const images = Math.min(steps * plan.batchSize, (p.epoch - plan.startEpoch) * plan.trainImages);
+  const { stepImages, epochImages } = epochSize(plan);
+  const images = Math.min(steps * stepImages, (p.epoch - plan.startEpoch) * epochImages);
   return p.imagesPerSecond > 0 ? images / p.imagesPerSecond : 0;
 }
 
@@ -60,8 +67,13 @@ export function estimateLines(plan: TrainPlan, p: Progress, steps: number, elaps
   const rate = p.imagesPerSecond;
   const epochs = plan.epochs - plan.startEpoch;
   const total = elapsed + p.etaSeconds;
-  const perEpoch = rate > 0 ? plan.trainImages / rate : NaN;
-  const what = `${epochs} epoch${epochs === 1 ? '' : 's'}${plan.startEpoch ? ' left' : ''} × ${plan.trainImages} images at ${plan.size} px`;
+  const { epochImages } = epochSize(plan);
+  const perEpoch = rate > 0 ? epochImages / rate : NaN;
+  // An epoch is one pass over the training images, or (Method.epochPlan) a fixed number of steps.
+  const epochText = plan.epoch
+    ? `${plan.epoch.steps} step${plan.epoch.steps === 1 ? '' : 's'} of ${plan.epoch.stepText ?? `${plan.epoch.stepImages} images`}`
+    : `${plan.trainImages} images`;
+  const what = `${epochs} epoch${epochs === 1 ? '' : 's'}${plan.startEpoch ? ' left' : ''} × ${epochText} at ${plan.size} px`;
   const lines = [
     `estimated training time ${formatDuration(total)} (${what}; ${formatRate(rate)} measured on the first ${steps} step${steps === 1 ? '' : 's'})` +
       (plan.testImages ? `, then testing ${plan.testImages} images` : ''),
@@ -71,8 +83,14 @@ export function estimateLines(plan: TrainPlan, p: Progress, steps: number, elaps
   if (fewerEpochs < plan.epochs && epochs > 1) shorter.push(`--epochs ${fewerEpochs} (about ${formatDuration(perEpoch * Math.max(0, fewerEpochs - plan.startEpoch))})`);
   const half = plan.size / 2;
   if (half >= 32 && half % 16 === 0) shorter.push(`--size ${half} (a quarter of the pixels: roughly 4× faster)`);
-  const fewer = Math.round(plan.trainImages / 4);
-  if (fewer >= plan.batchSize && fewer >= 16) shorter.push(`${opts.synthetic ? '--train-count' : '--limit'} ${fewer} (about ${formatDuration(total / 4)})`);
+  if (plan.epoch) {
+    // Fixed-length epochs: fewer training images would not shorten them; fewer steps do.
+    const fewerSteps = Math.round(plan.epoch.steps / 4);
+    if (fewerSteps >= 1) shorter.push(`--opt ${plan.epoch.stepsOption}=${fewerSteps} (about ${formatDuration((total * fewerSteps) / plan.epoch.steps)})`);
+  } else {
+    const fewer = Math.round(plan.trainImages / 4);
+    if (fewer >= plan.batchSize && fewer >= 16) shorter.push(`${opts.synthetic ? '--train-count' : '--limit'} ${fewer} (about ${formatDuration(total / 4)})`);
+  }
   if (shorter.length && total >= SUGGEST_ABOVE_SECONDS) lines.push(`  shorter: ${shorter.join(', ')}`);
   return lines;
 }

@@ -17,7 +17,7 @@ import { currentBackend } from '../engine/index.js';
 import { load } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { createMethod, loadMethod, methods } from '../methods/registry.js';
-import type { FitResult, Method, Progress, ScoreProgress } from '../methods/types.js';
+import type { EpochPlan, FitResult, Method, Progress, ScoreProgress } from '../methods/types.js';
 import { crashPoint } from '../methods/training/crash-points.js';
 import { version } from '../version.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -63,6 +63,8 @@ export interface TrainPlan {
   startEpoch: number;
   size: number;
   batchSize: number;
+  /** The method's epoch when it is not one pass over trainImages in batches of batchSize (Method.epochPlan). */
+  epoch?: EpochPlan;
 }
 
 export interface TrainOutcome {
@@ -193,6 +195,7 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
     startEpoch: checkpointed ?? 0,
     size: typeof method.options.size === 'number' ? method.options.size : size,
     batchSize: typeof method.options.batchSize === 'number' ? method.options.batchSize : data.train.length,
+    ...(method.epochPlan ? { epoch: method.epochPlan() } : {}),
   });
   let log = readLog(dir).filter((l) => checkpointed === null || l.epoch <= checkpointed);
   if (previous) writeLog(dir, log);

@@ -130,9 +130,27 @@ export interface PixelProtocol {
   diceZoom?: number | null;
 }
 
+/**
+ * An epoch that is not one pass over the training images in batches of `batchSize` (what the
+ * harness assumes without it): the two-stage SSL methods train fixed-length epochs of
+ * `stepsPerEpoch` steps of views × batchSize images, whatever the training-set size.
+ */
+export interface EpochPlan {
+  /** Optimiser steps per epoch. */
+  steps: number;
+  /** Images per step, as Progress.imagesPerSecond counts them (every view of a batch). */
+  stepImages: number;
+  /** The option that sets `steps`, for advice on shortening a run (fewer training images would not). */
+  stepsOption: string;
+  /** What a step is made of, for people: e.g. "2 views × 64 images". */
+  stepText?: string;
+}
+
 export interface Method {
   readonly info: MethodInfo;
   readonly options: Readonly<MethodOptions>;
+  /** The epoch's size when it is not one pass over the training images (absent: one pass). */
+  epochPlan?(): EpochPlan;
   /** The pixel-metric protocol of the current options (absent: the reconstruction sub-project's). */
   pixelProtocol?(): PixelProtocol;
   /** Train from scratch (or resume) on the normal images of `train`. */

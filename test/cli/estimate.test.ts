@@ -40,4 +40,29 @@ test('a fast run: the estimate waits for three steps and gives no advice; real d
   assert.match(r[1], /--size 32 .*--limit 1500 \(about /);
 });
 
+// A two-stage SSL run (Method.epochPlan): epochs of 256 steps of 2 views × 64 images whatever
+// the training-set size; the advice shortens the epoch, not the image count.
+test('fixed-length epochs (cutpaste-2stage): the text says steps × views × images, the advice stepsPerEpoch', async () => {
+  const { createMethod } = await import('../../src/methods/registry.js');
+  const epoch = createMethod('cutpaste-2stage', { variant: 'normal' }).epochPlan!();
+  assert.equal(epoch, { steps: 256, stepImages: 128, stepsOption: 'stepsPerEpoch', stepText: '2 views × 64 images' });
+  assert.equal(createMethod('cutpaste-2stage', {}).epochPlan!().stepImages, 192); // 3-way: 3 views
+  assert.equal(createMethod('anatpaste', { batchSize: 8, stepsPerEpoch: 3 }).epochPlan!(), { steps: 3, stepImages: 16, stepsOption: 'stepsPerEpoch', stepText: '2 views × 8 images' });
+  assert.is(createMethod('fpi', {}).epochPlan, undefined); // one pass over the training images
+
+  const plan: TrainPlan = { dataset: 'synth-brain', trainImages: 400, testImages: 200, epochs: 100, startEpoch: 0, size: 224, batchSize: 64, epoch };
+  const ips = 8; // 128 images a step: 16 s a step
+  const per = 256 * 128;
+  const p = (step: number): Progress => ({
+    epoch: 1, epochs: 100, step, stepsPerEpoch: 256, loss: 1, imagesPerSecond: ips, etaSeconds: (100 * per - step * 128) / ips, epochDone: false,
+  });
+  const e = estimator(plan, { synthetic: true });
+  assert.is(e.observe(p(1)), null); // 1 step: 16 s measured (the old count, 64 images, said 8 s)
+  const got = e.observe(p(2))!; // 2 steps: 32 s measured (over 20 s)
+  assert.is(got.seconds, (100 * per) / ips); // 409,600 s: the whole run, 400 training images or not
+  assert.is(got.lines[0], 'estimated training time 113:46:40 (100 epochs × 256 steps of 2 views × 64 images at 224 px; 8.00 img/s measured on the first 2 steps), then testing 200 images');
+  assert.is(got.lines[1], '  shorter: --epochs 10 (about 11:22:40), --size 112 (a quarter of the pixels: roughly 4× faster), --opt stepsPerEpoch=64 (about 28:26:40)');
+  assert.not.match(got.lines.join('\n'), /--train-count|--limit/);
+});
+
 test.run();

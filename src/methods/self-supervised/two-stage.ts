@@ -34,7 +34,7 @@ import { cleanCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint } f
 import { checkGeometry } from '../training/images.js';
 import { booleanOption, integerOption, numberOption, stringOption } from '../training/options.js';
 import { abortError, seedStreams } from '../training/trainer.js';
-import type { FitOptions, FitResult, Progress } from '../types.js';
+import type { EpochPlan, FitOptions, FitResult, Progress } from '../types.js';
 import { availableParallelism } from 'node:os';
 import { TwoStageBatchFeed } from './two-stage-pool.js';
 import { batchesPerPass, makeBatch, VIEW_COUNT, type TwoStageVariant, type ViewBatch, type ViewSettings } from './two-stage-views.js';
@@ -113,6 +113,13 @@ export abstract class TwoStageMethod extends ReconstructionMethod<TwoStageNet> {
     if (c !== 1 && c !== 3) throw new RangeError(`${this.info.name}: option "channels" must be 1 or 3, got ${c}`);
     if (size < 32) throw new RangeError(`${this.info.name}: size must be at least 32 (ResNet18 subsamples by 32), got ${size}`);
     return new TwoStageNet({ numClasses: VIEW_COUNT[this.variant], headLayers: this.options.headLayers as number, generator });
+  }
+
+  /** An epoch is stepsPerEpoch steps of V views × batchSize images, whatever the training-set size. */
+  epochPlan(): EpochPlan {
+    const v = VIEW_COUNT[this.variant];
+    const b = this.options.batchSize as number;
+    return { steps: this.options.stepsPerEpoch as number, stepImages: v * b, stepsOption: 'stepsPerEpoch', stepText: `${v} views × ${b} images` };
   }
 
   protected viewSettings(): ViewSettings {
