@@ -122,6 +122,12 @@ export async function train(spec: TrainSpec, hooks: TrainHooks = {}): Promise<Tr
   const size = runSize(info, given, spec.dataset.options?.size);
   // A method may load its data with another resampler than Pillow's bilinear (one-stage SSL: Lanczos); the caller's choice wins.
   if (info.resample && spec.dataset.options?.resample === undefined) spec = { ...spec, dataset: { ...spec.dataset, options: { ...spec.dataset.options, resample: info.resample } } };
+  // Likewise its channels (two-stage SSL: RGB for every dataset; one-stage SSL: grey), unless the
+  // caller set the dataset's channels or the method's `channels` option (then the data follows it).
+  if (info.loadChannels && spec.dataset.options?.channels === undefined) {
+    const c = given.channels === 1 || given.channels === 3 ? given.channels : info.loadChannels;
+    spec = { ...spec, dataset: { ...spec.dataset, options: { ...spec.dataset.options, channels: c } } };
+  }
 
   // Before anything reads or writes in the folder: no entry may lead out of it.
   checkRunFolder(dir);

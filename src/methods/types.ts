@@ -40,6 +40,14 @@ export interface MethodInfo {
    * reference sub-project does (quirk pilResample).
    */
   resample?: 'pil-bilinear' | 'pil-lanczos' | 'sharp';
+  /**
+   * The channels the harness loads the data with when the caller does not say (neither the
+   * dataset's `channels` nor the method's `channels` option): absent, the dataset's own (1
+   * for every dataset but Camelyon16, as the reconstruction sub-project). The two-stage SSL
+   * methods and resnet18-in load Pillow RGB for every dataset (3), the one-stage SSL methods
+   * Pillow L (1), as their reference sub-projects do (methods.md §2.6). Recorded in run.json.
+   */
+  loadChannels?: 1 | 3;
   /** Every option, with the reference defaults (quirks included, named `quirks.<name>` in the spec; here flat camelCase). */
   options: readonly OptionSpec[];
 }

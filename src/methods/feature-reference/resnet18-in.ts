@@ -98,6 +98,7 @@ export const RESNET18_IN_INFO: MethodInfo = {
     'image score = Mahalanobis distance (MedIAnomaly two-stage one-class stage on ImageNet features). No pixel map',
   defaultSize: 224,
   pixelMaps: false,
+  loadChannels: 3,
   options: RESNET18_IN_METHOD_OPTIONS,
 };
 

@@ -24,6 +24,7 @@ export const ANATPASTE_INFO: MethodInfo = {
     'ProjectionNet (ResNet18 from scratch) trained by SGD to classify AnatPaste views (a jittered patch blended into the CLAHE/Otsu anatomy mask) against the jittered original; ' +
     'image score = Mahalanobis distance of the L2-normalised 512-d embedding to a Ledoit–Wolf Gaussian of the training embeddings. No pixel map',
   defaultSize: 224,
+  loadChannels: 3,
   pixelMaps: false,
   options: ANATPASTE_OPTIONS,
 };

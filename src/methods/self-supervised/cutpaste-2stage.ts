@@ -24,6 +24,7 @@ export const CUTPASTE_2STAGE_INFO: MethodInfo = {
     'image score = Mahalanobis distance of the L2-normalised 512-d embedding to a Ledoit–Wolf Gaussian of the training embeddings. No pixel map',
   defaultSize: 224,
   pixelMaps: false,
+  loadChannels: 3,
   options: CUTPASTE_2STAGE_OPTIONS,
 };
 

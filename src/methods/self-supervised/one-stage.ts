@@ -75,7 +75,7 @@ const TITLES: Record<OneStageName, { title: string; description: string }> = {
 };
 
 export function oneStageInfo(name: OneStageName): MethodInfo {
-  return { name, ...TITLES[name], family: 'self-supervised', defaultSize: 256, pixelMaps: true, resample: 'pil-lanczos', options: ONE_STAGE_OPTIONS };
+  return { name, ...TITLES[name], family: 'self-supervised', defaultSize: 256, pixelMaps: true, resample: 'pil-lanczos', loadChannels: 1, options: ONE_STAGE_OPTIONS };
 }
 
 /** Batches made ahead of the one the trainer takes. */
