@@ -88,6 +88,8 @@ export function defaultSampleWorkers(): number {
 
 export class OneStageMethod extends ReconstructionMethod<SslResNet> {
   protected override scoreBatchSize = 16;
+  /** The samples do not depend on the worker count (per-sample generators), so a resume may change it. */
+  protected override resumeIgnores = ['workers'];
   private feed: SampleFeed | null = null;
   private scheduler: CosineAnnealingLR | null = null;
   private order: Int32Array | null = null;

@@ -99,6 +99,9 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
     return this.net;
   }
 
+  /** Options that change no number and may differ when a run resumes (e.g. `workers`). */
+  protected resumeIgnores: readonly string[] = [];
+
   /**
    * Builds the network once from a throwaway generator and drops it: option checks that only
    * the network makes (sizes its layers accept) fail here, before a run folder exists. The
@@ -122,6 +125,7 @@ export abstract class ReconstructionMethod<N extends Module = Module> implements
       {
         method: this.info.name,
         options: this.opts,
+        resumeIgnores: this.resumeIgnores,
         epochs: t.epochs,
         batchSize: t.batchSize,
         generator: streams.train,

@@ -54,8 +54,10 @@ export interface StepResult {
 export interface TrainLoopSpec {
   /** Method name, recorded in checkpoints. */
   method: string;
-  /** Resolved options, recorded in checkpoints; a resume must match them (except `epochs`). */
+  /** Resolved options, recorded in checkpoints; a resume must match them (except `epochs` and `resumeIgnores`). */
   options: MethodOptions;
+  /** Options that change no number (e.g. `workers`, the threads that make samples ahead) and may differ on resume. */
+  resumeIgnores?: readonly string[];
   epochs: number;
   batchSize: number;
   /** The training stream, already seeded (see `seedStreams`). Its state is checkpointed. */
@@ -113,9 +115,9 @@ export function abortError(signal: AbortSignal): Error {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function sameOptions(a: MethodOptions, b: MethodOptions): string[] {
+function sameOptions(a: MethodOptions, b: MethodOptions, ignore: readonly string[] = []): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => k !== 'epochs' && a[k] !== b[k]);
+  return [...keys].filter((k) => k !== 'epochs' && !ignore.includes(k) && a[k] !== b[k]);
 }
 
 /** Runs the loop on the train split; resolves with the loss curve once the last epoch is done. */
@@ -143,7 +145,7 @@ export async function trainLoop(train: Split, spec: TrainLoopSpec, opts: FitOpti
     const ck = readCheckpoint(checkpointDir);
     if (ck) {
       if (ck.method !== spec.method) throw new Error(`checkpoint in ${checkpointDir} is from method "${ck.method}", not "${spec.method}"`);
-      const diff = sameOptions(ck.options, spec.options);
+      const diff = sameOptions(ck.options, spec.options, spec.resumeIgnores);
       if (diff.length) {
         throw new Error(
           `checkpoint in ${checkpointDir} was written with different options (${diff.map((k) => `${k}: ${JSON.stringify(ck.options[k])} there, ${JSON.stringify(spec.options[k])} here`).join('; ')})`,
