@@ -7,10 +7,11 @@
 // (every shape is empty) and at 64 px about 1 sample in 9 changes; at 96 px 6 in 10 do.
 // The test trains at 96 px: 8 + 8 images per step, 4 epochs of 3 steps.
 //
-// AUROC floor (synth-cxr, difficulty easy, 96 px, 24 training / 12 + 12 test images): over
-// seeds 0–3 of this configuration on cpu the AUROC was 0.68–0.73 and the last epoch's loss
-// was below the first's every time (by 0.002–0.044). The test runs seed 0 (AUROC 0.688,
-// loss 0.771 → 0.727) and asks for AUROC ≥ 0.6 and a fall of at least 0.02.
+// AUROC floor (synth-cxr, difficulty easy, 96 px, 24 training / 48 + 48 test images, seed 0):
+// measured on every GEMM path CI runs — built-in GEMM 0.742 (1 and 2 threads), OpenBLAS 0.801,
+// OpenBLAS Haswell kernels 0.728; seeds 1–2 gave 0.72–0.79 — and asked for ≥ 0.65. (With only
+// 12 + 12 test images the AUROC swung from 0.55 to 0.69 between GEMM paths: too few to floor.)
+// The loss falls by 0.030–0.033 over the 4 epochs on those paths; the test asks for 0.01.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { fastestBackend, rejects } from '../helpers.js';
 const backend = fastestBackend();
 const quiet = { onMessage: () => {} };
 const SMALL = { size: 96, batchSize: 8, stepsPerEpoch: 3, epochs: 4, embedBatchSize: 24, workers: 0, seed: 0 } as const;
-const data = syntheticDataset('synth-cxr', { size: 96, difficulty: 'easy', count: { train: 24, testNormal: 12, testAbnormal: 12 }, seed: 1 });
+const data = syntheticDataset('synth-cxr', { size: 96, difficulty: 'easy', count: { train: 24, testNormal: 48, testAbnormal: 48 }, seed: 1 });
 const dir = mkdtempSync(join(tmpdir(), 'anatpaste-'));
 
 test.after(() => {
@@ -35,21 +36,21 @@ test.after(() => {
   setBackend(backend);
 });
 
-test('trains on synth-cxr: loss falls, AUROC ≥ 0.6, no maps; save → load identical; ts and cpu agree on the same weights', async () => {
+test('trains on synth-cxr: loss falls, AUROC ≥ 0.65, no maps; save → load identical; ts and cpu agree on the same weights', async () => {
   const m = createMethod('anatpaste', SMALL);
   const fit = await m.fit(data.train, quiet);
   const c = fit.lossCurve;
   assert.is(c.length, 4);
-  assert.ok(c[3] < c[0] - 0.02, `loss curve ${c.join(', ')}`);
+  assert.ok(c[3] < c[0] - 0.01, `loss curve ${c.join(', ')}`);
   const r = await m.score(data.test);
   assert.is(r.maps, undefined);
   const a = auroc(r.scores, data.test.labels);
-  assert.ok(a >= 0.6, `AUROC ${a}`);
+  assert.ok(a >= 0.65, `AUROC ${a}`);
   await m.save(join(dir, 'm'));
   const back = await loadMethod(join(dir, 'm'));
   assert.equal(Array.from((await back.score(data.test)).scores), Array.from(r.scores));
   if (backends().find((b) => b.name === 'cpu')?.available) {
-    const two = await data.test.batch([0, 12]);
+    const two = await data.test.batch([0, 48]); // one normal, one abnormal
     const input = { n: 2, channels: 1, size: 96, images: two.images };
     setBackend('cpu');
     const cpu = await back.score(input);
