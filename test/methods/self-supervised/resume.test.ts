@@ -43,10 +43,9 @@ async function resumeEqualsStraight(name: string, options: Record<string, unknow
 
   const ck = join(tmp, name);
   const ctl = new AbortController();
-  let error: Error | null = null;
-  await createMethod(name, options)
+  const error = await createMethod(name, options)
     .fit(data.train, { ...quiet, checkpointDir: ck, signal: ctl.signal, onProgress: (p) => p.epoch === stopAfter && p.epochDone && ctl.abort() })
-    .catch((e: Error) => (error = e));
+    .then(() => null, (e: Error) => e);
   assert.is(error?.name, 'AbortError', `${name}: the first fit stops`);
   assert.ok(readdirSync(ck).length > 0, 'a checkpoint was written');
 
