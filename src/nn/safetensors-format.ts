@@ -28,7 +28,8 @@ export interface SafetensorsContent {
   metadata: Record<string, string>;
 }
 
-const ITEM_SIZE: Record<SafetensorsDtype, number> = {
+/** Bytes per element of each dtype (shared with the .pth reader, whose storages use the same names). */
+export const ITEM_SIZE: Record<SafetensorsDtype, number> = {
   F64: 8,
   F32: 4,
   F16: 2,
@@ -59,7 +60,11 @@ function viewAs(dtype: SafetensorsDtype, bytes: Uint8Array): RawData {
   // bytes.slice(): on a Node Buffer that is a view, not a copy.)
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
-  const buf = copy.buffer;
+  return typedArrayOf(dtype, copy.buffer);
+}
+
+/** The typed array that holds `dtype` elements over `buf` (F16/BF16 as raw Uint16 bits). */
+export function typedArrayOf(dtype: SafetensorsDtype, buf: ArrayBuffer): RawData {
   switch (dtype) {
     case 'F64':
       return new Float64Array(buf);

@@ -7,13 +7,12 @@
 // size and strides (non-contiguous views and storages shared by several tensors both work)
 // into a dense row-major array of the dtype it was saved in.
 import { readFileSync } from 'node:fs';
-import type { RawData, RawTensor } from '../../nn/safetensors-format.js';
+import { ITEM_SIZE, typedArrayOf, type RawTensor } from '../../nn/safetensors-format.js';
 import { StorageRef, isTuple, storageDtypeOf, globalName, tensorOf, unpickle, type StorageDtype, type TensorRef } from './pickle.js';
 import { looksLikeZip, readZip } from './zip.js';
 
 export { RefusedGlobalError } from './pickle.js';
 
-export const ITEM_SIZE: Record<StorageDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export interface PthContent {
   /** 'zip' (torch.save since 1.6) or 'legacy' (before 1.6, or _use_new_zipfile_serialization=False). */
@@ -36,28 +35,6 @@ export interface ReadPthOptions {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 
-function typedArray(dtype: StorageDtype, buf: ArrayBuffer): RawData {
-  switch (dtype) {
-    case 'F64':
-      return new Float64Array(buf);
-    case 'F32':
-      return new Float32Array(buf);
-    case 'F16':
-    case 'BF16':
-      return new Uint16Array(buf);
-    case 'I64':
-      return new BigInt64Array(buf);
-    case 'I32':
-      return new Int32Array(buf);
-    case 'I16':
-      return new Int16Array(buf);
-    case 'I8':
-      return new Int8Array(buf);
-    case 'U8':
-    case 'BOOL':
-      return new Uint8Array(buf);
-  }
-}
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -116,7 +93,7 @@ function gather(name: string, t: TensorRef, storage: Uint8Array, storageNumel: n
       for (let i = 0; i < out.length; i += es) out.subarray(i, i + es).reverse();
     }
   }
-  return { dtype: t.storage.dtype, shape: [...shape], data: typedArray(t.storage.dtype, out.buffer) };
+  return { dtype: t.storage.dtype, shape: [...shape], data: typedArrayOf(t.storage.dtype, out.buffer) };
 }
 
 function kindOf(x: unknown): string {
