@@ -38,7 +38,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-M32 = 0xFFFFFFFF
 
 
 # ---- the network -----------------------------------------------------------------------
@@ -131,57 +130,14 @@ class EncDec(nn.Module):
         return self.final_activation(x)
 
 
-# ---- deterministic fill (scripts/make-backbone-fixtures.py's rule) ------------------------
+# ---- deterministic fill: scripts/make-backbone-fixtures.py's hash_u, fill_value and
+# write_safetensors (mirrored by test/models/backbones/fill.ts), loaded only for the fixture
+# so that the bench needs no torchvision.
 
-def hash_u(t, n):
-    i = np.arange(n, dtype=np.uint64)
-    x = (np.uint64(t) * np.uint64(0x9E3779B1) + i * np.uint64(0x85EBCA77) + np.uint64(0x165667B1)) & np.uint64(M32)
-    x ^= x >> np.uint64(16)
-    x = (x * np.uint64(0x85EBCA6B)) & np.uint64(M32)
-    x ^= x >> np.uint64(13)
-    x = (x * np.uint64(0xC2B2AE35)) & np.uint64(M32)
-    x ^= x >> np.uint64(16)
-    return (x >> np.uint64(8)).astype(np.float64) / 16777216.0 - 0.5
-
-
-def fill_value(t, name, shape):
-    n = int(np.prod(shape)) if len(shape) else 1
-    leaf = name.rsplit(".", 1)[-1]
-    if leaf == "num_batches_tracked":
-        return torch.zeros(shape, dtype=torch.int64)
-    u = hash_u(t, n)
-    if len(shape) >= 2:
-        v = u * math.sqrt(24.0 / int(np.prod(shape[1:])))
-    elif leaf == "running_var":
-        v = 1.0 + 0.5 * u
-    elif leaf == "running_mean":
-        v = 0.2 * u
-    elif leaf == "weight":
-        v = 0.5 + 0.5 * u
-    elif leaf == "bias":
-        v = 0.2 * u
-    else:
-        raise ValueError(name)
-    return torch.from_numpy(v.astype(np.float32).reshape(shape))
-
-
-def write_safetensors(path, tensors):
-    dtypes = {torch.float32: "F32", torch.int64: "I64"}
-    header = OrderedDict()
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        raw = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(path + ".tmp", path)
+def backbone_fixtures():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from importlib import import_module
+    return import_module("make-backbone-fixtures")
 
 
 # Parameters whose gradient the fixture keeps (every STEP-th element of the big ones).
@@ -203,6 +159,8 @@ STATS = ["bn1.running_mean", "bn1.running_var", "layer4.1.bn2.running_var", "upl
 
 
 def fixture():
+    bb = backbone_fixtures()
+    hash_u, fill_value, write_safetensors = bb.hash_u, bb.fill_value, bb.write_safetensors
     torch.set_num_threads(1)
     out_dir = os.path.join(ROOT, "test", "fixtures", "ssl")
     os.makedirs(out_dir, exist_ok=True)
