@@ -198,21 +198,30 @@ export class TorchServer {
 /**
  * Best-of-`repeats` times of ours and torch's, alternating one call of each (after one
  * warm-up call of each): a burst of load from other processes then hits both sides.
+ * Each side starts after a pause of SETTLE_MS: OpenBLAS's worker threads (torch's 1×1
+ * convolutions run on them) busy-wait for about 2^28 cycles after a call, and OpenMP's for
+ * a while too, so without it the call right after torch's shares the cores with torch's
+ * spinning threads (seen as resnet18 at 2 threads: 174 ms alternating vs 160 ms alone).
  */
+const SETTLE_MS = 300;
+
 export async function interleaved(
   ours: () => void,
   torch: TorchServer | null,
   req: Parameters<TorchServer['time']>[0],
   repeats: number,
 ): Promise<{ ours: number; torch: number | undefined }> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   ours();
   if (torch) await torch.time(req);
   let o = Infinity;
   let t = Infinity;
   for (let i = 0; i < repeats; i++) {
+    await settle();
     const t0 = performance.now();
     ours();
     o = Math.min(o, performance.now() - t0);
+    await settle();
     if (torch) t = Math.min(t, await torch.time(req));
   }
   return { ours: o, torch: torch ? t : undefined };
