@@ -67,14 +67,19 @@ export function torchAeStep(threads: number[], batch: number, size: number): Tor
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return `${python} has no torch (apt-get install python3-torch)`;
-  const r = spawnSync(python, [script, '--threads', threads.join(','), '--batch', String(batch), '--size', String(size)], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) return `torch_ae_step.py failed: ${r.stderr.trim().split('\n').pop()}`;
-  return r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as TorchRow);
+  // One child per thread count, its BLAS and OpenMP pools pinned to that count: Debian's
+  // torch runs some layers on OpenBLAS, whose pool ignores torch.set_num_threads, and a
+  // process that already ran at 2 threads keeps that pool for its 1-thread figures.
+  const rows: TorchRow[] = [];
+  for (const th of threads) {
+    const r = spawnSync(python, [script, '--threads', String(th), '--batch', String(batch), '--size', String(size)], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: String(th), OPENBLAS_NUM_THREADS: String(th) },
+    });
+    if (r.status !== 0) return `torch_ae_step.py failed: ${r.stderr.trim().split('\n').pop()}`;
+    rows.push(...r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchRow));
+  }
+  return rows;
 }
 
 export function benchAeStep(args: { batch?: number; size?: number; steps?: number } = {}): void {
