@@ -189,13 +189,15 @@ std::vector<int64_t> Args::int_list(const char* name, size_t max_len, bool allow
   return out;
 }
 
-F32Arg Args::f32(size_t index, const char* name, int64_t need, const char* what) const {
+template <typename T, typename ArrayT>
+TypedArg<T> Args::typed(size_t index, const char* name, int64_t need, const char* what, napi_typedarray_type type,
+                        const char* label) const {
   Napi::Value v = info_[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw_type_error(env(), prefix() + "argument '" + name + "' must be a Float32Array, got " + type_name(v));
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw_type_error(env(), prefix() + "argument '" + name + "' must be " + label + ", got " + type_name(v));
   }
-  Napi::Float32Array arr = v.As<Napi::Float32Array>();
-  F32Arg out;
+  ArrayT arr = v.As<ArrayT>();
+  TypedArg<T> out;
   out.data = arr.Data();  // honours byteOffset
   out.length = static_cast<int64_t>(arr.ElementLength());
   if (out.length < need) {
@@ -205,6 +207,10 @@ F32Arg Args::f32(size_t index, const char* name, int64_t need, const char* what)
   return out;
 }
 
+F32Arg Args::f32(size_t index, const char* name, int64_t need, const char* what) const {
+  return typed<float, Napi::Float32Array>(index, name, need, what, napi_float32_array, "a Float32Array");
+}
+
 F32Arg Args::f32_or_null(size_t index, const char* name, int64_t need, const char* what) const {
   Napi::Value v = info_[index];
   if (v.IsNull() || v.IsUndefined()) return F32Arg{};
@@ -212,51 +218,15 @@ F32Arg Args::f32_or_null(size_t index, const char* name, int64_t need, const cha
 }
 
 I32Arg Args::i32(size_t index, const char* name, int64_t need, const char* what) const {
-  Napi::Value v = info_[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw_type_error(env(), prefix() + "argument '" + name + "' must be an Int32Array, got " + type_name(v));
-  }
-  Napi::Int32Array arr = v.As<Napi::Int32Array>();
-  I32Arg out;
-  out.data = arr.Data();
-  out.length = static_cast<int64_t>(arr.ElementLength());
-  if (out.length < need) {
-    range_error(std::string("argument '") + name + "' has " + std::to_string(out.length) +
-                " elements but needs at least " + std::to_string(need) + " (" + what + ")");
-  }
-  return out;
+  return typed<int32_t, Napi::Int32Array>(index, name, need, what, napi_int32_array, "an Int32Array");
 }
 
 U16Arg Args::u16(size_t index, const char* name, int64_t need, const char* what) const {
-  Napi::Value v = info_[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
-    throw_type_error(env(), prefix() + "argument '" + name + "' must be a Uint16Array (IEEE half bits), got " + type_name(v));
-  }
-  Napi::Uint16Array arr = v.As<Napi::Uint16Array>();
-  U16Arg out;
-  out.data = arr.Data();
-  out.length = static_cast<int64_t>(arr.ElementLength());
-  if (out.length < need) {
-    range_error(std::string("argument '") + name + "' has " + std::to_string(out.length) +
-                " elements but needs at least " + std::to_string(need) + " (" + what + ")");
-  }
-  return out;
+  return typed<uint16_t, Napi::Uint16Array>(index, name, need, what, napi_uint16_array, "a Uint16Array (IEEE half bits)");
 }
 
 F64Arg Args::f64(size_t index, const char* name, int64_t need, const char* what) const {
-  Napi::Value v = info_[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw_type_error(env(), prefix() + "argument '" + name + "' must be a Float64Array, got " + type_name(v));
-  }
-  Napi::Float64Array arr = v.As<Napi::Float64Array>();
-  F64Arg out;
-  out.data = arr.Data();
-  out.length = static_cast<int64_t>(arr.ElementLength());
-  if (out.length < need) {
-    range_error(std::string("argument '") + name + "' has " + std::to_string(out.length) +
-                " elements but needs at least " + std::to_string(need) + " (" + what + ")");
-  }
-  return out;
+  return typed<double, Napi::Float64Array>(index, name, need, what, napi_float64_array, "a Float64Array");
 }
 
 }  // namespace medianomaly::binding

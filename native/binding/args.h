@@ -52,22 +52,16 @@ int64_t checked_product(Napi::Env env, const char* kernel, std::initializer_list
 void checked_extent(Napi::Env env, const char* kernel, const char* what, int ndim, const int64_t* shape,
                     const int64_t* strides, int64_t offset, int64_t* lo, int64_t* hi);
 
-struct F32Arg {
-  float* data = nullptr;  // null only for an allowed null argument
+/** A positional typed array: its data (honouring byteOffset) and element count. */
+template <typename T>
+struct TypedArg {
+  T* data = nullptr;  // null only for an allowed null argument
   int64_t length = 0;
 };
-struct F64Arg {
-  double* data = nullptr;
-  int64_t length = 0;
-};
-struct I32Arg {
-  int32_t* data = nullptr;
-  int64_t length = 0;
-};
-struct U16Arg {  // IEEE half values as raw bits
-  uint16_t* data = nullptr;
-  int64_t length = 0;
-};
+using F32Arg = TypedArg<float>;
+using F64Arg = TypedArg<double>;
+using I32Arg = TypedArg<int32_t>;
+using U16Arg = TypedArg<uint16_t>;  // IEEE half values as raw bits
 
 /** Reads the params object (argument 0) and positional typed arrays of one kernel call. */
 class Args {
@@ -108,6 +102,10 @@ class Args {
  private:
   Napi::Value field(const char* name) const;
   std::string prefix() const;
+  /** The typed array at `index` if its type is `type` (`label` names it in the error) and it holds ≥ need elements. */
+  template <typename T, typename ArrayT>
+  TypedArg<T> typed(size_t index, const char* name, int64_t need, const char* what, napi_typedarray_type type,
+                    const char* label) const;
 
   const Napi::CallbackInfo& info_;
   const char* kernel_;
