@@ -23,9 +23,8 @@ Writes test/fixtures/patchcore/patchcore.safetensors with, for fixed random "lay
 
 The safetensors file is written with struct + json (no safetensors package needed).
 """
-import json
 import os
-import struct
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -37,26 +36,10 @@ OUT = os.path.join(ROOT, "test", "fixtures", "patchcore")
 
 
 def save_safetensors(path, tensors, metadata=None):
-    header = OrderedDict()
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu().float()
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+    """make-torch-fixtures.py's writer (every tensor here is float32)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from importlib import import_module
+    import_module("make-torch-fixtures").save_safetensors(path, tensors, metadata)
 
 
 # ---- official patchcore-inspection (src/patchcore/common.py, patchcore.py) -------------------
