@@ -42,7 +42,6 @@ Writes
 import json
 import math
 import os
-import struct
 import sys
 from collections import OrderedDict
 
@@ -61,28 +60,10 @@ torch.set_num_threads(1)
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Write an ordered dict name -> tensor as safetensors (header padded to 8 bytes)."""
-    dtypes = {torch.float32: "F32", torch.int64: "I64"}
-    header = OrderedDict()
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+    """make-torch-fixtures.py's safetensors writer (float32 and int64 tensors here)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from importlib import import_module
+    import_module("make-torch-fixtures").save_safetensors(path, tensors, metadata)
 
 
 # ---- the deterministic fill (mirrored by test/models/backbones/fill.ts) ----
