@@ -26,6 +26,12 @@ export interface Backbone extends Module {
    * through the frozen network into its input (AE-Perceptual).
    */
   forwardFeatures(x: Tensor, layers: readonly string[]): Record<string, Tensor>;
+  /**
+   * The forward in the current mode and grad mode, whatever they are: train-mode batch norm
+   * (batch statistics, running statistics updated) for methods that train the backbone or
+   * run it in training mode on purpose (ReContrast's encoder, FAE's quirk).
+   */
+  run(x: Tensor, layers: readonly string[]): Record<string, Tensor>;
 }
 
 /** A Module that implements Backbone on top of runStages(x, want, last). */
@@ -65,6 +71,11 @@ export abstract class BackboneModule extends Module implements Backbone {
   forwardFeatures(x: Tensor, layers: readonly string[]): Record<string, Tensor> {
     const { want, last } = this.plan(x, layers, 'forwardFeatures');
     if (this.training) this.eval();
+    return this.runStages(x, want, last);
+  }
+
+  run(x: Tensor, layers: readonly string[]): Record<string, Tensor> {
+    const { want, last } = this.plan(x, layers, 'run');
     return this.runStages(x, want, last);
   }
 }
