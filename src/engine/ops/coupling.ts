@@ -1,0 +1,87 @@
+// The affine coupling step of FrEIA's AllInOneBlock around its subnetwork (see
+// src/nn/layers/flow.ts for the formula): split, clamped affine transform of the second
+// half by the subnet's output, global affine per channel, fixed channel mixing, and the
+// per-sample log-determinant. The subnet runs as ordinary engine ops between the split
+// and the transform.
+import { record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { add, div, exp, log, mul, neg, sub } from './elementwise.js';
+import { softplus, tanh } from './activation.js';
+import { sum } from './reduce.js';
+import { concat, slice } from './shape.js';
+import { linear } from './linear.js';
+import { conv2d } from './conv.js';
+
+/** The fixed channel mixing: a permutation (index vector + its one-hot matrix) or a rotation matrix. */
+export type CouplingMix = { kind: 'index'; perm: Int32Array; w: Tensor } | { kind: 'matrix'; w: Tensor };
+
+export interface CouplingOptions {
+  c1: number;
+  c2: number;
+  clamp: number;
+  /** α·tanh(s/α) instead of α·tanh(s). */
+  scaled: boolean;
+}
+
+export type Subnet = (x1: Tensor) => Tensor;
+
+void record;
+
+function softClamp(s: Tensor, o: CouplingOptions): Tensor {
+  return o.scaled ? mul(tanh(div(s, o.clamp)), o.clamp) : mul(tanh(s), o.clamp);
+}
+
+function globalScale(gamma: Tensor): Tensor {
+  // 0.1·Softplus(β = 0.5)(γ) = 0.1·2·ln(1 + exp(γ/2)), linear above γ/2 = 20 as PyTorch's.
+  return mul(softplus(mul(gamma, 0.5)), 0.2);
+}
+
+function mixChannels(v: Tensor, w: Tensor): Tensor {
+  // out[:, i] = Σ_k W[i, k]·v[:, k]: F.linear for vectors, a 1×1 F.conv2d for maps (FrEIA).
+  return v.ndim === 2 ? linear(v, w) : conv2d(v, w);
+}
+
+function checkR(r: Tensor, x: Tensor, o: CouplingOptions, op: string): void {
+  const want = [x.shape[0], 2 * o.c2, ...x.shape.slice(2)];
+  if (!(r instanceof Tensor) || r.ndim !== want.length || r.shape.some((d, i) => d !== want[i])) {
+    throw new RangeError(`${op}: the subnet must return [${want.join(', ')}], got ${r instanceof Tensor ? `[${r.shape.join(', ')}]` : typeof r}`);
+  }
+}
+
+function sampleDims(x: Tensor): number[] {
+  return x.ndim === 2 ? [1] : [1, 2, 3];
+}
+
+function nPix(x: Tensor): number {
+  return x.shape.slice(2).reduce((a, b) => a * b, 1);
+}
+
+/** Forward: y = mix(g·concat(x1, x2·e^j + t) + offset), logdet [B]. */
+export function coupling(x: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): { y: Tensor; logdet: Tensor } {
+  const x1 = slice(x, 1, 0, o.c1);
+  const x2 = slice(x, 1, o.c1);
+  const r = mul(subnet(x1), 0.1);
+  checkR(r, x, o, 'coupling');
+  const j = softClamp(slice(r, 1, 0, o.c2), o);
+  const t = slice(r, 1, o.c2);
+  const u = concat([x1, add(mul(x2, exp(j)), t)], 1);
+  const g = globalScale(gamma);
+  const y = mixChannels(add(mul(u, g), offset), mix.w);
+  const logdet = add(sum(j, sampleDims(x)), mul(sum(log(g)), nPix(x)));
+  return { y, logdet };
+}
+
+/** Inverse: x from y (mix given as the inverse matrix / permutation), logdet [B] = −forward's. */
+export function couplingInverse(y: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mixInv: CouplingMix, o: CouplingOptions): { x: Tensor; logdet: Tensor } {
+  const g = globalScale(gamma);
+  const u = div(sub(mixChannels(y, mixInv.w), offset), g);
+  const x1 = slice(u, 1, 0, o.c1);
+  const r = mul(subnet(x1), 0.1);
+  checkR(r, y, o, 'couplingInverse');
+  const j = softClamp(slice(r, 1, 0, o.c2), o);
+  const t = slice(r, 1, o.c2);
+  const x2 = mul(sub(slice(u, 1, o.c1), t), exp(neg(j)));
+  const x = concat([x1, x2], 1);
+  const logdet = neg(add(sum(j, sampleDims(y)), mul(sum(log(g)), nPix(y))));
+  return { x, logdet };
+}
