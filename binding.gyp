@@ -36,6 +36,7 @@
         "native/cpu/half.cc",
         "native/cpu/linalg.cc",
         "native/cpu/poisson.cc",
+        "native/cpu/coupling.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
         "native/binding/bind_control.cc",
@@ -54,6 +55,7 @@
         "native/binding/bind_half.cc",
         "native/binding/bind_linalg.cc",
         "native/binding/bind_poisson.cc",
+        "native/binding/bind_coupling.cc",
         "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [

@@ -52,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_half(env, exports);
   register_linalg(env, exports);
   register_poisson(env, exports);
+  register_coupling(env, exports);
   return exports;
 }
 

@@ -283,6 +283,22 @@ export interface PoissonParams {
  * Every kernel a backend may implement. Outputs come last. Index outputs are
  * Int32Array. "Backward" kernels write (or, where named, accumulate into) gradients.
  */
+/**
+ * FrEIA AllInOneBlock's coupling step on x [B, C, HW] (positions innermost) with the
+ * subnet's raw output r [B, 2·(C − C1), HW]; see couplingForward.
+ */
+export interface CouplingParams {
+  B: number;
+  C: number;
+  /** Passive channels (FrEIA: C − ⌊C/2⌋); C2 = C − C1 are transformed. */
+  C1: number;
+  HW: number;
+  /** The soft clamp α. */
+  clamp: number;
+  /** j = α·tanh(s/α) (FrEIA from 2023-08) instead of α·tanh(s). */
+  scaled: boolean;
+}
+
 export interface KernelTable {
   gemm(p: GemmParams, a: F32, b: F32, c: F32): void;
   /** Batched GEMM: `batch` independent products over consecutive blocks. */
@@ -415,6 +431,41 @@ export interface KernelTable {
    * planes natively), each solved by the same operations whatever the thread count.
    */
   poissonSolve(p: PoissonParams, rhs: F64, x: F64, info: F64): void;
+
+  /**
+   * s = 0.1·r[:, :C2], t = 0.1·r[:, C2:], th = tanh(s) (or tanh(s/α)), j = α·th,
+   * u = concat(x1, x2·e^j + t), g_k = 0.2·ln(1 + exp(γ_k/2)) (identity above γ_k/2 = 20),
+   * v = u·g + offset written to channel permInv[k] of y (k when permInv is null: the
+   * caller then mixes channels by a matrix); th [B, C2, HW] saved for the backward;
+   * logdet[b] = Σ_{C2, HW} j + HW·Σ_k ln g_k (summed in float64). Overwrites its outputs.
+   */
+  couplingForward(p: CouplingParams, x: F32, r: F32, gamma: F32, offset: F32, permInv: I32 | null, y: F32, th: F32, logdet: F32): void;
+  /**
+   * Gradients of couplingForward from dy and dlogdet (null = 0): dx (the direct part only:
+   * x1's path through the subnet is the caller's), dr, dgamma, doffset [C] (per-channel
+   * sums over (b, position) in order, float64). Overwrites its outputs.
+   */
+  couplingBackward(
+    p: CouplingParams,
+    x: F32,
+    r: F32,
+    th: F32,
+    gamma: F32,
+    permInv: I32 | null,
+    dy: F32,
+    dlogdet: F32 | null,
+    dx: F32,
+    dr: F32,
+    dgamma: F32,
+    doffset: F32,
+  ): void;
+  /**
+   * q (row-major C×C) = Q of the Householder QR of the matrix whose column k is
+   * a[k·C .. k·C + C) (a is overwritten), columns signed so that R has a positive diagonal,
+   * column 0 negated when det Q = −1: a Haar-random rotation for a standard Gaussian a.
+   * Float64 in one fixed order: the same bits on every backend and thread count.
+   */
+  couplingRotation(p: { C: number }, a: F64, q: F64): void;
 }
 
 export type KernelName = keyof KernelTable;
@@ -440,6 +491,7 @@ export const KERNEL_NAMES = [
   'coresetGreedyHalf', 'knnSearchHalf', 'halfFromFloat', 'halfToFloat',
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',
   'poissonSolve',
+  'couplingForward', 'couplingBackward', 'couplingRotation',
 ] as const satisfies readonly KernelName[];
 
 // Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.

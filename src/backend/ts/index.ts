@@ -23,6 +23,7 @@ import { coresetGreedy, coresetGreedyHalf, coresetProject } from './coreset.js';
 import { halfFromFloat, halfToFloat } from './half.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 import { poissonSolve } from './poisson.js';
+import { couplingBackward, couplingForward, couplingRotation } from './coupling.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -73,6 +74,9 @@ export const tsKernels: KernelTable = {
   choleskyInverse,
   mahalanobis,
   poissonSolve,
+  couplingForward,
+  couplingBackward,
+  couplingRotation,
 };
 
 export const tsBackend: Backend = {

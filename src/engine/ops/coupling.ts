@@ -3,8 +3,11 @@
 // half by the subnet's output, global affine per channel, fixed channel mixing, and the
 // per-sample log-determinant. The subnet runs as ordinary engine ops between the split
 // and the transform.
+import { kernels } from '../../backend/registry.js';
+import type { CouplingParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import type { Generator } from '../random.js';
 import { add, div, exp, log, mul, neg, sub } from './elementwise.js';
 import { softplus, tanh } from './activation.js';
 import { sum } from './reduce.js';
@@ -24,8 +27,6 @@ export interface CouplingOptions {
 }
 
 export type Subnet = (x1: Tensor) => Tensor;
-
-void record;
 
 function softClamp(s: Tensor, o: CouplingOptions): Tensor {
   return o.scaled ? mul(tanh(div(s, o.clamp)), o.clamp) : mul(tanh(s), o.clamp);
@@ -56,8 +57,8 @@ function nPix(x: Tensor): number {
   return x.shape.slice(2).reduce((a, b) => a * b, 1);
 }
 
-/** Forward: y = mix(g·concat(x1, x2·e^j + t) + offset), logdet [B]. */
-export function coupling(x: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): { y: Tensor; logdet: Tensor } {
+/** Forward as a composition of engine ops (the reference the fused kernels are tested and timed against). */
+export function couplingComposite(x: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): { y: Tensor; logdet: Tensor } {
   const x1 = slice(x, 1, 0, o.c1);
   const x2 = slice(x, 1, o.c1);
   const r = mul(subnet(x1), 0.1);
@@ -84,4 +85,59 @@ export function couplingInverse(y: Tensor, subnet: Subnet, gamma: Tensor, offset
   const x = concat([x1, x2], 1);
   const logdet = neg(add(sum(j, sampleDims(y)), mul(sum(log(g)), nPix(y))));
   return { x, logdet };
+}
+
+/** π⁻¹ with π⁻¹[π(i)] = i. */
+function invertPermutation(perm: Int32Array): Int32Array {
+  const inv = new Int32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) inv[perm[i]] = i;
+  return inv;
+}
+
+/**
+ * Forward: y = mix(g·concat(x1, x2·e^j + t) + offset), logdet [B]. Everything but the
+ * subnet (and a rotation's GEMM) is the fused couplingForward / couplingBackward kernel
+ * pair. Its two outputs share one backward kernel call: the log-det's node runs first (it
+ * is recorded as depending on the coupling output) and hands its gradient over.
+ */
+export function coupling(x: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): { y: Tensor; logdet: Tensor } {
+  const x1 = slice(x, 1, 0, o.c1);
+  const r = subnet(x1);
+  checkR(r, x, o, 'coupling');
+  const B = x.shape[0];
+  const p: CouplingParams = { B, C: x.shape[1], C1: o.c1, HW: nPix(x), clamp: o.clamp, scaled: o.scaled };
+  const permInv = mix.kind === 'index' ? invertPermutation(mix.perm) : null;
+  const v = Tensor.uninit(x.shape);
+  const th = Tensor.uninit([B, o.c2, ...x.shape.slice(2)]);
+  const logdet = Tensor.uninit([B]);
+  kernels().couplingForward(p, x.data, r.data, gamma.data, offset.data, permInv, v.data, th.data, logdet.data);
+  let dLogdet: Tensor | null = null;
+  record(v, 'coupling', [x, r, gamma, offset], (g) => {
+    const dx = Tensor.uninit(x.shape);
+    const dr = Tensor.uninit(r.shape);
+    const dgamma = Tensor.uninit(gamma.shape);
+    const doffset = Tensor.uninit(offset.shape);
+    kernels().couplingBackward(p, x.data, r.data, th.data, gamma.data, permInv, g.data, dLogdet ? dLogdet.data : null, dx.data, dr.data, dgamma.data, doffset.data);
+    dLogdet = null;
+    return [dx, dr, dgamma, doffset];
+  });
+  record(logdet, 'couplingLogdet', [v], (g) => {
+    dLogdet = g;
+    return [Tensor.empty(v.shape)]; // zeros: the coupling node then always runs, and reads dLogdet
+  });
+  const y = mix.kind === 'matrix' ? mixChannels(v, mix.w) : v;
+  return { y, logdet };
+}
+
+/**
+ * A Haar-random rotation of SO(C) (row-major, float64) drawn from `g`: the
+ * couplingRotation kernel on a C×C standard Gaussian (columns drawn in order).
+ */
+export function haarRotation(C: number, g: Generator): Float64Array {
+  if (!Number.isInteger(C) || C < 1) throw new RangeError(`haarRotation: C must be a positive integer, got ${String(C)}`);
+  const a = new Float64Array(C * C);
+  for (let i = 0; i < a.length; i++) a[i] = g.normal();
+  const q = new Float64Array(C * C);
+  kernels().couplingRotation({ C }, a, q);
+  return q;
 }

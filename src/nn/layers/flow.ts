@@ -16,9 +16,7 @@
 // subnet.*) so CFLOW-official and anomalib checkpoints load unchanged. w_perm / w_perm_inv
 // are the C×C matrices FrEIA of 2022–2023 stores (one-hot for a hard permutation); they are
 // buffers here (FrEIA keeps them as parameters with requires_grad=False): saved, never trained.
-import { concat, Tensor } from '../../engine/index.js';
-import type { Generator } from '../../engine/index.js';
-import { coupling, couplingInverse, type CouplingMix } from '../../engine/ops/coupling.js';
+import { concat, coupling, couplingInverse, Tensor, type CouplingMix, type Generator } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { permutationMatrix, randomPermutation, randomRotation } from './flow-rotation.js';
 
@@ -127,7 +125,7 @@ export class AllInOneBlock extends Module {
   private checkInput(x: Tensor, cond: Tensor | undefined, op: string): void {
     const want = this.spatialDims + 2;
     if (!(x instanceof Tensor) || x.ndim !== want || x.shape[1] !== this.channels) {
-      throw new RangeError(`AllInOneBlock.${op}: input must be [B, ${this.channels}${this.spatialDims ? ', H, W' : ''}], got ${x instanceof Tensor ? `[${x.shape.join(', ')}]` : typeof x}`);
+      throw new RangeError(`AllInOneBlock.${op}: input must be [B, ${this.channels}${this.spatialDims ? ', H, W' : ''}], got ${x instanceof Tensor ? `[${x.shape.join(', ')}]` : typeof x}` + (this.spatialDims ? '' : ' (a block for maps is built with spatialDims: 2)'));
     }
     if (this.condChannels > 0) {
       if (!(cond instanceof Tensor)) throw new TypeError(`AllInOneBlock.${op}: this block is conditional (condChannels ${this.condChannels}); pass cond`);
