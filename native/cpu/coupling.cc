@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "medianomaly/threadpool.h"
-#include "medianomaly/workspace.h"
+#include "vec_math.h"
 
 namespace medianomaly {
 
@@ -31,12 +31,64 @@ inline float global_scale_grad(float gamma) {
   return 0.5f * d * 0.2f;
 }
 
-// Channels per task for vectors (HW = 1): a 64-byte line of each sample's row.
-constexpr int64_t kGrainElems = 4096;
-
-int64_t channel_grain(const CouplingParams& p) {
-  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, p.B * p.HW));
+// The transcendentals of a row, 8 lanes at a time (AVX2 builds; the tail through a padded
+// lane block, so every element goes through the same function wherever it sits).
+// h = tanh(0.1·r) or tanh((0.1·r)/α).
+void soft_clamp_row(int64_t n, const float* r, float alpha, bool scaled, float* h) {
+#ifdef MEDIANOMALY_VEC_MATH
+  const __m256 tenth = _mm256_set1_ps(0.1f), a = _mm256_set1_ps(alpha);
+  auto lanes = [&](const float* src, float* dst) {
+    __m256 s = _mm256_mul_ps(tenth, _mm256_loadu_ps(src));
+    if (scaled) s = _mm256_div_ps(s, a);
+    _mm256_storeu_ps(dst, vec::tanh(s));
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) lanes(r + i, h + i);
+  if (i < n) {
+    alignas(32) float in[8] = {0}, out[8];
+    std::copy(r + i, r + n, in);
+    lanes(in, out);
+    std::copy(out, out + (n - i), h + i);
+  }
+#else
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = 0.1f * r[i];
+    h[i] = std::tanh(scaled ? s / alpha : s);
+  }
+#endif
 }
+
+// e = exp(α·h).
+void exp_row(int64_t n, const float* h, float alpha, float* e) {
+#ifdef MEDIANOMALY_VEC_MATH
+  const __m256 a = _mm256_set1_ps(alpha);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(e + i, vec::exp(_mm256_mul_ps(a, _mm256_loadu_ps(h + i))));
+  if (i < n) {
+    alignas(32) float in[8] = {0}, out[8];
+    std::copy(h + i, h + n, in);
+    _mm256_store_ps(out, vec::exp(_mm256_mul_ps(a, _mm256_load_ps(in))));
+    std::copy(out, out + (n - i), e + i);
+  }
+#else
+  for (int64_t i = 0; i < n; ++i) e[i] = std::exp(alpha * h[i]);
+#endif
+}
+
+// One row of the transformed half: n contiguous elements, g/offset per element (gs = 1,
+// vectors) or one value (gs = 0, maps). h (the row of th) is written first, e is scratch.
+// u = x·e^j + 0.1·t; v = u·g + offset.
+inline void forward_row(int64_t n, const float* x, const float* rs, const float* rt, const float* g,
+                        const float* off, int64_t gs, float alpha, bool scaled, float* h, float* e, float* v) {
+  soft_clamp_row(n, rs, alpha, scaled, h);
+  exp_row(n, h, alpha, e);
+  for (int64_t i = 0; i < n; ++i) {
+    const float u = x[i] * e[i] + 0.1f * rt[i];
+    v[i] = u * g[i * gs] + off[i * gs];
+  }
+}
+
+int64_t grain_rows(int64_t row) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row)); }
 
 }  // namespace
 
@@ -45,36 +97,49 @@ void coupling_forward(const CouplingParams& p, const float* x, const float* r, c
   const int64_t B = p.B, C = p.C, C1 = p.C1, C2 = p.C - p.C1, HW = p.HW;
   const float alpha = p.clamp;
   const bool scaled = p.scaled;
-  parallel_for(C, channel_grain(p), [&](int64_t k0, int64_t k1) {
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t k = k0; k < k1; ++k) {
-        const float g = global_scale(gamma[k]);
-        const float off = offset[k];
-        const int64_t o = perm_inv ? perm_inv[k] : k;
+  std::vector<float> g(static_cast<size_t>(C));
+  double log_g = 0.0;
+  for (int64_t k = 0; k < C; ++k) {
+    g[k] = global_scale(gamma[k]);
+    log_g += std::log(static_cast<double>(g[k]));
+  }
+  if (HW == 1) {
+    // Vectors: one task row per sample; v assembled in order, then placed by the permutation.
+    parallel_for(B, grain_rows(C), [&](int64_t b0, int64_t b1) {
+      std::vector<float> v(static_cast<size_t>(C)), e(static_cast<size_t>(C2));
+      for (int64_t b = b0; b < b1; ++b) {
+        const float* xr = x + b * C;
+        for (int64_t k = 0; k < C1; ++k) v[k] = xr[k] * g[k] + offset[k];
+        float* hr = th + b * C2;
+        forward_row(C2, xr + C1, r + b * 2 * C2, r + b * 2 * C2 + C2, g.data() + C1, offset + C1, 1, alpha, scaled,
+                    hr, e.data(), v.data() + C1);
+        float* yr = y + b * C;
+        if (perm_inv)
+          for (int64_t k = 0; k < C; ++k) yr[perm_inv[k]] = v[k];
+        else
+          std::copy(v.begin(), v.end(), yr);
+      }
+    });
+  } else {
+    // Maps: one task row per (sample, channel), positions contiguous.
+    parallel_for(B * C, grain_rows(HW), [&](int64_t t0, int64_t t1) {
+      std::vector<float> e(static_cast<size_t>(HW));
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / C, k = t % C;
+        const float gk = g[k], off = offset[k];
         const float* xr = x + (b * C + k) * HW;
-        float* yr = y + (b * C + o) * HW;
+        float* yr = y + (b * C + (perm_inv ? perm_inv[k] : k)) * HW;
         if (k < C1) {
-          for (int64_t i = 0; i < HW; ++i) yr[i] = xr[i] * g + off;
+          for (int64_t i = 0; i < HW; ++i) yr[i] = xr[i] * gk + off;
           continue;
         }
         const int64_t m = k - C1;
-        const float* sr = r + (b * 2 * C2 + m) * HW;
-        const float* tr = r + (b * 2 * C2 + C2 + m) * HW;
-        float* hr = th + (b * C2 + m) * HW;
-        for (int64_t i = 0; i < HW; ++i) {
-          const float s = 0.1f * sr[i];
-          const float h = std::tanh(scaled ? s / alpha : s);
-          const float j = alpha * h;
-          const float u = xr[i] * std::exp(j) + 0.1f * tr[i];
-          hr[i] = h;
-          yr[i] = u * g + off;
-        }
+        forward_row(HW, xr, r + (b * 2 * C2 + m) * HW, r + (b * 2 * C2 + C2 + m) * HW, &gk, &off, 0, alpha, scaled,
+                    th + (b * C2 + m) * HW, e.data(), yr);
       }
-    }
-  });
-  double log_g = 0.0;
-  for (int64_t k = 0; k < C; ++k) log_g += std::log(static_cast<double>(global_scale(gamma[k])));
-  parallel_for(B, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, C2 * HW)), [&](int64_t b0, int64_t b1) {
+    });
+  }
+  parallel_for(B, grain_rows(C2 * HW), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const float* hr = th + b * C2 * HW;
       double s = 0.0;
@@ -83,6 +148,29 @@ void coupling_forward(const CouplingParams& p, const float* x, const float* r, c
     }
   });
 }
+
+namespace {
+
+// One row of the transformed half's backward (see forward_row): from dv and dl (the
+// sample's log-det gradient) to dx2, dt, ds; pu[i] = dv·u for the γ sums. e is scratch.
+inline void backward_row(int64_t n, const float* x, const float* rt, const float* h, const float* dv, const float* g,
+                         int64_t gs, float alpha, bool scaled, float dl, float* e, float* dx, float* ds, float* dt,
+                         float* pu) {
+  exp_row(n, h, alpha, e);
+  for (int64_t i = 0; i < n; ++i) {
+    const float xe = x[i] * e[i];
+    const float u = xe + 0.1f * rt[i];
+    pu[i] = dv[i] * u;
+    const float du = dv[i] * g[i * gs];
+    dx[i] = du * e[i];
+    dt[i] = 0.1f * du;
+    const float dj = du * xe + dl;
+    const float dh = 1.0f - h[i] * h[i];
+    ds[i] = 0.1f * (scaled ? dj * dh : dj * (alpha * dh));
+  }
+}
+
+}  // namespace
 
 void coupling_backward(const CouplingParams& p, const float* x, const float* r, const float* th,
                        const float* gamma, const int32_t* perm_inv, const float* dy, const float* dlogdet,
@@ -93,57 +181,84 @@ void coupling_backward(const CouplingParams& p, const float* x, const float* r, 
   double dl_sum = 0.0;
   if (dlogdet)
     for (int64_t b = 0; b < B; ++b) dl_sum += dlogdet[b];
-  parallel_for(C, channel_grain(p), [&](int64_t k0, int64_t k1) {
-    std::vector<double> su(static_cast<size_t>(k1 - k0), 0.0), so(static_cast<size_t>(k1 - k0), 0.0);
-    for (int64_t b = 0; b < B; ++b) {
-      const float dl = dlogdet ? dlogdet[b] : 0.0f;
-      for (int64_t k = k0; k < k1; ++k) {
-        const float g = global_scale(gamma[k]);
-        const int64_t o = perm_inv ? perm_inv[k] : k;
-        const float* xr = x + (b * C + k) * HW;
-        const float* dvr = dy + (b * C + o) * HW;
-        float* dxr = dx + (b * C + k) * HW;
-        double acc_u = su[k - k0], acc_o = so[k - k0];
-        if (k < C1) {
-          for (int64_t i = 0; i < HW; ++i) {
-            const float dv = dvr[i];
-            acc_u += dv * xr[i];
-            acc_o += dv;
-            dxr[i] = dv * g;
+  std::vector<float> g(static_cast<size_t>(C));
+  for (int64_t k = 0; k < C; ++k) g[k] = global_scale(gamma[k]);
+  // Per-channel sums Σ dv·u and Σ dv over (b, position), each added in that order by one task.
+  std::vector<double> su(static_cast<size_t>(C), 0.0), so(static_cast<size_t>(C), 0.0);
+  if (HW == 1) {
+    // Vectors: tasks over blocks of channels; within a block, samples in order.
+    constexpr int64_t kBlock = 64;
+    const int64_t blocks = (C + kBlock - 1) / kBlock;
+    parallel_for(blocks, grain_rows(B * kBlock), [&](int64_t q0, int64_t q1) {
+      std::vector<float> dv(kBlock), pu(kBlock), e(kBlock);
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t k0 = q * kBlock, k1 = std::min(C, k0 + kBlock);
+        for (int64_t b = 0; b < B; ++b) {
+          const float dl = dlogdet ? dlogdet[b] : 0.0f;
+          const float* dyr = dy + b * C;
+          for (int64_t k = k0; k < k1; ++k) dv[k - k0] = dyr[perm_inv ? perm_inv[k] : k];
+          const float* xr = x + b * C;
+          float* dxr = dx + b * C;
+          for (int64_t k = k0; k < std::min(k1, C1); ++k) {
+            const float d = dv[k - k0];
+            su[k] += d * xr[k];
+            so[k] += d;
+            dxr[k] = d * g[k];
           }
-        } else {
-          const int64_t m = k - C1;
-          const float* tr = r + (b * 2 * C2 + C2 + m) * HW;
-          const float* hr = th + (b * C2 + m) * HW;
-          float* dsr = dr + (b * 2 * C2 + m) * HW;
-          float* dtr = dr + (b * 2 * C2 + C2 + m) * HW;
-          for (int64_t i = 0; i < HW; ++i) {
-            const float dv = dvr[i];
-            const float h = hr[i];
-            const float e = std::exp(alpha * h);
-            const float xe = xr[i] * e;
-            const float u = xe + 0.1f * tr[i];
-            acc_u += dv * u;
-            acc_o += dv;
-            const float du = dv * g;
-            dxr[i] = du * e;
-            dtr[i] = 0.1f * du;
-            const float dj = du * xe + dl;
-            const float dh = 1.0f - h * h;
-            dsr[i] = 0.1f * (scaled ? dj * dh : dj * (alpha * dh));
+          const int64_t a0 = std::max(k0, C1);
+          if (a0 < k1) {
+            const int64_t n = k1 - a0, m0 = a0 - C1;
+            backward_row(n, xr + a0, r + b * 2 * C2 + C2 + m0, th + b * C2 + m0, dv.data() + (a0 - k0), g.data() + a0, 1,
+                         alpha, scaled, dl, e.data(), dxr + a0, dr + b * 2 * C2 + m0, dr + b * 2 * C2 + C2 + m0,
+                         pu.data());
+            for (int64_t i = 0; i < n; ++i) {
+              su[a0 + i] += pu[i];
+              so[a0 + i] += dv[a0 - k0 + i];
+            }
           }
         }
-        su[k - k0] = acc_u;
-        so[k - k0] = acc_o;
       }
-    }
-    for (int64_t k = k0; k < k1; ++k) {
-      const double g = global_scale(gamma[k]);
-      const double gd = global_scale_grad(gamma[k]);
-      dgamma[k] = static_cast<float>(gd * su[k - k0] + dl_sum * static_cast<double>(HW) * gd / g);
-      doffset[k] = static_cast<float>(so[k - k0]);
-    }
-  });
+    });
+  } else {
+    // Maps: tasks over channels; each channel's (b, position) rows in order.
+    parallel_for(C, grain_rows(B * HW), [&](int64_t k0, int64_t k1) {
+      std::vector<float> pu(static_cast<size_t>(HW)), e(static_cast<size_t>(HW));
+      for (int64_t k = k0; k < k1; ++k) {
+        const float gk = g[k];
+        const int64_t o = perm_inv ? perm_inv[k] : k;
+        double acc_u = 0.0, acc_o = 0.0;
+        for (int64_t b = 0; b < B; ++b) {
+          const float* xr = x + (b * C + k) * HW;
+          const float* dvr = dy + (b * C + o) * HW;
+          float* dxr = dx + (b * C + k) * HW;
+          if (k < C1) {
+            for (int64_t i = 0; i < HW; ++i) {
+              acc_u += dvr[i] * xr[i];
+              acc_o += dvr[i];
+              dxr[i] = dvr[i] * gk;
+            }
+            continue;
+          }
+          const int64_t m = k - C1;
+          const float dl = dlogdet ? dlogdet[b] : 0.0f;
+          backward_row(HW, xr, r + (b * 2 * C2 + C2 + m) * HW, th + (b * C2 + m) * HW, dvr, &gk, 0, alpha, scaled, dl,
+                       e.data(), dxr, dr + (b * 2 * C2 + m) * HW, dr + (b * 2 * C2 + C2 + m) * HW, pu.data());
+          for (int64_t i = 0; i < HW; ++i) {
+            acc_u += pu[i];
+            acc_o += dvr[i];
+          }
+        }
+        su[k] = acc_u;
+        so[k] = acc_o;
+      }
+    });
+  }
+  for (int64_t k = 0; k < C; ++k) {
+    const double gk = g[k];
+    const double gd = global_scale_grad(gamma[k]);
+    dgamma[k] = static_cast<float>(gd * su[k] + dl_sum * static_cast<double>(HW) * gd / gk);
+    doffset[k] = static_cast<float>(so[k]);
+  }
 }
 
 namespace {

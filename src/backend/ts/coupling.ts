@@ -1,8 +1,9 @@
 // FrEIA AllInOneBlock's coupling step, forward and backward, and the Haar rotation: the
 // reference for native/cpu/coupling.cc, line by line. Float32 arithmetic is rounded
 // where C++ rounds (Math.fround after every float operation), sums are float64 in the
-// same order, so the two differ only by the exp/tanh/log1p of the C library vs
-// JavaScript's Math; the rotation is float64 throughout and identical bit for bit.
+// same order (the native loops are split into rows and lanes, the arithmetic per
+// element is this), so the two differ only by the exp/tanh (vectorised natively) and
+// log1p of each side; the rotation is float64 throughout and identical bit for bit.
 import type { CouplingParams, F32, F64, I32 } from '../types.js';
 
 const f = Math.fround;
