@@ -4,7 +4,7 @@
 // on the ts backend and on the default one (the native kernels when built).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { concat, currentBackend, Generator, grad, mul, reshape, setBackend, sum, type Tensor } from '../../src/engine/index.js';
+import { concat, currentBackend, Generator, grad, mul, setBackend, sum, type Tensor } from '../../src/engine/index.js';
 import { coupling, couplingComposite, type CouplingMix } from '../../src/engine/ops/coupling.js';
 import { Conv2d, Linear, ReLU, Sequential, type Module } from '../../src/nn/index.js';
 import { AllInOneBlock } from '../../src/nn/layers/flow.js';
@@ -79,13 +79,36 @@ for (const backend of ['ts', defaultBackend] as const) {
   });
 }
 
+for (const backend of ['ts', defaultBackend] as const) {
+  test(`at init g = 1 exactly and offset 0 (${backend}): a zero subnet makes the block its permutation, log-det 0`, () => {
+    setBackend(backend);
+    for (const spatial of [0, 2] as const) {
+      const zero = (cin: number, cout: number): Module => {
+        const l = spatial ? new Conv2d(cin, cout, 1, { seed: 1 }) : new Linear(cin, cout, { seed: 1 });
+        for (const p of l.parameters()) p.data.fill(0);
+        return l;
+      };
+      const b = new AllInOneBlock({ channels: 7, spatialDims: spatial, subnet: zero, clamp: 2, permuteSoft: false, generator: new Generator(4) });
+      const x = randt(spatial ? [2, 7, 3, 2] : [3, 7], 5, false);
+      const { y, logdet } = b.forward(x);
+      const w = b.w_perm.data;
+      const P = spatial ? 6 : 1;
+      for (let n = 0; n < x.shape[0]; n++)
+        for (let i = 0; i < 7; i++) {
+          const k = Array.from(w.subarray(i * 7, i * 7 + 7)).indexOf(1);
+          for (let q = 0; q < P; q++) assert.is(y.data[(n * 7 + i) * P + q], x.data[(n * 7 + k) * P + q]);
+        }
+      assert.equal(Array.from(logdet.data), new Array(x.shape[0]).fill(0));
+    }
+  });
+}
+
 test('a block is built the same on every backend (the rotation is the same bits)', () => {
   setBackend('ts');
   const a = block(24, 0, true, 0, false, 3).w_perm.data;
   setBackend(defaultBackend);
   const b = block(24, 0, true, 0, false, 3).w_perm.data;
   assert.ok(a.every((v, i) => Object.is(v, b[i])));
-  void reshape;
 });
 
 test.run();
