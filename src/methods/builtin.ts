@@ -16,6 +16,8 @@ import './reconstruction/fanogan.js';
 import './feature-reference/patchcore.js';
 import './feature-reference/padim.js';
 import './feature-reference/resnet18-in.js';
+import './flows/cflow.js';
+import './flows/fastflow.js';
 import './self-supervised/cutpaste.js';
 import './self-supervised/fpi.js';
 import './self-supervised/pii.js';

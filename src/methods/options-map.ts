@@ -20,6 +20,8 @@ import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
+import type { CFLOW_OPTIONS } from './flows/cflow.js';
+import type { FASTFLOW_OPTIONS } from './flows/fastflow.js';
 import type { CUTPASTE_2STAGE_OPTIONS } from './self-supervised/cutpaste-2stage.js';
 import type { ANATPASTE_OPTIONS } from './self-supervised/anatpaste.js';
 import type { ONE_STAGE_OPTIONS } from './self-supervised/one-stage.js';
@@ -52,6 +54,8 @@ export interface BuiltinMethodOptions {
   'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
+  'cflow': OptionsOf<Specs<typeof CFLOW_OPTIONS>>;
+  'fastflow': OptionsOf<Specs<typeof FASTFLOW_OPTIONS>>;
   'cutpaste-2stage': OptionsOf<Specs<typeof CUTPASTE_2STAGE_OPTIONS>>;
   'anatpaste': OptionsOf<Specs<typeof ANATPASTE_OPTIONS>>;
   'cutpaste': OptionsOf<Specs<typeof ONE_STAGE_OPTIONS>>;
@@ -72,6 +76,7 @@ export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
+  'cflow', 'fastflow',
   'cutpaste-2stage', 'anatpaste',
   'cutpaste', 'fpi', 'pii', 'nsa',
   'draem',
