@@ -8,7 +8,7 @@ import type { CouplingParams } from '../../backend/types.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import type { Generator } from '../random.js';
-import { add, div, exp, log, mul, neg, sub } from './elementwise.js';
+import { add, checkTensor, div, exp, log, mul, neg, sub } from './elementwise.js';
 import { softplus, tanh } from './activation.js';
 import { sum } from './reduce.js';
 import { concat, slice } from './shape.js';
@@ -87,10 +87,31 @@ export function couplingInverse(y: Tensor, subnet: Subnet, gamma: Tensor, offset
   return { x, logdet };
 }
 
+/** The shapes the kernels rely on, checked before any dispatch (the same error on every backend). */
+function checkArgs(x: Tensor, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): void {
+  const op = 'coupling';
+  checkTensor(x, op, 'x');
+  checkTensor(gamma, op, 'gamma');
+  checkTensor(offset, op, 'offset');
+  if (x.ndim !== 2 && x.ndim !== 4) throw new RangeError(`${op}: x must be [B, C] or [B, C, H, W], got [${x.shape.join(', ')}]`);
+  const C = x.shape[1];
+  if (!Number.isInteger(o.c1) || !Number.isInteger(o.c2) || o.c1 < 1 || o.c2 < 1 || o.c1 + o.c2 !== C) {
+    throw new RangeError(`${op}: c1 (${o.c1}) + c2 (${o.c2}) must split the ${C} channels of x, each at least 1`);
+  }
+  if (gamma.size !== C) throw new RangeError(`${op}: gamma must hold ${C} values (one per channel), got ${gamma.size}`);
+  if (offset.size !== C) throw new RangeError(`${op}: offset must hold ${C} values (one per channel), got ${offset.size}`);
+  if (!(o.clamp > 0) || !Number.isFinite(o.clamp)) throw new RangeError(`${op}: clamp must be a positive finite number, got ${o.clamp}`);
+  if (mix.kind === 'index' && mix.perm.length !== C) throw new RangeError(`${op}: the permutation must have ${C} entries, got ${mix.perm.length}`);
+}
+
 /** π⁻¹ with π⁻¹[π(i)] = i. */
 function invertPermutation(perm: Int32Array): Int32Array {
-  const inv = new Int32Array(perm.length);
-  for (let i = 0; i < perm.length; i++) inv[perm[i]] = i;
+  const inv = new Int32Array(perm.length).fill(-1);
+  for (let i = 0; i < perm.length; i++) {
+    const k = perm[i];
+    if (!(k >= 0 && k < perm.length) || inv[k] !== -1) throw new RangeError(`coupling: the permutation is not one of 0..${perm.length - 1} (entry ${i} is ${k})`);
+    inv[k] = i;
+  }
   return inv;
 }
 
@@ -101,6 +122,7 @@ function invertPermutation(perm: Int32Array): Int32Array {
  * is recorded as depending on the coupling output) and hands its gradient over.
  */
 export function coupling(x: Tensor, subnet: Subnet, gamma: Tensor, offset: Tensor, mix: CouplingMix, o: CouplingOptions): { y: Tensor; logdet: Tensor } {
+  checkArgs(x, gamma, offset, mix, o);
   const x1 = slice(x, 1, 0, o.c1);
   const r = subnet(x1);
   checkR(r, x, o, 'coupling');
