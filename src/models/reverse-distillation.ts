@@ -90,6 +90,8 @@ export interface OCBEOptions {
   /** Bottleneck width of the wide_resnet50_2 OCE blocks: 'official' 1024 (default), 'anomalib' 512. No effect for resnet18. */
   width?: 'official' | 'anomalib';
   generator: Generator;
+  /** false: skip the Kaiming draws (convs stay zero) for values loaded next; default true. */
+  init?: boolean;
 }
 
 /** Multi-scale feature fusion + one-class embedding (the official `BN_layer`). */
@@ -135,7 +137,7 @@ export class OCBE extends Module {
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(256 * e));
     this.conv4 = this.registerModule('conv4', conv1x1(1024 * e, 512 * e));
     this.bn4 = this.registerModule('bn4', new BatchNorm2d(512 * e));
-    kaimingConvs(this, opts.generator);
+    if (opts.init !== false) kaimingConvs(this, opts.generator);
   }
 
   /** [E1, E2, E3] → the embedding [B, 512e, S/32, S/32]. */
@@ -206,6 +208,8 @@ export class DecoderBasicBlock extends Module {
 
 export interface ReverseDecoderOptions {
   generator: Generator;
+  /** false: skip the Conv2d Kaiming draws (they stay zero) for values loaded next; ConvTranspose2d still draws its default init. Default true. */
+  init?: boolean;
 }
 
 /** The student decoder (de_wide_resnet50_2 / de_resnet18). */
@@ -240,7 +244,7 @@ export class ReverseDecoder extends Module {
     this.layer1 = this.registerModule('layer1', makeLayer(256, a.decoderBlocks[0]));
     this.layer2 = this.registerModule('layer2', makeLayer(128, a.decoderBlocks[1]));
     this.layer3 = this.registerModule('layer3', makeLayer(64, a.decoderBlocks[2]));
-    kaimingConvs(this, g);
+    if (opts.init !== false) kaimingConvs(this, g);
   }
 
   /** Embedding → [D1, D2, D3] shaped as the teacher's [E1, E2, E3] (i.e. [layer3, layer2, layer1] outputs). */

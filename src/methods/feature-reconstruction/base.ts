@@ -81,10 +81,18 @@ export abstract class FeatureNetworkMethod<N extends Module = Module> extends Re
   }
 
   override validate(): void {
+    this.validateFeatureOptions();
+    super.validate();
+  }
+
+  /**
+   * The checks this base adds (channels, weights); for a method whose validate() checks its
+   * network's shapes without building it (a large network's initialisation is slow).
+   */
+  protected validateFeatureOptions(): void {
     const c = this.options.channels as number;
     if (c !== 1 && c !== 3) throw new RangeError(`${this.info.name}: option "channels" must be 1 or 3 (backbones take RGB; grey is repeated), got ${c}`);
     resolveWeights(this.backboneName, this.options.weights as string | null);
-    super.validate();
   }
 
   /**

@@ -40,11 +40,12 @@ export class RDNetwork extends Module {
   readonly bn: OCBE;
   readonly decoder: ReverseDecoder;
 
-  constructor(arch: RdBackbone, width: 'official' | 'anomalib', generator: Generator) {
+  /** `init` false: skip the Kaiming draws, for values loaded next. */
+  constructor(arch: RdBackbone, width: 'official' | 'anomalib', generator: Generator, init = true) {
     super();
     // The official script builds the encoder+OCBE pair first, then the decoder.
-    this.bn = this.registerModule('bn', new OCBE(arch, { width, generator }));
-    this.decoder = this.registerModule('decoder', new ReverseDecoder(arch, { generator }));
+    this.bn = this.registerModule('bn', new OCBE(arch, { width, generator, init }));
+    this.decoder = this.registerModule('decoder', new ReverseDecoder(arch, { generator, init }));
   }
 
   /** Teacher maps [E1, E2, E3] → student maps [D1, D2, D3] of the same shapes. */
@@ -115,20 +116,33 @@ export const RD_STRIDE = 32;
 
 export class RD4AD extends FeatureNetworkMethod<RDNetwork> {
   protected override scoreBatchSize = 16;
+  /** True while load() builds the network that the saved values then overwrite. */
+  private loading = false;
 
   protected get settings(): RD4ADSettings {
     return rd4adSettings(this.options);
   }
 
+  /** The option checks without building the network (tens of millions of Kaiming draws): its shapes follow from `size` alone. */
   override validate(): void {
     const s = this.options.size as number;
     if (s % RD_STRIDE) throw new RangeError(`${this.info.name}: option "size" must be a multiple of ${RD_STRIDE} (the one-class embedding is at 1/${RD_STRIDE} of the image), got ${s}`);
-    super.validate();
+    this.validateFeatureOptions();
   }
 
   protected buildNetwork(generator: Generator): RDNetwork {
     const s = this.settings;
-    return new RDNetwork(s.backbone, s.ocbeWidth, generator);
+    return new RDNetwork(s.backbone, s.ocbeWidth, generator, !this.loading);
+  }
+
+  /** As the base, without drawing an initialisation that the file replaces (every value is in it). */
+  override async load(dir: string): Promise<void> {
+    this.loading = true;
+    try {
+      await super.load(dir);
+    } finally {
+      this.loading = false;
+    }
   }
 
   protected override createOptimizers(net: RDNetwork): Record<string, AnyOptimizer> {

@@ -42,7 +42,7 @@ const teacher = backbones.create('resnet18', { weights: 'random', seed: 0 });
 fillModule(teacher);
 const [B, , S] = step.input.shape as number[];
 const images = (t: number): Tensor => Tensor.fromData(fixtureInput(t, 2, B * S * S), [B, 1, S, S]);
-const student = new RDNetwork('resnet18', 'official', new Generator(0));
+const student = new RDNetwork('resnet18', 'official', new Generator(0), false);
 fillStudent(student, step.studentT0);
 const params = new Map(student.namedParameters());
 
@@ -124,7 +124,7 @@ test('the stepped student in eval mode: official (sum, SciPy blur) and anomalib 
 });
 
 test('wide_resnet50_2: OCBE (width 1024) + decoder eval forward at 64 px matches, parameter counts as PyTorch', () => {
-  const wide = new RDNetwork('wide_resnet50_2', 'official', new Generator(1));
+  const wide = new RDNetwork('wide_resnet50_2', 'official', new Generator(1), false);
   assert.is(wide.bn.numParameters(), fx.wide.params.bn);
   assert.is(wide.decoder.numParameters(), fx.wide.params.decoder);
   // the official OCBE with its unused conv4/bn4 (8,392,704), and de_wide_resnet50_2
