@@ -16,6 +16,7 @@ import './reconstruction/fanogan.js';
 import './feature-reference/patchcore.js';
 import './feature-reference/padim.js';
 import './feature-reference/resnet18-in.js';
+import './feature-reconstruction/fae.js';
 import './flows/cflow.js';
 import './flows/fastflow.js';
 import './self-supervised/cutpaste.js';

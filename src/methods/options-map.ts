@@ -20,6 +20,7 @@ import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
+import type { FAE_OPTIONS } from './feature-reconstruction/fae.js';
 import type { CFLOW_OPTIONS } from './flows/cflow.js';
 import type { FASTFLOW_OPTIONS } from './flows/fastflow.js';
 import type { CUTPASTE_2STAGE_OPTIONS } from './self-supervised/cutpaste-2stage.js';
@@ -54,6 +55,7 @@ export interface BuiltinMethodOptions {
   'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
+  'fae': OptionsOf<Specs<typeof FAE_OPTIONS>>;
   'cflow': OptionsOf<Specs<typeof CFLOW_OPTIONS>>;
   'fastflow': OptionsOf<Specs<typeof FASTFLOW_OPTIONS>>;
   'cutpaste-2stage': OptionsOf<Specs<typeof CUTPASTE_2STAGE_OPTIONS>>;
@@ -76,6 +78,7 @@ export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
+  'fae',
   'cflow', 'fastflow',
   'cutpaste-2stage', 'anatpaste',
   'cutpaste', 'fpi', 'pii', 'nsa',

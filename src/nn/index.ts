@@ -8,6 +8,6 @@ export { Linear } from './layers/linear.js';
 export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, type BatchNormOptions } from './layers/norm.js';
 export { LeakyReLU, ReLU, Sigmoid, SiLU, Swish, Tanh } from './layers/activation.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
-export { Dropout, Flatten, Identity, Upsample, type UpsampleOptions } from './layers/misc.js';
+export { Dropout, Dropout2d, Flatten, Identity, Upsample, type UpsampleOptions } from './layers/misc.js';
 export * from './optim/index.js';
 export * from './safetensors.js';

@@ -1,5 +1,5 @@
 // Shape and regularisation layers without parameters.
-import { dropout, flatten, interpolate, type Generator, type Tensor } from '../../engine/index.js';
+import { dropout, dropout2d, flatten, interpolate, type Generator, type Tensor } from '../../engine/index.js';
 import { resolveGenerator, type RandomSource } from '../init.js';
 import { Module } from '../module.js';
 import type { Pair } from './conv.js';
@@ -36,6 +36,30 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, this.generator);
+  }
+  protected override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/**
+ * Zeroes whole channels (each [H, W] map of each sample) with probability p in training and
+ * scales the rest by 1/(1−p); identity in eval (PyTorch's Dropout2d). The draws come from
+ * the generator passed to forward when one is (a training loop's own stream, so that a
+ * resumed run repeats them), else from the layer's own.
+ */
+export class Dropout2d extends Module {
+  private readonly generator: Generator;
+  constructor(
+    readonly p = 0.5,
+    src: RandomSource = {},
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout2d: p must lie in [0, 1], got ${p}`);
+    this.generator = resolveGenerator(src);
+  }
+  forward(x: Tensor, generator?: Generator): Tensor {
+    return dropout2d(x, this.p, this.training, generator ?? this.generator);
   }
   protected override extraRepr(): string {
     return `p=${this.p}`;
