@@ -134,14 +134,17 @@ export function faeTrainingLoss(backbone: BackboneModule, ae: FeatureAutoencoder
   return faeLossMap(s.loss, ae.forward(feats, generator), feats).mean();
 }
 
-/** Maps [B, S, S] (channel mean of the loss, upsampled with align_corners) and image scores of x, in eval mode. */
-export function faeScoreBatch(backbone: BackboneModule, ae: FeatureAutoencoder, x: Tensor, s: FaeSettings): { maps: Tensor; scores: Float32Array } {
+/**
+ * Maps [B, S, S] (channel mean of the loss, upsampled with align_corners) and image scores of
+ * x, in eval mode; `small` is the map before upsampling ([B, 1, S/4, S/4]).
+ */
+export function faeScoreBatch(backbone: BackboneModule, ae: FeatureAutoencoder, x: Tensor, s: FaeSettings): { maps: Tensor; scores: Float32Array; small: Tensor } {
   const [b, c, size] = x.shape;
   const feats = faeFeatures(backbone, x, s, false);
   const small = mean(faeLossMap(s.loss, ae.forward(feats), feats), 1, true);
   const maps = interpolate(small, { size: [size, size], mode: 'bilinear', alignCorners: true }).reshape([b, size, size]);
   const scores = s.imageScore === 'mean' ? meanScores(small.data, b) : foregroundTopScores(maps.data, x.data, b, c, size);
-  return { maps, scores };
+  return { maps, scores, small };
 }
 
 const info: MethodInfo = {
@@ -211,7 +214,8 @@ export class FaeMethod extends FeatureNetworkMethod<FaeNetwork> {
   }
 
   protected scoreBatch(net: FaeNetwork, x: Tensor): BatchScore {
-    return faeScoreBatch(this.backbone(), net.ae, x, this.settings);
+    const { maps, scores } = faeScoreBatch(this.backbone(), net.ae, x, this.settings);
+    return { maps, scores };
   }
 }
 
