@@ -37,6 +37,7 @@
         "native/cpu/linalg.cc",
         "native/cpu/poisson.cc",
         "native/cpu/coupling.cc",
+        "native/cpu/cosine.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
         "native/binding/bind_control.cc",
@@ -56,6 +57,7 @@
         "native/binding/bind_linalg.cc",
         "native/binding/bind_poisson.cc",
         "native/binding/bind_coupling.cc",
+        "native/binding/bind_cosine.cc",
         "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [

@@ -53,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_linalg(env, exports);
   register_poisson(env, exports);
   register_coupling(env, exports);
+  register_cosine(env, exports);
   return exports;
 }
 

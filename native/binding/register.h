@@ -30,6 +30,7 @@ void register_half(Napi::Env env, Napi::Object exports);
 void register_linalg(Napi::Env env, Napi::Object exports);
 void register_poisson(Napi::Env env, Napi::Object exports);
 void register_coupling(Napi::Env env, Napi::Object exports);
+void register_cosine(Napi::Env env, Napi::Object exports);
 void register_control(Napi::Env env, Napi::Object exports);
 
 }  // namespace medianomaly::binding

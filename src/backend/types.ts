@@ -299,6 +299,17 @@ export interface CouplingParams {
   scaled: boolean;
 }
 
+/**
+ * Cosine distance over the middle axis of dense [outer, mid, inner] views (see
+ * cosineDistance); eps clamps each norm from below, as PyTorch's cosine_similarity.
+ */
+export interface CosineParams {
+  outer: number;
+  mid: number;
+  inner: number;
+  eps: number;
+}
+
 export interface KernelTable {
   gemm(p: GemmParams, a: F32, b: F32, c: F32): void;
   /** Batched GEMM: `batch` independent products over consecutive blocks. */
@@ -466,6 +477,15 @@ export interface KernelTable {
    * Float64 in one fixed order: the same bits on every backend and thread count.
    */
   couplingRotation(p: { C: number }, a: F64, q: F64): void;
+
+  /**
+   * d[o·inner + i] = 1 − cos(a[o, :, i], b[o, :, i]) with both norms clamped at eps;
+   * stats [outer·inner, 3] = (cos, max(‖a‖, eps), max(‖b‖, eps)) for the backward. Sums in
+   * float64 in a fixed order (the same bits on every backend and thread count).
+   */
+  cosineDistance(p: CosineParams, a: F32, b: F32, d: F32, stats: F32): void;
+  /** Gradients of Σ dd·d into da and db (either null: not wanted), overwritten. */
+  cosineDistanceBackward(p: CosineParams, a: F32, b: F32, stats: F32, dd: F32, da: F32 | null, db: F32 | null): void;
 }
 
 export type KernelName = keyof KernelTable;
@@ -492,6 +512,7 @@ export const KERNEL_NAMES = [
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',
   'poissonSolve',
   'couplingForward', 'couplingBackward', 'couplingRotation',
+  'cosineDistance', 'cosineDistanceBackward',
 ] as const satisfies readonly KernelName[];
 
 // Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.

@@ -26,6 +26,8 @@ export const flopCounter: FlopCounter = {
   batchNormBackward: (p) => 8 * p.N * p.C * p.HW,
   groupNormForward: (p) => 7 * p.N * p.C * p.HW,
   groupNormBackward: (p) => 10 * p.N * p.C * p.HW,
+  cosineDistance: (p) => 6 * p.outer * p.mid * p.inner, // three multiply-adds per element
+  cosineDistanceBackward: (p, _a, _b, _s, _dd, da, db) => 3 * p.outer * p.mid * p.inner * ((da ? 1 : 0) + (db ? 1 : 0)),
   unary: (p) => p.n,
   unaryBackward: (p) => 2 * p.n,
   binary: (p) => p.shape.reduce((a, b) => a * b, 1),

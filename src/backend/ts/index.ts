@@ -24,6 +24,7 @@ import { halfFromFloat, halfToFloat } from './half.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 import { poissonSolve } from './poisson.js';
 import { couplingBackward, couplingForward, couplingRotation } from './coupling.js';
+import { cosineDistance, cosineDistanceBackward } from './cosine.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -77,6 +78,8 @@ export const tsKernels: KernelTable = {
   couplingForward,
   couplingBackward,
   couplingRotation,
+  cosineDistance,
+  cosineDistanceBackward,
 };
 
 export const tsBackend: Backend = {

@@ -56,6 +56,15 @@ test('cosine distances: values, PyTorch eps rule, invariants', () => {
   const d = globalCosineDistance(a, b).data;
   close(d[0], 1 - 11 / (5 * Math.sqrt(5)), 1e-6, 'cos');
   assert.is(d[1], 1); // a zero vector: n clamped to eps, cos 0
+  // PyTorch 1.13, F.cosine_similarity(a, b, eps=1e-4) with a = (1e-5, 0), b = (1, 1): the
+  // gradient of cos is (7000.3574, 7071.0679) wrt a and (0.0354, −0.0354) wrt b
+  const ta = Tensor.fromData(new Float32Array([1e-5, 0]), [1, 2]).requiresGrad_();
+  const tb = Tensor.fromData(new Float32Array([1, 1]), [1, 2]).requiresGrad_();
+  globalCosineDistance(ta, tb, 1e-4).sum().backward();
+  close(ta.grad!.data[0], -7000.3574, 1e-6, 'eps grad a0');
+  close(ta.grad!.data[1], -7071.0679, 1e-6, 'eps grad a1');
+  close(tb.grad!.data[0], -0.035355, 1e-4, 'eps grad b0');
+  close(tb.grad!.data[1], 0.035355, 1e-4, 'eps grad b1');
   const g = new Generator(2);
   const x = randn([2, 5, 3, 4], { generator: g });
   const y = Tensor.fromData(x.data.map((v, i) => v * (i < 60 ? 2.5 : 0.3)), x.shape); // positive scale per sample
