@@ -11,3 +11,4 @@ export { draem, loadTextures, perlinNoise, perlinFromAngles, rotateImage, AUGMEN
 export { colorJitter, colorJitterDraw, applyColorJitter, type ColorJitterOptions, type ColorJitterDraw } from './jitter.js';
 export * as cutpaste from './cutpaste-api.js';
 export { anatpaste, anatomyMask, clahe, otsuThreshold, type AnatPasteOptions, type AnatPasteResult } from './anatpaste.js';
+export { OpenSimplex, fractalNoise2, fractalNoise3, simplexPermutation, RDPP_FRACTAL, type FractalOptions } from './simplex-noise.js';
