@@ -21,6 +21,9 @@ import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js'
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
 import type { FAE_OPTIONS } from './feature-reconstruction/fae.js';
+import type { RD4AD_METHOD_OPTIONS } from './feature-reconstruction/rd4ad.js';
+import type { RDPP_METHOD_OPTIONS } from './feature-reconstruction/rdpp.js';
+import type { RECONTRAST_METHOD_OPTIONS } from './feature-reconstruction/recontrast.js';
 import type { CFLOW_OPTIONS } from './flows/cflow.js';
 import type { FASTFLOW_OPTIONS } from './flows/fastflow.js';
 import type { CUTPASTE_2STAGE_OPTIONS } from './self-supervised/cutpaste-2stage.js';
@@ -56,6 +59,9 @@ export interface BuiltinMethodOptions {
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
   'fae': OptionsOf<Specs<typeof FAE_OPTIONS>>;
+  'rd4ad': OptionsOf<Specs<typeof RD4AD_METHOD_OPTIONS>>;
+  'rdpp': OptionsOf<Specs<typeof RDPP_METHOD_OPTIONS>>;
+  'recontrast': OptionsOf<Specs<typeof RECONTRAST_METHOD_OPTIONS>>;
   'cflow': OptionsOf<Specs<typeof CFLOW_OPTIONS>>;
   'fastflow': OptionsOf<Specs<typeof FASTFLOW_OPTIONS>>;
   'cutpaste-2stage': OptionsOf<Specs<typeof CUTPASTE_2STAGE_OPTIONS>>;
@@ -78,7 +84,7 @@ export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
-  'fae',
+  'fae', 'rd4ad', 'rdpp', 'recontrast',
   'cflow', 'fastflow',
   'cutpaste-2stage', 'anatpaste',
   'cutpaste', 'fpi', 'pii', 'nsa',

@@ -22,6 +22,9 @@ import { PATCHCORE_METHOD_OPTIONS } from '../../src/methods/feature-reference/pa
 import { PADIM_METHOD_OPTIONS } from '../../src/methods/feature-reference/padim.js';
 import { RESNET18_IN_METHOD_OPTIONS } from '../../src/methods/feature-reference/resnet18-in.js';
 import { FAE_OPTIONS } from '../../src/methods/feature-reconstruction/fae.js';
+import { RD4AD_METHOD_OPTIONS } from '../../src/methods/feature-reconstruction/rd4ad.js';
+import { RDPP_METHOD_OPTIONS } from '../../src/methods/feature-reconstruction/rdpp.js';
+import { RECONTRAST_METHOD_OPTIONS } from '../../src/methods/feature-reconstruction/recontrast.js';
 import { CFLOW_OPTIONS } from '../../src/methods/flows/cflow.js';
 import { FASTFLOW_OPTIONS } from '../../src/methods/flows/fastflow.js';
 import { CUTPASTE_2STAGE_OPTIONS } from '../../src/methods/self-supervised/cutpaste-2stage.js';
@@ -75,7 +78,7 @@ test("each entry's spec list is the one the method registers (so the derived typ
     'vae-rec': aeMethodOptions(VAE_OPTIONS), 'vae-combi': aeMethodOptions(VAE_OPTIONS),
     'ganomaly': GANOMALY_OPTIONS, 'dae': DAE_OPTIONS, 'fanogan': FANOGAN_OPTIONS,
     'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
-    'fae': FAE_OPTIONS,
+    'fae': FAE_OPTIONS, 'rd4ad': RD4AD_METHOD_OPTIONS, 'rdpp': RDPP_METHOD_OPTIONS, 'recontrast': RECONTRAST_METHOD_OPTIONS,
     'cflow': CFLOW_OPTIONS, 'fastflow': FASTFLOW_OPTIONS,
     'cutpaste-2stage': CUTPASTE_2STAGE_OPTIONS, 'anatpaste': ANATPASTE_OPTIONS,
     'cutpaste': ONE_STAGE_OPTIONS, 'fpi': ONE_STAGE_OPTIONS, 'pii': ONE_STAGE_OPTIONS, 'nsa': ONE_STAGE_OPTIONS,
