@@ -38,24 +38,24 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 }
 
-/** CFlow-AD's fully connected subnet (subnet_fc): Linear(in → 2·in) → ReLU → Linear(2·in → out). */
-export function cflowSubnet(generator: Generator) {
+/** CFlow-AD's fully connected subnet (subnet_fc): Linear(in → 2·in) → ReLU → Linear(2·in → out). `init` false: no draws (zeros). */
+export function cflowSubnet(generator: Generator, init = true) {
   return (inChannels: number, outChannels: number): Module =>
-    new Sequential(new Linear(inChannels, 2 * inChannels, { generator }), new ReLU(), new Linear(2 * inChannels, outChannels, { generator }));
+    new Sequential(new Linear(inChannels, 2 * inChannels, { generator, init }), new ReLU(), new Linear(2 * inChannels, outChannels, { generator, init }));
 }
 
-/** FastFlow's convolutional subnet with kernel k (1 or 3) and hidden ratio r. */
-export function fastflowSubnet(kernel: 1 | 3, hiddenRatio: number, generator: Generator) {
+/** FastFlow's convolutional subnet with kernel k (1 or 3) and hidden ratio r. `init` false: no draws (zeros). */
+export function fastflowSubnet(kernel: 1 | 3, hiddenRatio: number, generator: Generator, init = true) {
   return (inChannels: number, outChannels: number): Module => {
     const hidden = Math.floor(inChannels * hiddenRatio);
     if (hidden < 1) throw new RangeError(`FastFlow subnet: hiddenRatio ${hiddenRatio} leaves no hidden channel for ${inChannels} inputs`);
     const padding = (kernel - 1) / 2;
     return new Sequential(
       new Identity(), // anomalib's ZeroPad2d
-      new Conv2d(inChannels, hidden, kernel, { padding, generator }),
+      new Conv2d(inChannels, hidden, kernel, { padding, generator, init }),
       new ReLU(),
       new Identity(), // anomalib's ZeroPad2d
-      new Conv2d(hidden, outChannels, kernel, { padding, generator }),
+      new Conv2d(hidden, outChannels, kernel, { padding, generator, init }),
     );
   };
 }
@@ -73,6 +73,11 @@ export interface CFlowHeadsOptions {
   /** true: fixed random SO(C) rotations (reference); false: permutations (anomalib). */
   permuteSoft: boolean;
   generator: Generator;
+  /**
+   * false: draw nothing (subnets zero, rotations/permutations undrawn) for a state loaded next:
+   * WRN50's 24 flows take over a minute of draws, mostly the SO(2048) rotations. Default true.
+   */
+  init?: boolean;
 }
 
 export class CFlowHeads extends Module {
@@ -84,7 +89,8 @@ export class CFlowHeads extends Module {
     super();
     this.channels = opts.channels.slice();
     this.condition = opts.condition;
-    const subnet = cflowSubnet(opts.generator);
+    const init = opts.init !== false;
+    const subnet = cflowSubnet(opts.generator, init);
     const flows = opts.channels.map(
       (c) =>
         new SequenceINN(
@@ -99,6 +105,7 @@ export class CFlowHeads extends Module {
                 clampForm: opts.clampForm,
                 permuteSoft: opts.permuteSoft,
                 generator: opts.generator,
+                init,
               }),
           ),
         ),
@@ -123,6 +130,8 @@ export interface FastFlowHeadsOptions {
   conv3x3Only: boolean;
   hiddenRatio: number;
   generator: Generator;
+  /** false: draw nothing (subnets zero, permutations undrawn) for a state loaded next. Default true. */
+  init?: boolean;
 }
 
 export class FastFlowHeads extends Module {
@@ -132,6 +141,7 @@ export class FastFlowHeads extends Module {
   constructor(opts: FastFlowHeadsOptions) {
     super();
     const g = opts.generator;
+    const init = opts.init !== false;
     this.norms = this.registerModule('norms', new ModuleList(opts.levels.map((l) => new LayerNorm([l.channels, l.height, l.width]))));
     const flows = opts.levels.map(
       (l) =>
@@ -142,11 +152,12 @@ export class FastFlowHeads extends Module {
               new AllInOneBlock({
                 channels: l.channels,
                 spatialDims: 2,
-                subnet: fastflowSubnet(i % 2 === 1 && !opts.conv3x3Only ? 1 : 3, opts.hiddenRatio, g),
+                subnet: fastflowSubnet(i % 2 === 1 && !opts.conv3x3Only ? 1 : 3, opts.hiddenRatio, g, init),
                 clamp: opts.clamp,
                 clampForm: opts.clampForm,
                 permuteSoft: false,
                 generator: g,
+                init,
               }),
           ),
         ),

@@ -205,8 +205,16 @@ export abstract class Module {
       const v = given.get(e.name);
       if (v) e.tensor.data.set(v.data);
     }
+    for (const m of this.modules()) m.stateLoaded();
     return { missingKeys, unexpectedKeys };
   }
+
+  /**
+   * Called on this module and every descendant after loadStateDict has copied values in: a
+   * module that keeps something derived from its state (an index read from a buffer) drops
+   * or rebuilds it here. The default does nothing.
+   */
+  protected stateLoaded(): void {}
 
   // ---- modes and gradients ----
 

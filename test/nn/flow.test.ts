@@ -1,12 +1,13 @@
 // AllInOneBlock / SequenceINN (FrEIA): the invariants of the block at initialisation
 // (global scale exactly 1, offset 0, inverse reproduces the input, the inverse's
 // log-det is the negative), the orthogonality of the fixed mixings, FrEIA's state
-// names, argument checks, and finite-difference gradients on the ts backend.
+// names, argument checks, and finite-difference gradients on the ts backend; a block built
+// without drawing its mixing (init: false) until a state is loaded, and the kept permutation
+// index following a loaded w_perm.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { concat, Generator, noGrad, reshape, type Tensor } from '../../src/engine/index.js';
-import { Conv2d, Linear, Module, Sequential, ReLU } from '../../src/nn/index.js';
-import { AllInOneBlock, SequenceINN, GLOBAL_SCALE_INIT } from '../../src/nn/layers/flow.js';
+import { AllInOneBlock, Conv2d, GLOBAL_SCALE_INIT, Linear, Module, ReLU, Sequential, SequenceINN } from '../../src/nn/index.js';
 import { randomRotation } from '../../src/nn/layers/flow-rotation.js';
 import { gradcheck, randt } from '../engine/gradcheck.js'; // also selects the ts backend
 
@@ -151,6 +152,47 @@ test('argument checks name what is wrong', () => {
   assert.throws(() => b.forward(randt([2, 4], 1, false), randt([3, 2], 1, false)), /cond must be \[2, 2\]/);
   const bad = new AllInOneBlock({ channels: 4, subnet: (i) => new Linear(i, 3, { seed: 1 }), clamp: 1, permuteSoft: false, generator: new Generator(1) });
   assert.throws(() => bad.forward(randt([2, 4], 1, false)), /subnet must return \[2, 4\]/);
+});
+
+test('init false draws nothing (block and Linear: the generator is untouched), refuses to run until a state is loaded, then equals the drawn block', () => {
+  for (const soft of [true, false]) {
+    const drawn = vecBlock(6, 2, soft, 7);
+    const g = new Generator(7);
+    const subnet = (cin: number, cout: number): Module => new Sequential(new Linear(cin, 2 * cin, { generator: g, init: false }), new ReLU(), new Linear(2 * cin, cout, { generator: g, init: false }));
+    const lazy = new AllInOneBlock({ channels: 6, condChannels: 2, subnet, clamp: 1.9, permuteSoft: soft, generator: g, init: false });
+    assert.is(g.uniform(), new Generator(7).uniform(), 'no draw from the generator (block nor Linear)');
+    assert.ok(lazy.w_perm.data.every((v) => v === 0) && lazy.w_perm_inv.data.every((v) => v === 0));
+    assert.ok(lazy.subnet.parameters().every((p) => p.data.every((v) => v === 0)));
+    const x = randt([3, 6], 2, false);
+    const c = randt([3, 2], 3, false);
+    assert.throws(() => lazy.forward(x, c), /w_perm was neither drawn .* nor loaded/);
+    assert.throws(() => lazy.inverse(x, c), /w_perm_inv was neither drawn .* nor loaded/);
+    lazy.loadStateDict(drawn.stateDict());
+    noGrad(() => {
+      assert.equal(Array.from(lazy.forward(x, c).y.data), Array.from(drawn.forward(x, c).y.data));
+      assert.equal(Array.from(lazy.inverse(x, c).x.data), Array.from(drawn.inverse(x, c).x.data));
+    });
+  }
+});
+
+test('a loaded hard permutation is honoured: the permutation index read on first use is dropped by loadStateDict', () => {
+  const a = vecBlock(8, 0, false, 11);
+  const b = vecBlock(8, 0, false, 12);
+  assert.ok(a.w_perm.data.some((v, i) => v !== b.w_perm.data[i]), 'the two seeds draw different permutations');
+  const x = randt([2, 8], 4, false);
+  noGrad(() => {
+    const before = b.forward(x).y.data.slice(); // reads (and keeps) b's own index
+    b.inverse(x);
+    b.loadStateDict(a.stateDict());
+    const want = a.forward(x).y.data;
+    const got = b.forward(x).y.data;
+    assert.equal(Array.from(got), Array.from(want));
+    assert.ok(got.some((v, i) => v !== before[i]), 'the output changed with the loaded permutation');
+    assert.equal(Array.from(b.inverse(x).x.data), Array.from(a.inverse(x).x.data));
+    // the index is not read again per call: the same array is handed to the kernels each time
+    const mix = (blk: AllInOneBlock) => (blk as unknown as { mix(inv: boolean): { perm?: Int32Array } }).mix(false).perm;
+    assert.ok(mix(b) === mix(b));
+  });
 });
 
 test.run();

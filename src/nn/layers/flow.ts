@@ -16,6 +16,10 @@
 // subnet.*) so CFLOW-official and anomalib checkpoints load unchanged. w_perm / w_perm_inv
 // are the C×C matrices FrEIA of 2022–2023 stores (one-hot for a hard permutation); they are
 // buffers here (FrEIA keeps them as parameters with requires_grad=False): saved, never trained.
+// A hard permutation's index is read from w_perm once and kept; loadStateDict drops it (change
+// the matrices through loadStateDict, not in place). A block built with `init: false` draws no
+// mixing (a Haar rotation of C = 2048 takes seconds): its matrices are zero, and it refuses to
+// run until loadStateDict fills them.
 import { concat, coupling, couplingInverse, Tensor, type CouplingMix, type Generator } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { permutationMatrix, randomPermutation, randomRotation } from './flow-rotation.js';
@@ -39,6 +43,11 @@ export interface AllInOneBlockOptions {
   permuteSoft: boolean;
   /** Draws the permutation or rotation (the subnet draws its own initialisation). */
   generator: Generator;
+  /**
+   * false: draw no permutation or rotation (w_perm, w_perm_inv stay zero) for values that
+   * loadStateDict fills next; the generator is left untouched. Default true.
+   */
+  init?: boolean;
 }
 
 /** γ at init: 2·ln(e⁵ − 1), so that 0.2·ln(1 + exp(γ/2)) = 1 (FrEIA global_affine_init = 1). */
@@ -58,6 +67,10 @@ export class AllInOneBlock extends Module {
   readonly w_perm: Tensor;
   readonly w_perm_inv: Tensor;
   readonly subnet: Module;
+  /** π of w_perm and of w_perm_inv (hard permutation), read on first use; null: not read yet. */
+  private permIndex: [Int32Array | null, Int32Array | null] = [null, null];
+  /** Whether w_perm / w_perm_inv hold a mixing (drawn, or loaded into a block built with init false). */
+  private mixReady: [boolean, boolean];
 
   constructor(opts: AllInOneBlockOptions) {
     super();
@@ -86,11 +99,15 @@ export class AllInOneBlock extends Module {
     this.global_scale = this.registerParameter('global_scale', Tensor.empty([1, C, ...ones]));
     this.global_scale.data.fill(GLOBAL_SCALE_INIT);
     this.global_offset = this.registerParameter('global_offset', Tensor.empty([1, C, ...ones]));
-    let w: Float32Array;
-    if (this.permuteSoft) w = Float32Array.from(randomRotation(C, opts.generator));
-    else w = permutationMatrix(randomPermutation(C, opts.generator));
+    const draw = opts.init !== false;
+    const w = new Float32Array(C * C);
     const wInv = new Float32Array(C * C);
-    for (let i = 0; i < C; i++) for (let k = 0; k < C; k++) wInv[k * C + i] = w[i * C + k];
+    if (draw) {
+      if (this.permuteSoft) w.set(randomRotation(C, opts.generator));
+      else w.set(permutationMatrix(randomPermutation(C, opts.generator)));
+      for (let i = 0; i < C; i++) for (let k = 0; k < C; k++) wInv[k * C + i] = w[i * C + k];
+    }
+    this.mixReady = [draw, draw];
     this.w_perm = this.registerBuffer('w_perm', Tensor.fromData(w, [C, C, ...ones]));
     this.w_perm_inv = this.registerBuffer('w_perm_inv', Tensor.fromData(wInv, [C, C, ...ones]));
     const sub = opts.subnet(this.c1 + P, 2 * this.c2);
@@ -100,9 +117,18 @@ export class AllInOneBlock extends Module {
 
   /** The channel mixing the kernels get: an index vector for a permutation, the matrix for a rotation. */
   private mix(inverse: boolean): CouplingMix {
+    const k = inverse ? 1 : 0;
+    const name = inverse ? 'w_perm_inv' : 'w_perm';
+    if (!this.mixReady[k]) throw new Error(`AllInOneBlock: ${name} was neither drawn (the block was built with init: false) nor loaded; load a state dict first`);
     const w = inverse ? this.w_perm_inv : this.w_perm;
     if (this.permuteSoft) return { kind: 'matrix', w };
-    // Read π back from the (possibly loaded) one-hot matrix: out[i] = v[π(i)].
+    // C² reads: once per loaded or drawn matrix, not per call.
+    const perm = (this.permIndex[k] ??= this.readPermutation(w, name));
+    return { kind: 'index', perm, w };
+  }
+
+  /** π from a one-hot matrix: out[i] = v[π(i)]. */
+  private readPermutation(w: Tensor, name: string): Int32Array {
     const C = this.channels;
     const d = w.data;
     const perm = new Int32Array(C);
@@ -116,10 +142,22 @@ export class AllInOneBlock extends Module {
           break;
         }
       }
-      if (at < 0) throw new Error(`AllInOneBlock: ${inverse ? 'w_perm_inv' : 'w_perm'} row ${i} is not one-hot, yet permuteSoft is false`);
+      if (at < 0) throw new Error(`AllInOneBlock: ${name} row ${i} is not one-hot, yet permuteSoft is false`);
       perm[i] = at;
     }
-    return { kind: 'index', perm, w };
+    return perm;
+  }
+
+  /** New values may be in w_perm / w_perm_inv: read π again on next use; a block built without a draw is ready once its matrices hold one. */
+  protected override stateLoaded(): void {
+    this.permIndex = [null, null];
+    const filled = (w: Tensor) => {
+      const d = w.data;
+      for (let i = 0; i < d.length; i++) if (d[i] !== 0) return true; // a drawn mixing stops within a row
+      return false;
+    };
+    if (!this.mixReady[0]) this.mixReady[0] = filled(this.w_perm);
+    if (!this.mixReady[1]) this.mixReady[1] = filled(this.w_perm_inv);
   }
 
   private checkInput(x: Tensor, cond: Tensor | undefined, op: string): void {

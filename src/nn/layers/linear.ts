@@ -10,7 +10,14 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    opts: RandomSource & { bias?: boolean } = {},
+    opts: RandomSource & {
+      bias?: boolean;
+      /**
+       * false: skip PyTorch's default initialisation and leave weight and bias at zero, for a
+       * layer whose values the caller loads from a file (no draws are made). Default true.
+       */
+      init?: boolean;
+    } = {},
   ) {
     super();
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
@@ -18,7 +25,7 @@ export class Linear extends Module {
     }
     this.weight = this.registerParameter('weight', Tensor.empty([outFeatures, inFeatures]));
     this.bias = this.registerParameter('bias', opts.bias === false ? null : Tensor.empty([outFeatures]));
-    defaultLayerInit(this.weight, this.bias, opts);
+    if (opts.init !== false) defaultLayerInit(this.weight, this.bias, opts);
   }
 
   forward(x: Tensor): Tensor {

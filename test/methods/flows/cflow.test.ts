@@ -2,14 +2,15 @@
 // check the method's mechanics, not its detection quality; the numbers are checked against
 // PyTorch in flow-fixtures.test.ts): presets, option refusals, the positional encoding's and
 // likelihood's invariants, the learning-rate schedule, fiber batches, training with a falling
-// loss and progress in optimiser steps, drop_last, save → load identical maps, the two map
+// loss and progress in optimiser steps, drop_last, save → load identical maps (without drawing
+// the rotations the file replaces), the two map
 // normalisations, ts and cpu backends agreeing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backends, setBackend, Tensor, zeros } from '../../../src/engine/index.js';
+import { backends, profile, setBackend, Tensor, zeros } from '../../../src/engine/index.js';
 import { createMethod, loadMethod } from '../../../src/methods/index.js';
 import { methods } from '../../../src/methods/registry.js';
 import { resolveOptions } from '../../../src/methods/training/options.js';
@@ -177,6 +178,29 @@ test('scores: maps normalised over the set (max of the set = 0 floor); save → 
   for (const start of [0, 4]) {
     const alone = await back.score({ n: 4, channels: 1, size: 64, images: imgs.slice(start * 4096, (start + 4) * 4096) });
     assert.equal(Array.from(b.scores.subarray(start, start + 4)), Array.from(alone.scores));
+  }
+});
+
+test('soft permutation: fit draws one rotation per block; load draws none (the file holds them) and gives identical maps', async () => {
+  const rotations = (): number => profile.report().find((r) => r.kernel === 'couplingRotation')?.calls ?? 0;
+  const m = createMethod('cflow', { ...SMALL, permute: 'soft', blocks: 2, epochs: 1 });
+  profile.reset();
+  profile.enable();
+  try {
+    await m.fit(data.train);
+    assert.is(rotations(), 3 * 2, 'three levels of two blocks');
+    const res = await m.score(data.test);
+    const dir = join(tmp, 'cflow-soft');
+    await m.save(dir);
+    profile.reset();
+    const back = await loadMethod(dir);
+    assert.is(rotations(), 0, 'load runs no rotation kernel');
+    const again = await back.score(data.test);
+    assert.equal(Array.from(again.scores), Array.from(res.scores));
+    again.maps!.forEach((mp, i) => assert.ok(mp.every((v, j) => v === res.maps![i][j]), `map ${i}`));
+  } finally {
+    profile.disable();
+    profile.reset();
   }
 });
 
