@@ -28,6 +28,12 @@ export const flopCounter: FlopCounter = {
   groupNormBackward: (p) => 10 * p.N * p.C * p.HW,
   cosineDistance: (p) => 6 * p.outer * p.mid * p.inner, // three multiply-adds per element
   cosineDistanceBackward: (p, _a, _b, _s, _dd, da, db) => 3 * p.outer * p.mid * p.inner * ((da ? 1 : 0) + (db ? 1 : 0)),
+  // Coupling: per element of the passed half x1, the global affine (2); of the transformed half,
+  // 0.1·s, tanh (α·tanh(s/α): one more), α·h, exp, x·e + 0.1·t, global affine, log-det sum (11).
+  // Backward: x1 4 (dx, γ and offset sums), x2 18. Transcendentals count 1 each.
+  couplingForward: (p) => p.B * p.HW * (2 * p.C1 + (p.scaled ? 12 : 11) * (p.C - p.C1)),
+  couplingBackward: (p) => p.B * p.HW * (4 * p.C1 + 18 * (p.C - p.C1)),
+  couplingRotation: (p) => (8 / 3) * p.C * p.C * p.C, // Householder QR 4C³/3 + forming Q 4C³/3
   unary: (p) => p.n,
   unaryBackward: (p) => 2 * p.n,
   binary: (p) => p.shape.reduce((a, b) => a * b, 1),

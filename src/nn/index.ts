@@ -9,5 +9,6 @@ export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, type BatchNormOptions }
 export { LeakyReLU, ReLU, Sigmoid, SiLU, Swish, Tanh } from './layers/activation.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
 export { Dropout, Dropout2d, Flatten, Identity, Upsample, type UpsampleOptions } from './layers/misc.js';
+export { AllInOneBlock, SequenceINN, GLOBAL_SCALE_INIT, type AllInOneBlockOptions, type ClampForm } from './layers/flow.js';
 export * from './optim/index.js';
 export * from './safetensors.js';

@@ -1,10 +1,11 @@
 // The fused coupling op (couplingForward/couplingBackward kernels around the subnet)
 // against the same block written as a composition of engine ops: outputs, log-dets and
 // every gradient, when the loss uses y and the log-det, the log-det alone, or y alone;
-// on the ts backend and on the default one (the native kernels when built).
+// on the ts backend and on the default one (the native kernels when built); the profiler's
+// FLOP counts of the coupling kernels.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { concat, backends, Generator, grad, mul, setBackend, sum, type Tensor } from '../../src/engine/index.js';
+import { concat, backends, currentBackend, Generator, grad, mul, profile, setBackend, sum, type Tensor } from '../../src/engine/index.js';
 import { coupling, couplingComposite, type CouplingMix } from '../../src/engine/ops/coupling.js';
 import { Conv2d, Linear, ReLU, Sequential, type Module } from '../../src/nn/index.js';
 import { AllInOneBlock } from '../../src/nn/layers/flow.js';
@@ -109,6 +110,30 @@ testOn('cpu')('a block is built the same on every backend (the rotation is the s
   setBackend(defaultBackend);
   const b = block(24, 0, true, 0, false, 3).w_perm.data;
   assert.ok(a.every((v, i) => Object.is(v, b[i])));
+});
+
+test('the profiler counts the coupling kernels\' FLOPs (x1: 2 forward, 4 backward per value; x2: 11 or 12, and 18; rotation 8C³/3)', () => {
+  const was = currentBackend();
+  setBackend('ts');
+  profile.reset();
+  profile.enable();
+  try {
+    for (const scaled of [false, true]) {
+      profile.reset();
+      const b = block(7, 0, false, 2, scaled, 5); // C1 4, C2 3; maps [2, 7, 3, 2]: HW 6
+      run(coupling, b, randt([2, 7, 3, 2], 6, true), undefined, 'both');
+      const row = (k: string) => profile.report().find((r) => r.kernel === k)!;
+      assert.is(row('couplingForward').flops, 2 * 6 * (2 * 4 + (scaled ? 12 : 11) * 3));
+      assert.is(row('couplingBackward').flops, 2 * 6 * (4 * 4 + 18 * 3));
+    }
+    profile.reset();
+    block(6, 0, true, 0, false, 1);
+    assert.is(profile.report().find((r) => r.kernel === 'couplingRotation')!.flops, (8 / 3) * 216);
+  } finally {
+    profile.disable();
+    profile.reset();
+    setBackend(was);
+  }
 });
 
 test.run();
