@@ -24,10 +24,13 @@ export function methodOptions<T>(y: Argv<T>): Argv<T & MethodArgs> {
     .option('opt', { type: 'string', array: true, describe: 'any other method option, as name=value (repeatable; see: medianomaly methods --json)' }) as Argv<T & MethodArgs>;
 }
 
-/** Throws for an unknown method name, listing the registered ones. */
-export function checkMethodName(name: string): void {
+/** The registered name of a method name or alias (`rd++` → `rdpp`); throws for an unknown one, listing the registered ones. */
+export function checkMethodName(name: string): string {
   const known = methods.names();
-  if (!known.includes(name)) throw new Error(`unknown method "${name}"; known methods: ${known.join(', ')} (see: medianomaly methods)`);
+  if (known.includes(name)) return name;
+  const byAlias = methods.list().find((m) => m.aliases?.includes(name));
+  if (byAlias) return byAlias.name;
+  throw new Error(`unknown method "${name}"; known methods: ${known.join(', ')} (see: medianomaly methods)`);
 }
 
 function parseValue(text: string): unknown {

@@ -5,6 +5,8 @@
 import type { MethodDefinition } from './types.js';
 
 const table = new Map<string, MethodDefinition>();
+/** Other spellings users type (the paper's name where it is not kebab-case: `rd++`) → the registered name. */
+const aliases = new Map<string, string>();
 
 /** Adds a method; a second definition under the same name is an error. */
 export function registerMethod(def: MethodDefinition): void {
@@ -18,11 +20,18 @@ export function registerMethod(def: MethodDefinition): void {
     if (seen.has(o.name)) throw new Error(`registerMethod: ${name} declares option "${o.name}" twice`);
     seen.add(o.name);
   }
+  for (const a of def.info.aliases ?? []) {
+    if (typeof a !== 'string' || a === '' || /\s/.test(a)) throw new Error(`registerMethod: ${name} has an invalid alias ${JSON.stringify(a)}`);
+    if (table.has(a) || aliases.has(a)) throw new Error(`registerMethod: alias "${a}" of ${name} is already a method name or alias`);
+  }
+  if (aliases.has(name)) throw new Error(`registerMethod: "${name}" is already an alias of ${aliases.get(name)}`);
   table.set(name, def);
+  for (const a of def.info.aliases ?? []) aliases.set(a, name);
 }
 
+/** The definition registered under `name` or under the method an alias names. */
 export function definition(name: string): MethodDefinition | undefined {
-  return table.get(name);
+  return table.get(name) ?? table.get(aliases.get(name) ?? '');
 }
 
 export function definitions(): MethodDefinition[] {

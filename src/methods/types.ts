@@ -26,6 +26,8 @@ export interface OptionSpec {
 /** What a method says about itself. */
 export interface MethodInfo {
   name: string;
+  /** Other names that select the method (the paper's spelling, e.g. `rd++` for `rdpp`); runs and saved configs use `name`. */
+  aliases?: readonly string[];
   /** The paper's label, e.g. "AE (ℓ2)". */
   title: string;
   family: MethodFamily;

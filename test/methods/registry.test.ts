@@ -10,6 +10,7 @@ import { zeros } from '../../src/engine/index.js';
 import { UnifiedAE } from '../../src/models/unified-ae.js';
 import { MemAE, SpatialAE } from '../../src/models/ae-variants.js';
 import { rejects } from './helpers.js';
+import { checkMethodName } from '../../src/cli/method-options.js';
 
 const MINE = ['ae', 'ae-l1', 'ae-ssim', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu'];
 const tmp = mkdtempSync(join(tmpdir(), 'medianomaly-registry-'));
@@ -123,6 +124,18 @@ test('network sizes match methods.md §4.8', () => {
   spatial.eval();
   assert.equal(spatial.encode(zeros([2, 1, 32, 32])).shape, [2, 3, 2, 2]);
   assert.equal(spatial.forward(zeros([2, 1, 32, 32])).shape, [2, 1, 32, 32]);
+});
+
+test("an alias selects its method (rd++ is rdpp) and may not shadow a name or another alias", () => {
+  const m = createMethod('rd++' as string, { backbone: 'resnet18', weights: 'random', size: 64 });
+  assert.is(m.info.name, 'rdpp');
+  assert.is(methods.info('rd++').name, 'rdpp');
+  assert.not.ok(methods.names().includes('rd++'), 'names() lists registered names only');
+  assert.is(checkMethodName('rd++'), 'rdpp', 'the CLI runs an alias under the registered name (runs/rdpp-…)');
+  assert.throws(() => checkMethodName('rd+++'), /unknown method "rd\+\+\+"; known methods: .*rdpp/);
+  const base = methods.info('ae');
+  assert.throws(() => registerMethod({ info: { ...base, name: 'alias-clash-a', aliases: ['ae'] }, create: () => { throw new Error('unused'); } }), /alias "ae" of alias-clash-a is already a method name or alias/);
+  assert.throws(() => registerMethod({ info: { ...base, name: 'alias-clash-b', aliases: ['rd++'] }, create: () => { throw new Error('unused'); } }), /alias "rd\+\+" of alias-clash-b/);
 });
 
 test.run();

@@ -59,7 +59,7 @@ export const benchCommand: CommandModule<object, Args> = {
     let methodList = names(args.methods);
     let datasetList = names(args.datasets);
     const quick = args.quick === true || (methodList === undefined && datasetList === undefined);
-    for (const m of methodList ?? []) checkMethodName(m);
+    methodList = methodList?.map(checkMethodName);
     const options = methodOptionValues(args);
     let seeds = args.seeds;
     let description: string | undefined;

@@ -40,7 +40,7 @@ export const trainCommand: CommandModule<object, Args> = {
       ),
     ) as never,
   handler: async (args) => {
-    checkMethodName(args.method);
+    args.method = checkMethodName(args.method);
     checkWeightsFlag(args, [args.method]);
     if (!Number.isInteger(args.seed) || args.seed < 0) throw new RangeError(`--seed must be a non-negative integer, got ${args.seed}`);
     const dataset = await datasetSpec(args.dataset, args);

@@ -294,6 +294,7 @@ export class RDPP extends FeatureNetworkMethod<RdppNetwork> {
 
 export const RDPP_INFO: MethodInfo = {
   name: 'rdpp',
+  aliases: ['rd++'],
   title: 'RD++',
   family: 'feature-reconstruction',
   description:
