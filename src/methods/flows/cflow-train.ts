@@ -13,7 +13,8 @@
 // PyTorch 1.x, whose zero_grad() sets gradients to zero rather than None: a flow that has had
 // a gradient once then takes a step at every fiber batch of every level — a momentum-only step
 // (zero gradient) when the batch belongs to another level. zeroGrad 'zeros' (default) does the
-// same; 'none' (PyTorch ≥ 2, anomalib) skips the flows that got no gradient.
+// same; 'none' (PyTorch ≥ 2, anomalib) skips the flows that got no gradient. The zero-gradient
+// steps are queued and run in one pass per parameter (zero-grad-steps.ts: the same bits).
 //
 // Learning rate (reference, lrSchedule 'warmup-cosine'): per meta-epoch m (0-based) of M,
 //   η(m) = η_min + (η − η_min)·(1 + cos(π·m/M))/2,  η_min = η·0.1³;
@@ -24,6 +25,7 @@ import { div, mul, neg, softplus, sum, Tensor, type Generator } from '../../engi
 import type { Adam } from '../../nn/optim/adam.js';
 import type { SequenceINN } from '../../nn/layers/flow.js';
 import { fiberConditions } from './positional.js';
+import { ZeroGradSteps } from './zero-grad-steps.js';
 
 /** −ln √(2π) (the reference's _GCONST_). */
 export const LOG_NORMAL_CONST = -0.9189385332046727;
@@ -153,7 +155,8 @@ export type FiberOrder = { generator: Generator } | { perms: readonly Int32Array
  * Trains the flows on one image batch's features (one per level, [B, C_l, H_l, W_l]): per
  * level a permutation of its fibers, then one Adam step per fiber batch. A level with fewer
  * fibers than one batch takes no step (the method refuses that for a full image batch).
- * `afterBackward` (tests) sees each fiber batch's loss with the gradients in place, before the step.
+ * `afterBackward` (tests) sees each fiber batch's loss with the gradients in place, before the step
+ * (with zeroGrad 'zeros' the other levels' parameters may still have zero-gradient steps queued).
  */
 export function cflowFiberSteps(
   flows: readonly SequenceINN[],
@@ -166,39 +169,49 @@ export function cflowFiberSteps(
   for (const group of adam.paramGroups) group.lr = s.lr;
   const params = adam.paramGroups.flatMap((group) => group.params);
   const result: FiberStepResult = { lossSum: 0, fibers: 0, levels: [], steps: 0 };
-  feats.forEach((f, l) => {
-    const [B, , H, W] = f.shape;
-    const E = B * H * W;
-    const conds = fiberConditions(s.condition, B, H, W);
-    let perm: Int32Array;
-    if ('perms' in order) {
-      perm = order.perms[l];
-      if (perm.length !== E) throw new RangeError(`cflowFiberSteps: the order of level ${l} has ${perm.length} entries for ${E} fibers`);
-    } else {
-      perm = new Int32Array(E);
-      for (let i = 0; i < E; i++) perm[i] = i;
-      order.generator.shuffle(perm);
-    }
-    const level = { lossSum: 0, fibers: 0 };
-    fiberBatches(E, s.fiberBatch, s.remainder).forEach(([a, b], k) => {
-      const idx = perm.subarray(a, b);
-      const e = gatherFibers(f, idx);
-      const c = gatherRows(conds, s.condition, idx);
-      adam.zeroGrad();
-      const logProb = fiberLogProb(flows[l], e, c);
-      const loss = fiberLoss(logProb);
-      loss.backward();
-      const value = loss.item();
-      afterBackward?.(l, k, value);
-      if (s.zeroGrad === 'zeros') for (const p of params) if (!p.grad && adam.state.has(p)) p.grad = zeroGradFor(p);
-      adam.step();
-      level.lossSum += value * idx.length;
-      level.fibers += idx.length;
-      result.steps++;
+  // 'zeros': the other levels' zero-gradient steps are queued and run in one pass each (same bits).
+  const lazy = s.zeroGrad === 'zeros' && ZeroGradSteps.handles(adam) ? new ZeroGradSteps(adam) : null;
+  try {
+    feats.forEach((f, l) => {
+      const [B, , H, W] = f.shape;
+      const E = B * H * W;
+      const conds = fiberConditions(s.condition, B, H, W);
+      let perm: Int32Array;
+      if ('perms' in order) {
+        perm = order.perms[l];
+        if (perm.length !== E) throw new RangeError(`cflowFiberSteps: the order of level ${l} has ${perm.length} entries for ${E} fibers`);
+      } else {
+        perm = new Int32Array(E);
+        for (let i = 0; i < E; i++) perm[i] = i;
+        order.generator.shuffle(perm);
+      }
+      const level = { lossSum: 0, fibers: 0 };
+      fiberBatches(E, s.fiberBatch, s.remainder).forEach(([a, b], k) => {
+        const idx = perm.subarray(a, b);
+        const e = gatherFibers(f, idx);
+        const c = gatherRows(conds, s.condition, idx);
+        adam.zeroGrad();
+        lazy?.flush(flows[l].parameters()); // their queued zero-gradient steps, before the forward reads them
+        const logProb = fiberLogProb(flows[l], e, c);
+        const loss = fiberLoss(logProb);
+        loss.backward();
+        const value = loss.item();
+        afterBackward?.(l, k, value);
+        if (lazy) lazy.step();
+        else {
+          if (s.zeroGrad === 'zeros') for (const p of params) if (!p.grad && adam.state.has(p)) p.grad = zeroGradFor(p);
+          adam.step();
+        }
+        level.lossSum += value * idx.length;
+        level.fibers += idx.length;
+        result.steps++;
+      });
+      result.levels.push(level);
+      result.lossSum += level.lossSum;
+      result.fibers += level.fibers;
     });
-    result.levels.push(level);
-    result.lossSum += level.lossSum;
-    result.fibers += level.fibers;
-  });
+  } finally {
+    lazy?.flush(); // nothing stays queued past the image batch (checkpoints, scoring, the next call)
+  }
   return result;
 }
