@@ -62,6 +62,16 @@ export interface FeatureNetworkSavedConfig extends SavedConfig {
 export abstract class FeatureNetworkMethod<N extends Module = Module> extends ReconstructionMethod<N> {
   private backboneNet: BackboneModule | null = null;
   private weightsSha256: string | null = null;
+  private loading = false;
+
+  /**
+   * False while load() builds the network that the saved values then overwrite: buildNetwork
+   * may skip drawing its initialisation (tens of millions of Kaiming draws for the
+   * wide_resnet50_2 heads, Haar rotations for CFlow), which changes nothing a fit computes.
+   */
+  protected get drawsInitialisation(): boolean {
+    return !this.loading;
+  }
 
   /** The backbone of the options (every method of this base has a `backbone` option). */
   protected get backboneName(): BackboneName {
@@ -134,11 +144,14 @@ export abstract class FeatureNetworkMethod<N extends Module = Module> extends Re
       const arch = (cfg.options.backbone ?? this.backboneName) as BackboneName;
       const spec = (cfg.options.weights ?? null) as string | null;
       this.backboneNet = this.makeBackbone(arch, spec, (cfg.options.seed ?? 0) as number, cfg.featureNetwork ? cfg.featureNetwork.weightsSha256 : undefined);
+      this.loading = true;
       await super.load(dir);
     } catch (e) {
       this.backboneNet = before;
       this.weightsSha256 = beforeSha;
       throw e;
+    } finally {
+      this.loading = false;
     }
   }
 }

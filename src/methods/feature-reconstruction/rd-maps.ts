@@ -10,7 +10,8 @@
 // The official code sums the float32 level maps into a float64 array and filters that;
 // here the sum is float32 and the filter accumulates in float64 with a float32 intermediate,
 // a difference of float32 rounding.
-import { interpolate, noGrad, type Tensor } from '../../engine/index.js';
+import { interpolate, noGrad, Tensor } from '../../engine/index.js';
+import type { BatchScore } from '../training/base.js';
 import { gaussianBlurMaps } from '../feature-reference/maps.js';
 import { pixelCosineDistance } from './cosine.js';
 
@@ -46,4 +47,18 @@ export function rdAnomalyMaps(pairs: [Tensor, Tensor][], size: number, opts: RdM
   const maps: Float32Array[] = [];
   for (let i = 0; i < B; i++) maps.push(out.slice(i * per, (i + 1) * per));
   return maps;
+}
+
+/** The maps of `rdAnomalyMaps` packed as [B, S, S], with each image's score = its map's maximum (RD4AD, RD++). */
+export function rdBatchScore(pairs: [Tensor, Tensor][], size: number, opts: RdMapOptions): BatchScore {
+  const maps = rdAnomalyMaps(pairs, size, opts);
+  const packed = new Float32Array(maps.length * size * size);
+  const scores = new Float32Array(maps.length);
+  maps.forEach((m, i) => {
+    packed.set(m, i * size * size);
+    let mx = -Infinity;
+    for (const v of m) if (v > mx) mx = v;
+    scores[i] = mx;
+  });
+  return { maps: Tensor.fromData(packed, [maps.length, size, size]), scores };
 }

@@ -33,7 +33,7 @@ import type { BatchScore } from '../training/base.js';
 import type { MethodInfo, MethodOptions } from '../types.js';
 import { backboneOption, FeatureNetworkMethod, normalisationOption, WEIGHTS_OPTION } from './base.js';
 import { globalCosineDistance } from './cosine.js';
-import { rdAnomalyMaps, type RdMapOptions } from './rd-maps.js';
+import { rdBatchScore, type RdMapOptions } from './rd-maps.js';
 
 /** OCBE under `bn` and the decoder under `decoder`: the two entries of an official checkpoint. */
 export class RDNetwork extends Module {
@@ -116,8 +116,6 @@ export const RD_STRIDE = 32;
 
 export class RD4AD extends FeatureNetworkMethod<RDNetwork> {
   protected override scoreBatchSize = 16;
-  /** True while load() builds the network that the saved values then overwrite. */
-  private loading = false;
 
   protected get settings(): RD4ADSettings {
     return rd4adSettings(this.options);
@@ -132,18 +130,9 @@ export class RD4AD extends FeatureNetworkMethod<RDNetwork> {
 
   protected buildNetwork(generator: Generator): RDNetwork {
     const s = this.settings;
-    return new RDNetwork(s.backbone, s.ocbeWidth, generator, !this.loading);
+    return new RDNetwork(s.backbone, s.ocbeWidth, generator, this.drawsInitialisation);
   }
 
-  /** As the base, without drawing an initialisation that the file replaces (every value is in it). */
-  override async load(dir: string): Promise<void> {
-    this.loading = true;
-    try {
-      await super.load(dir);
-    } finally {
-      this.loading = false;
-    }
-  }
 
   protected override createOptimizers(net: RDNetwork): Record<string, AnyOptimizer> {
     // The official optimiser holds decoder + OCBE parameters (OCBE's unused conv4/bn4 too; they take no gradient).
@@ -165,17 +154,7 @@ export class RD4AD extends FeatureNetworkMethod<RDNetwork> {
   protected scoreBatch(net: RDNetwork, x: Tensor): BatchScore {
     const e = this.teacherFeatures(x);
     const d = net.forward(e);
-    const size = x.shape[2];
-    const maps = rdAnomalyMaps([[e[0], d[0]], [e[1], d[1]], [e[2], d[2]]], size, this.settings.map);
-    const packed = new Float32Array(maps.length * size * size);
-    const scores = new Float32Array(maps.length);
-    maps.forEach((m, i) => {
-      packed.set(m, i * size * size);
-      let mx = -Infinity;
-      for (const v of m) if (v > mx) mx = v;
-      scores[i] = mx;
-    });
-    return { maps: Tensor.fromData(packed, [maps.length, size, size]), scores };
+    return rdBatchScore([[e[0], d[0]], [e[1], d[1]], [e[2], d[2]]], x.shape[2], this.settings.map);
   }
 }
 

@@ -54,7 +54,7 @@ import type { Split } from '../../data/types.js';
 import { backboneOption, FeatureNetworkMethod, normalisationOption, WEIGHTS_OPTION } from './base.js';
 import { globalCosineDistance, pixelCosineDistance } from './cosine.js';
 import { AccumulatingAdam } from './grad-accumulation.js';
-import { rdAnomalyMaps, type RdMapOptions } from './rd-maps.js';
+import { rdBatchScore, type RdMapOptions } from './rd-maps.js';
 import { rdLoss, RD_STRIDE } from './rd4ad.js';
 import { drawNoiseSeed, checkPatchOptions, SimplexPseudoAnomalies, type SimplexPatchOptions } from './rdpp-noise.js';
 import { RDPP_SINKHORN, sinkhornDivergence, type SinkhornOptions } from './sinkhorn.js';
@@ -278,17 +278,7 @@ export class RDPP extends FeatureNetworkMethod<RdppNetwork> {
   protected scoreBatch(net: RdppNetwork, x: Tensor): BatchScore {
     const e = this.teacherFeatures(x);
     const d = net.forward(e);
-    const size = x.shape[2];
-    const maps = rdAnomalyMaps([[e[0], d[0]], [e[1], d[1]], [e[2], d[2]]], size, this.settings.map);
-    const packed = new Float32Array(maps.length * size * size);
-    const scores = new Float32Array(maps.length);
-    maps.forEach((m, i) => {
-      packed.set(m, i * size * size);
-      let mx = -Infinity;
-      for (const v of m) if (v > mx) mx = v;
-      scores[i] = mx;
-    });
-    return { maps: Tensor.fromData(packed, [maps.length, size, size]), scores };
+    return rdBatchScore([[e[0], d[0]], [e[1], d[1]], [e[2], d[2]]], x.shape[2], this.settings.map);
   }
 }
 

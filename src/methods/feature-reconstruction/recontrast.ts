@@ -111,8 +111,6 @@ export function recontrastMaps(pairs: ReContrastPairs, size: number, sigma: numb
 
 export class ReContrast extends FeatureNetworkMethod<ReContrastNet> {
   protected override scoreBatchSize = 16;
-  /** True while load() builds the network that the saved values then overwrite. */
-  private loading = false;
   /** Iterations per epoch and in the whole run, for the α schedule; set by fit. */
   private schedule: { stepsPerEpoch: number; total: number } | null = null;
 
@@ -124,21 +122,12 @@ export class ReContrast extends FeatureNetworkMethod<ReContrastNet> {
   }
 
   protected buildNetwork(generator: Generator): ReContrastNet {
-    const net = new ReContrastNet(this.options.backbone as RdBackbone, generator, !this.loading);
+    const net = new ReContrastNet(this.options.backbone as RdBackbone, generator, this.drawsInitialisation);
     // The trainable encoder starts as the pretrained one; load() overwrites every value instead.
-    if (!this.loading) net.encoder.copyFrom(this.backbone());
+    if (this.drawsInitialisation) net.encoder.copyFrom(this.backbone());
     return net;
   }
 
-  /** As the base, without drawing an initialisation that the file replaces (every value is in it). */
-  override async load(dir: string): Promise<void> {
-    this.loading = true;
-    try {
-      await super.load(dir);
-    } finally {
-      this.loading = false;
-    }
-  }
 
   protected override createOptimizers(net: ReContrastNet): Record<string, AnyOptimizer> {
     const common = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: this.options.weightDecay as number };

@@ -171,8 +171,6 @@ interface EpochTally {
 export class CFlow extends FeatureNetworkMethod<CFlowHeads> {
   private trainCount = 0;
   private tally: EpochTally = { lossSum: 0, images: 0, terms: {}, fiberSteps: 0 };
-  /** True while load() builds the flows that the saved values then overwrite. */
-  private loading = false;
 
   get settings(): CFlowSettings {
     return cflowSettings(this.options);
@@ -224,19 +222,10 @@ export class CFlow extends FeatureNetworkMethod<CFlowHeads> {
       clampForm: this.options.clampForm as 'tanh' | 'tanh-scaled',
       permuteSoft: st.permuteSoft,
       generator,
-      init: !this.loading,
+      init: this.drawsInitialisation,
     });
   }
 
-  /** As the base, without drawing the subnets' initialisation and the rotations that the file replaces (over a minute for WRN50). */
-  override async load(dir: string): Promise<void> {
-    this.loading = true;
-    try {
-      await super.load(dir);
-    } finally {
-      this.loading = false;
-    }
-  }
 
   protected override createOptimizers(net: CFlowHeads): Record<string, AnyOptimizer> {
     return { adam: adam(net.parameters(), this.settings.lr) };

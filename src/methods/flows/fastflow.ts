@@ -55,8 +55,6 @@ export const FASTFLOW_OPTIONS = [
 ];
 
 export class FastFlow extends FeatureNetworkMethod<FastFlowHeads> {
-  /** True while load() builds the flows that the saved values then overwrite. */
-  private loading = false;
 
   private levels(): { channels: number; height: number; width: number }[] {
     const size = this.options.size as number;
@@ -84,19 +82,10 @@ export class FastFlow extends FeatureNetworkMethod<FastFlowHeads> {
       conv3x3Only: this.options.conv3x3Only as boolean,
       hiddenRatio: this.options.hiddenRatio as number,
       generator,
-      init: !this.loading,
+      init: this.drawsInitialisation,
     });
   }
 
-  /** As the base, without drawing the initialisation that the file replaces. */
-  override async load(dir: string): Promise<void> {
-    this.loading = true;
-    try {
-      await super.load(dir);
-    } finally {
-      this.loading = false;
-    }
-  }
 
   protected override createOptimizers(net: FastFlowHeads): Record<string, AnyOptimizer> {
     return { adam: new Adam(net.parameters(), { lr: this.options.lr as number, betas: [0.9, 0.999], eps: 1e-8, weightDecay: this.options.weightDecay as number }) };
