@@ -303,6 +303,19 @@ export interface CouplingParams {
  * Cosine distance over the middle axis of dense [outer, mid, inner] views (see
  * cosineDistance); eps clamps each norm from below, as PyTorch's cosine_similarity.
  */
+export interface AttentionParams {
+  /** Independent sets (B·heads). */
+  batch: number;
+  /** Queries and keys per set. */
+  lq: number;
+  lk: number;
+  /** Query/key width and value width. */
+  d: number;
+  dv: number;
+  /** Score scale, usually 1/√d. */
+  scale: number;
+}
+
 export interface CosineParams {
   outer: number;
   mid: number;
@@ -486,6 +499,17 @@ export interface KernelTable {
   cosineDistance(p: CosineParams, a: F32, b: F32, d: F32, stats: F32): void;
   /** Gradients of Σ dd·d into da and db (either null: not wanted), overwritten. */
   cosineDistanceBackward(p: CosineParams, a: F32, b: F32, stats: F32, dd: F32, da: F32 | null, db: F32 | null): void;
+
+  /**
+   * Scaled dot-product attention per set b: w = softmax_row(scale · q_b k_bᵀ) (row max
+   * subtracted, fp32) into w [batch, lq, lk], out_b = w v_b into out [batch, lq, dv].
+   */
+  attentionForward(p: AttentionParams, q: F32, k: F32, v: F32, out: F32, w: F32): void;
+  /**
+   * Gradients of Σ dout ⊙ out (overwritten; null: not wanted): dv = wᵀ dout,
+   * dS = scale · w ⊙ (dout vᵀ − Σ_row(dout vᵀ ⊙ w)), dq = dS k, dk = dSᵀ q.
+   */
+  attentionBackward(p: AttentionParams, q: F32, k: F32, v: F32, w: F32, dout: F32, dq: F32 | null, dk: F32 | null, dv: F32 | null): void;
 }
 
 export type KernelName = keyof KernelTable;
@@ -513,6 +537,7 @@ export const KERNEL_NAMES = [
   'poissonSolve',
   'couplingForward', 'couplingBackward', 'couplingRotation',
   'cosineDistance', 'cosineDistanceBackward',
+  'attentionForward', 'attentionBackward',
 ] as const satisfies readonly KernelName[];
 
 // Compile-time completeness: a kernel added to KernelTable but not to KERNEL_NAMES is a type error here.

@@ -27,6 +27,9 @@ export const flopCounter: FlopCounter = {
   groupNormForward: (p) => 7 * p.N * p.C * p.HW,
   groupNormBackward: (p) => 10 * p.N * p.C * p.HW,
   cosineDistance: (p) => 6 * p.outer * p.mid * p.inner, // three multiply-adds per element
+  attentionForward: (p) => 2 * p.batch * p.lq * p.lk * (p.d + p.dv) + 5 * p.batch * p.lq * p.lk, // two products, softmax
+  attentionBackward: (p, _q, _k, _v, _w, _g, dq, dk, dv) =>
+    2 * p.batch * p.lq * p.lk * ((dv ? p.dv : 0) + (dq || dk ? p.dv + 2 : 0) + (dq ? p.d : 0) + (dk ? p.d : 0)),
   cosineDistanceBackward: (p, _a, _b, _s, _dd, da, db) => 3 * p.outer * p.mid * p.inner * ((da ? 1 : 0) + (db ? 1 : 0)),
   // Coupling: per element of the passed half x1, the global affine (2); of the transformed half,
   // 0.1·s, tanh (α·tanh(s/α): one more), α·h, exp, x·e + 0.1·t, global affine, log-det sum (11).

@@ -26,6 +26,7 @@ export { halfFromFloat, halfToFloat, firstNonFiniteHalf, HALF_MAX } from './ops/
 export { seamlessClone as seamlessCloneOp, poissonSolve, PoissonNotConvergedError, POISSON_DEFAULT_TOL, POISSON_DEFAULT_MAX_ITER, type CloneImage, type CloneMode, type PoissonSolveOptions, type PoissonInfo, type SeamlessCloneResult } from './ops/poisson.js';
 export { coupling, couplingComposite, couplingInverse, haarRotation, type CouplingMix, type CouplingOptions } from './ops/coupling.js';
 export { cosineDistance, COSINE_EPS } from './ops/cosine.js';
+export { scaledDotProductAttention } from './ops/attention.js';
 export { profile } from './profile.js';
 export type { ProfileRow } from './profile.js';
 export { backends, setBackend, currentBackend } from '../backend/registry.js';

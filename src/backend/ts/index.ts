@@ -25,6 +25,7 @@ import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 import { poissonSolve } from './poisson.js';
 import { couplingBackward, couplingForward, couplingRotation } from './coupling.js';
 import { cosineDistance, cosineDistanceBackward } from './cosine.js';
+import { attentionForward, attentionBackward } from './attention.js';
 
 export const tsKernels: KernelTable = {
   gemm,
@@ -80,6 +81,8 @@ export const tsKernels: KernelTable = {
   couplingRotation,
   cosineDistance,
   cosineDistanceBackward,
+  attentionForward,
+  attentionBackward,
 };
 
 export const tsBackend: Backend = {
