@@ -27,6 +27,7 @@ export { seamlessClone as seamlessCloneOp, poissonSolve, PoissonNotConvergedErro
 export { coupling, couplingComposite, couplingInverse, haarRotation, type CouplingMix, type CouplingOptions } from './ops/coupling.js';
 export { cosineDistance, COSINE_EPS } from './ops/cosine.js';
 export { scaledDotProductAttention } from './ops/attention.js';
+export { sinusoidalTimestepEmbedding, type TimestepEmbeddingLayout } from './ops/timestep-embedding.js';
 export { profile } from './profile.js';
 export type { ProfileRow } from './profile.js';
 export { backends, setBackend, currentBackend } from '../backend/registry.js';
