@@ -3,3 +3,5 @@ export { Adam, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';
 export { SGD, type SgdOptions } from './sgd.js';
 export { CosineAnnealingLR, CosineAnnealingWarmRestarts, LRScheduler } from './lr-scheduler.js';
+export { clipGradNorm } from './clip-grad.js';
+export { ParameterEMA, type ParameterEMAState } from './ema.js';
