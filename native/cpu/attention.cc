@@ -11,25 +11,51 @@
 #include "medianomaly/gemm.h"
 #include "medianomaly/threadpool.h"
 #include "medianomaly/workspace.h"
+#include "vec_math.h"
 
 namespace medianomaly {
 
 namespace {
 
-// Rows of w: w_j = exp(s_j − max s) / Σ exp(s − max s); the sum in double.
+// Rows of w: w_j = exp(s_j − max s) / Σ exp(s − max s). exp in float (vectorised with
+// AVX2, libm otherwise); the sum in 8 double lanes (element j into lane j mod 8), the lanes
+// added in order, then the tail.
 void softmax_rows(float* s, int64_t rows, int64_t n) {
   for (int64_t i = 0; i < rows; ++i) {
     float* r = s + i * n;
     float m = r[0];
     for (int64_t j = 1; j < n; ++j) m = std::max(m, r[j]);
+    double lane[8] = {};
+    int64_t j = 0;
+#ifdef MEDIANOMALY_VEC_MATH
+    const __m256 mv = _mm256_set1_ps(m);
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (; j + 8 <= n; j += 8) {
+      const __m256 e = vec::exp(_mm256_sub_ps(_mm256_loadu_ps(r + j), mv));
+      _mm256_storeu_ps(r + j, e);
+      lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+      hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    _mm256_storeu_pd(lane, lo);
+    _mm256_storeu_pd(lane + 4, hi);
+#else
+    for (; j + 8 <= n; j += 8) {
+      for (int l = 0; l < 8; ++l) {
+        const float e = std::exp(r[j + l] - m);
+        r[j + l] = e;
+        lane[l] += e;
+      }
+    }
+#endif
     double sum = 0.0;
-    for (int64_t j = 0; j < n; ++j) {
+    for (int l = 0; l < 8; ++l) sum += lane[l];
+    for (; j < n; ++j) {
       const float e = std::exp(r[j] - m);
       r[j] = e;
       sum += e;
     }
-    const double inv = 1.0 / sum;
-    for (int64_t j = 0; j < n; ++j) r[j] = static_cast<float>(r[j] * inv);
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t k = 0; k < n; ++k) r[k] *= inv;
   }
 }
 

@@ -8,20 +8,34 @@ function gp(M: number, N: number, K: number, transA: boolean, transB: boolean, a
   return { M, N, K, transA, transB, alpha, beta: 0 };
 }
 
-/** Rows of w: w_j = exp(s_j − max s) / Σ exp(s − max s); the sum in double. */
+/**
+ * Rows of w: w_j = exp(s_j − max s) / Σ exp(s − max s); the sum in 8 double lanes (element
+ * j into lane j mod 8), the lanes added in order, then the tail (native: exp vectorised).
+ */
 function softmaxRows(s: F32, rows: number, n: number): void {
+  const lane = new Float64Array(8);
   for (let i = 0; i < rows; i++) {
     const o = i * n;
     let m = s[o];
     for (let j = 1; j < n; j++) m = Math.max(m, s[o + j]);
+    lane.fill(0);
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      for (let l = 0; l < 8; l++) {
+        const e = Math.fround(Math.exp(Math.fround(s[o + j + l] - m)));
+        s[o + j + l] = e;
+        lane[l] += e;
+      }
+    }
     let sum = 0;
-    for (let j = 0; j < n; j++) {
+    for (let l = 0; l < 8; l++) sum += lane[l];
+    for (; j < n; j++) {
       const e = Math.fround(Math.exp(Math.fround(s[o + j] - m)));
       s[o + j] = e;
       sum += e;
     }
-    const inv = 1 / sum;
-    for (let j = 0; j < n; j++) s[o + j] = s[o + j] * inv;
+    const inv = Math.fround(1 / sum);
+    for (let k = 0; k < n; k++) s[o + k] = s[o + k] * inv;
   }
 }
 
