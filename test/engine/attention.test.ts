@@ -3,7 +3,7 @@
 // Σ g ⊙ out) on the ts backend and the default one (the native kernels when built).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backends, grad, scaledDotProductAttention, setBackend, Tensor } from '../../src/engine/index.js';
+import { backends, grad, noGrad, scaledDotProductAttention, setBackend, Tensor } from '../../src/engine/index.js';
 import { readSafetensors, toFloat32 } from '../../src/nn/safetensors-format.js';
 import { gradcheck, randt } from './gradcheck.js';
 import { near } from '../native/helpers.js';
@@ -42,6 +42,27 @@ for (const backend of ['ts', 'cpu']) {
     }
   });
 }
+
+test('without recorded gradients (reused weight buffer): the same outputs, across sizes', () => {
+  setBackend('ts');
+  const big = [randt([2, 9, 4], 20, false), randt([2, 9, 4], 21, false), randt([2, 9, 3], 22, false)];
+  const small = [randt([1, 3, 2], 23, false), randt([1, 5, 2], 24, false), randt([1, 5, 2], 25, false)];
+  const ref = [big, small].map(([q, k, v]) => {
+    const [qq, kk, vv] = [q, k, v].map((t) => {
+      const c = Tensor.fromData(t.data.slice(), t.shape);
+      c.requiresGrad = true;
+      return c;
+    });
+    return scaledDotProductAttention(qq, kk, vv);
+  });
+  const a = scaledDotProductAttention(big[0], big[1], big[2]);
+  assert.is(a.gradFn, null);
+  const b = noGrad(() => scaledDotProductAttention(small[0], small[1], small[2]));
+  const c = scaledDotProductAttention(big[0], big[1], big[2]);
+  assert.equal(Array.from(a.data), Array.from(ref[0].data));
+  assert.equal(Array.from(b.data), Array.from(ref[1].data));
+  assert.equal(Array.from(c.data), Array.from(ref[0].data));
+});
 
 test('refuses mismatched shapes', () => {
   setBackend('ts');

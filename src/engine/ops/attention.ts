@@ -1,12 +1,17 @@
 // Scaled dot-product attention (diffusion spec §7.4), one autograd node over the attention
 // kernels: out = softmax(q kᵀ / √d) v per set, softmax over the key axis computed stably in
-// fp32. The softmax weights are kept for the backward (memory O(batch·lq·lk)).
+// fp32. The softmax weights are kept for the backward (memory O(batch·lq·lk)); when no
+// gradient is recorded (sampling under noGrad) they go to one reused module-level buffer
+// instead, so repeated denoising steps do not allocate them again.
 import { kernels } from '../../backend/registry.js';
 import type { AttentionParams } from '../../backend/types.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmt } from '../shape-util.js';
 import { checkTensor } from './elementwise.js';
+
+/** The softmax weights of calls that record no gradient (grown as needed, never shrunk). */
+let scratch = new Float32Array(0);
 
 /**
  * q [B·h, Lq, d], k [B·h, Lk, d], v [B·h, Lk, dv] → [B·h, Lq, dv]; `scale` defaults to 1/√d.
@@ -30,8 +35,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale
   if (typeof s !== 'number' || !Number.isFinite(s)) throw new RangeError(`${op}: scale must be a finite number, got ${String(scale)}`);
   const p: AttentionParams = { batch: B, lq: Lq, lk: Lk, d: D, dv: Dv, scale: s };
   const out = Tensor.empty([B, Lq, Dv]);
-  const w = new Float32Array(B * Lq * Lk);
+  const n = B * Lq * Lk;
+  const recorded = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
+  let w: Float32Array;
+  if (recorded) w = new Float32Array(n);
+  else {
+    if (scratch.length < n) scratch = new Float32Array(n);
+    w = scratch.subarray(0, n);
+  }
   kernels().attentionForward(p, q.data, k.data, v.data, out.data, w);
+  if (!recorded) return out;
   return record(out, op, [q, k, v], (g, needs) => {
     const dq = needs[0] ? Tensor.empty(q.shape) : null;
     const dk = needs[1] ? Tensor.empty(k.shape) : null;
