@@ -38,6 +38,7 @@
         "native/cpu/poisson.cc",
         "native/cpu/coupling.cc",
         "native/cpu/cosine.cc",
+        "native/cpu/simplex.cc",
         "native/cpu/attention.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
@@ -59,6 +60,7 @@
         "native/binding/bind_poisson.cc",
         "native/binding/bind_coupling.cc",
         "native/binding/bind_cosine.cc",
+        "native/binding/bind_simplex.cc",
         "native/binding/bind_attention.cc",
         "native/binding/malloc_tuning.cc"
       ],

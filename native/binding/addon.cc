@@ -54,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_poisson(env, exports);
   register_coupling(env, exports);
   register_cosine(env, exports);
+  register_simplex(env, exports);
   register_attention(env, exports);
   return exports;
 }

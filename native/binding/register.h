@@ -31,6 +31,7 @@ void register_linalg(Napi::Env env, Napi::Object exports);
 void register_poisson(Napi::Env env, Napi::Object exports);
 void register_coupling(Napi::Env env, Napi::Object exports);
 void register_cosine(Napi::Env env, Napi::Object exports);
+void register_simplex(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
 void register_control(Napi::Env env, Napi::Object exports);
 

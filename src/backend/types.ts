@@ -280,6 +280,25 @@ export interface PoissonParams {
 }
 
 /**
+ * Multi-octave 3-D OpenSimplex noise on a [depth, height, width] integer grid (see
+ * simplexField3).
+ */
+export interface SimplexFieldParams {
+  depth: number;
+  height: number;
+  width: number;
+  /** Octaves summed, 1 … 64. */
+  octaves: number;
+  /** Amplitude ratio of consecutive octaves (finite). */
+  persistence: number;
+  /** Wavelength of octave 0 in grid steps (> 0), halved per octave. */
+  period: number;
+  /** Grid origin: column j sits at x0 + j, row i at y0 + i (finite; 0 for a plain grid). */
+  x0: number;
+  y0: number;
+}
+
+/**
  * Every kernel a backend may implement. Outputs come last. Index outputs are
  * Int32Array. "Backward" kernels write (or, where named, accumulate into) gradients.
  */
@@ -455,6 +474,13 @@ export interface KernelTable {
    * planes natively), each solved by the same operations whatever the thread count.
    */
   poissonSolve(p: PoissonParams, rhs: F64, x: F64, info: F64): void;
+  /**
+   * out[(k·height + i)·width + j] = Σ_o a_o · N3((x0+j)/f_o, (y0+i)/f_o, z[k]/f_o) in float64, a_0 = 1,
+   * a_{o+1} = a_o · persistence, f_0 = period, f_{o+1} = f_o/2: OpenSimplex (lmas/opensimplex
+   * v0.4) with the seeded tables = perm[256] then pgi3[256]. The same bits on every backend
+   * and thread count.
+   */
+  simplexField3(p: SimplexFieldParams, tables: I32, z: F64, out: F64): void;
 
   /**
    * s = 0.1·r[:, :C2], t = 0.1·r[:, C2:], th = tanh(s) (or tanh(s/α)), j = α·th,
@@ -531,6 +557,7 @@ export const KERNEL_NAMES = [
   'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
   'stridedCopy', 'fill', 'axpy',
   'adamStep', 'sgdStep',
+  'simplexField3',
   'knnSearch', 'coresetGreedy', 'coresetProject',
   'coresetGreedyHalf', 'knnSearchHalf', 'halfFromFloat', 'halfToFloat',
   'gaussianMoments', 'choleskyInverse', 'mahalanobis',

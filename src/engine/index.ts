@@ -24,6 +24,7 @@ export { adamUpdate, sgdUpdate, type AdamUpdate, type SgdUpdate } from './ops/op
 export { knnSearch, knnSearchHalf, coresetProject, coresetGreedy, coresetGreedyHalf, rowSquaredNorms, checkFinite, type KnnResult, type KnnSearchOptions, type CoresetStepOptions } from './ops/knn.js';
 export { halfFromFloat, halfToFloat, firstNonFiniteHalf, HALF_MAX } from './ops/half.js';
 export { seamlessClone as seamlessCloneOp, poissonSolve, PoissonNotConvergedError, POISSON_DEFAULT_TOL, POISSON_DEFAULT_MAX_ITER, type CloneImage, type CloneMode, type PoissonSolveOptions, type PoissonInfo, type SeamlessCloneResult } from './ops/poisson.js';
+export { simplexField3d, simplexPermutation, type SimplexField3dOptions, type SimplexTables } from './ops/simplex.js';
 export { coupling, couplingComposite, couplingInverse, haarRotation, type CouplingMix, type CouplingOptions } from './ops/coupling.js';
 export { cosineDistance, COSINE_EPS } from './ops/cosine.js';
 export { scaledDotProductAttention } from './ops/attention.js';

@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fractalNoise2, fractalNoise3, OpenSimplex, RDPP_FRACTAL, simplexPermutation } from '../../src/anomalies/simplex-noise.js';
+import { simplexField3d } from '../../src/engine/index.js';
+import { kernelBackend, setBackend, currentBackend } from '../../src/backend/registry.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/rdpp/noise.json', import.meta.url), 'utf8'));
 
@@ -83,6 +85,72 @@ test('bad arguments: seeds that are not integers, shapes and fractal options, ea
   assert.throws(() => fractalNoise3(g, [1, 2, 2], { octaves: 0, persistence: 0.5, period: 8 }), /octaves must be an integer ≥ 1/);
   assert.throws(() => fractalNoise3(g, [1, 2, 2], { octaves: 2, persistence: 1.5, period: 8 }), /persistence must be in \(0, 1\]/);
   assert.throws(() => fractalNoise3(g, [1, 2, 2], { octaves: 2, persistence: 0.5, period: 0 }), /period must be a positive number/);
+});
+
+test('the spec vectors (diffusion spec §2.4, lmas/opensimplex v0.4): _init(12345) tables and N3, the first 3-D sample of _init(0)', () => {
+  const { perm, gradIndex3 } = simplexPermutation(12345);
+  assert.equal([...perm.slice(0, 8)], [33, 182, 149, 37, 26, 75, 1, 19]);
+  assert.equal([...gradIndex3.slice(0, 8)], [27, 42, 15, 39, 6, 9, 3, 57]);
+  const g = new OpenSimplex(12345);
+  assert.is(g.noise3(0.5, 0.25, 3.9), 0.15020718937478536);
+  assert.is(g.noise3(1.7, -2.3, 0.3), -0.4209884807961166);
+  assert.is(g.noise3(10.1, 4.2, 7.7), 0.08369913996979392);
+  assert.is(new OpenSimplex(0).noise3(-229.83465230445677, -683.013450165731, 224.4622045892053), 0.08959722891335488);
+  // The same values through the engine's field kernel (one value, one octave of period 1 at the origin (x, y)).
+  const one = (seed: number, x: number, y: number, z: number) => simplexField3d({ seed, height: 1, width: 1, t: z, octaves: 1, persistence: 1, frequency: 1, x0: x, y0: y })[0];
+  assert.is(one(12345, 1.7, -2.3, 0.3), -0.4209884807961166);
+  assert.is(one(0, -229.83465230445677, -683.013450165731, 224.4622045892053), 0.08959722891335488);
+});
+
+test("simplexField3d: AnoDDPM's rand_3d_fixed_T_octaves — defaults (6, 0.8, 64), value(i, j) = Σ pᵏ N3(j/f_k, i/f_k, t/f_k), the same bits on ts", () => {
+  const f = simplexField3d({ seed: 7, height: 20, width: 24, t: 3 });
+  const g = new OpenSimplex(7);
+  for (const [i, j] of [[0, 0], [5, 17], [19, 23], [11, 2]]) {
+    let v = 0;
+    let a = 1;
+    let fk = 64;
+    for (let k = 0; k < 6; k++) {
+      v += a * g.noise3(j / fk, i / fk, 3 / fk);
+      a *= 0.8;
+      fk /= 2;
+    }
+    assert.is(f[i * 24 + j], v, `(${i}, ${j})`);
+  }
+  // Explicit defaults and a bigint seed are the same field; RD++'s form is the fractal sum.
+  assert.equal(simplexField3d({ seed: 7n, height: 20, width: 24, t: [3], octaves: 6, persistence: 0.8, frequency: 64 }), f);
+  assert.equal(simplexField3d({ seed: 11, height: 5, width: 6, t: [0, 1, 2], octaves: 6, persistence: 0.6, frequency: 32 }), fractalNoise3(new OpenSimplex(11), [3, 5, 6]));
+  // The ts backend gives the same bits as whichever backend ran above.
+  const was = currentBackend();
+  const used = kernelBackend('simplexField3');
+  setBackend('ts');
+  try {
+    assert.equal(simplexField3d({ seed: 7, height: 20, width: 24, t: 3 }), f, `ts vs ${used}`);
+  } finally {
+    setBackend(was);
+  }
+  // Field statistics of the spec (std ≈ 0.47–0.49 at 64², no normalisation).
+  const big = simplexField3d({ seed: 3, height: 64, width: 64 });
+  let m = 0;
+  for (const v of big) m += v;
+  m /= big.length;
+  let s2 = 0;
+  for (const v of big) s2 += (v - m) ** 2;
+  const sd = Math.sqrt(s2 / big.length);
+  assert.ok(sd > 0.3 && sd < 0.7, `std ${sd}`);
+});
+
+test('simplexField3d: bad arguments, each named', () => {
+  const ok = { seed: 1, height: 2, width: 2 };
+  assert.throws(() => simplexField3d({ ...ok, seed: 1.5 }), /seed must be a safe integer or a bigint/);
+  assert.throws(() => simplexField3d({ ...ok, height: -1 }), /simplexField3d: height must be an integer/);
+  assert.throws(() => simplexField3d({ ...ok, width: 2.5 }), /simplexField3d: width must be an integer/);
+  assert.throws(() => simplexField3d({ ...ok, octaves: 0 }), /simplexField3d: octaves must be an integer in \[1, 64\]/);
+  assert.throws(() => simplexField3d({ ...ok, octaves: 65 }), /simplexField3d: octaves/);
+  assert.throws(() => simplexField3d({ ...ok, persistence: NaN }), /simplexField3d: persistence must be a finite number/);
+  assert.throws(() => simplexField3d({ ...ok, frequency: 0 }), /simplexField3d: frequency \(a wavelength in pixels\) must be a finite number > 0/);
+  assert.throws(() => simplexField3d({ ...ok, t: [0, NaN] }), /simplexField3d: t must hold finite numbers/);
+  assert.throws(() => simplexField3d({ ...ok, x0: Infinity }), /simplexField3d: x0 and y0 must be finite/);
+  assert.is(simplexField3d({ ...ok, t: [] }).length, 0);
 });
 
 test.run();

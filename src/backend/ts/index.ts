@@ -23,6 +23,7 @@ import { coresetGreedy, coresetGreedyHalf, coresetProject } from './coreset.js';
 import { halfFromFloat, halfToFloat } from './half.js';
 import { choleskyInverse, gaussianMoments, mahalanobis } from './linalg.js';
 import { poissonSolve } from './poisson.js';
+import { simplexField3 } from './simplex.js';
 import { couplingBackward, couplingForward, couplingRotation } from './coupling.js';
 import { cosineDistance, cosineDistanceBackward } from './cosine.js';
 import { attentionForward, attentionBackward } from './attention.js';
@@ -76,6 +77,7 @@ export const tsKernels: KernelTable = {
   choleskyInverse,
   mahalanobis,
   poissonSolve,
+  simplexField3,
   couplingForward,
   couplingBackward,
   couplingRotation,
