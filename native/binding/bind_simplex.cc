@@ -11,7 +11,7 @@ namespace medianomaly::binding {
 namespace {
 
 /** Most octaves accepted (the period halves each octave: 64 reach 2^−63 of the first). */
-constexpr int64_t kMaxOctaves = 64;
+constexpr int64_t kMaxOctaves = kSimplexMaxOctaves;
 
 Napi::Value SimplexField3(const Napi::CallbackInfo& info) {
   Args a(info, "simplexField3", 4);

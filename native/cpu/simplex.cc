@@ -309,9 +309,9 @@ double simplex_noise3(const int32_t* tables, double x, double y, double z) {
 
 void simplex_field3(const SimplexFieldParams& p, const int32_t* tables, const double* z, double* out) {
   const int64_t D = p.depth, H = p.height, W = p.width, K = p.octaves;
-  if (D == 0 || H == 0 || W == 0) return;
+  if (D <= 0 || H <= 0 || W <= 0 || K < 1 || K > kSimplexMaxOctaves) return;
   // Amplitudes and periods of the octaves, as the reference forms them (repeated · p and / 2).
-  double amp[64], per[64];
+  double amp[kSimplexMaxOctaves], per[kSimplexMaxOctaves];
   double a = 1, f = p.period;
   for (int64_t o = 0; o < K; ++o) {
     amp[o] = a;

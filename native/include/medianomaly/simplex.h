@@ -8,6 +8,9 @@
 
 namespace medianomaly {
 
+/** Most octaves a field sums (the per-octave amplitudes and periods live on the stack). */
+constexpr int64_t kSimplexMaxOctaves = 64;
+
 struct SimplexFieldParams {
   int64_t depth = 0, height = 0, width = 0;  // output [depth, height, width], row-major
   int64_t octaves = 1;
@@ -20,7 +23,8 @@ struct SimplexFieldParams {
  * out[(k·height + i)·width + j] = Σ_o a_o · N3((x0 + j) / f_o, (y0 + i) / f_o, z[k] / f_o), a_0 = 1,
  * a_{o+1} = a_o · persistence, f_0 = period, f_{o+1} = f_o / 2, summed from 0 in octave order.
  * tables = perm[256] then pgi3[256] (pgi3[i] = (perm[i] mod 24)·3), each entry checked by the
- * caller (perm < 256, pgi3 ≤ 69). Threaded over rows; each value is computed alone.
+ * caller (perm < 256, pgi3 ≤ 69). Threaded over rows; each value is computed alone. Does
+ * nothing unless 1 ≤ octaves ≤ kSimplexMaxOctaves.
  */
 void simplex_field3(const SimplexFieldParams& p, const int32_t* tables, const double* z, double* out);
 
