@@ -268,6 +268,11 @@ class TorchServer {
 const SETTLE_MS = 300;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
+/** True when the 1-minute load average is above the cores plus one (the bench's own process). */
+function busy(): boolean {
+  return loadavg()[0] > availableParallelism() + 1;
+}
+
 function loadNote(): string {
   const [l1, l5] = loadavg();
   return `load average ${l1.toFixed(1)} / ${l5.toFixed(1)} (1 / 5 min) on ${availableParallelism()} cores`;
@@ -291,6 +296,7 @@ export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<Featu
   const before = cpuUp ? getThreads() : 1;
   const rows: FeatureRow[] = [];
   const loadBefore = loadNote();
+  let wasBusy = busy();
   let version = '';
   try {
     for (const m of o.methods) {
@@ -327,6 +333,7 @@ export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<Featu
         } finally {
           server?.close();
         }
+        wasBusy ||= busy();
         const f = (v: number | string) => (typeof v === 'number' ? `${v.toFixed(0)} ms` : '–');
         console.error(`  ${m} ${th}T batch ${row.batch}: ours ${f(row.ours)}, torch ${f(row.torch)}`);
         rows.push(row);
@@ -360,6 +367,14 @@ export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<Featu
   const cf = rows.find((r) => r.method === 'cflow' && r.fiberSteps);
   if (cf) console.log(`\ncflow: ${cf.fiberSteps} fiber steps (Adam steps) per image batch of ${cf.batch}; zero-grad ${o.zeroGrad} on both sides`);
   console.log(`\nratio = ours / PyTorch${version ? ` ${version}` : ''} images/s on the same threads (target ≥ 1.00)`);
+  if (wasBusy || busy()) {
+    // Seen here: torch's CFlow batch at 2 threads took 25 s on a quiet machine and 140–170 s at load 5.
+    console.log(
+      `\nThe machine was busy during the run (load average above ${availableParallelism() + 1}): the ratios are not reliable. ` +
+        "PyTorch's OpenMP workers spin-wait at every parallel region and slow down sharply when cores are oversubscribed, " +
+        'above all in CFlow\'s many small fiber steps at 2 threads; rerun on a quiet machine.',
+    );
+  }
   return rows;
 }
 
