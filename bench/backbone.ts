@@ -15,12 +15,12 @@
 // of ours with one of torch's (a long-running torch child per thread count answers timing
 // requests), so load from other processes falls on both alike; the figures that matter are
 // the ratios ours / PyTorch (≤ 1 = at least as fast). `--only <substring>` picks layers/trunks.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpuBackend, getBlas, getThreads, setThreads } from '../src/backend/native.js';
 import type { Conv2dParams, KernelTable } from '../src/backend/types.js';
+import { NO_TORCH, PinnedTorchChild, torchPython } from './torch-child.js';
 
 export interface ConvShape {
   name: string;
@@ -131,67 +131,34 @@ function random(n: number, seed: number): Float32Array {
   return a;
 }
 
-function python(): string | null {
-  const py = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const probe = spawnSync(py, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-  return probe.status === 0 ? py : null;
-}
-
 /**
- * A long-running scripts/torch_backbone.py child (--mode serve) for one thread count, with
- * OMP_NUM_THREADS and OPENBLAS_NUM_THREADS pinned to it: Debian's torch runs some
- * convolutions (the 1×1 ones, through oneDNN's GEMM) on OpenBLAS, whose own pool ignores
- * torch.set_num_threads and would use every core in a "1 thread" run. `time(req)` asks it
- * to run a layer or a trunk `calls` times and answers the best time in ms; the bench
- * alternates these requests with its own calls so that machine load falls on both alike.
+ * scripts/torch_backbone.py as a pinned child (./torch-child.ts) for one thread count:
+ * `time(req)` asks it to run a layer or a trunk `calls` times and answers the best time in ms.
  */
 export class TorchServer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private buffer = '';
-  private readonly waiting: Array<{ resolve: (ms: number) => void; reject: (e: Error) => void }> = [];
-  private stderr = '';
   version = '';
 
-  private constructor(py: string, readonly threads: number) {
-    const script = fileURLToPath(new URL('../scripts/torch_backbone.py', import.meta.url));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-    this.child = spawn(py, [script, '--mode', 'serve', '--threads', String(threads)], { env });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
-    this.child.stdout.on('data', (d: string) => {
-      this.buffer += d;
-      let i: number;
-      while ((i = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        const r = JSON.parse(line) as { ms: number; torch: string };
-        this.version = r.torch;
-        this.waiting.shift()?.resolve(r.ms);
-      }
-    });
-    this.child.on('exit', (code) => {
-      const err = new Error(`torch_backbone.py exited (${code}): ${this.stderr.trim().split('\n').pop() ?? ''}`);
-      for (const w of this.waiting.splice(0)) w.reject(err);
-    });
+  private constructor(private readonly child: PinnedTorchChild<{ ms: number; torch: string }>) {}
+
+  get threads(): number {
+    return this.child.threads;
   }
 
   /** One server per thread count, or the reason there is none. */
   static start(threads: number): TorchServer | string {
-    const py = python();
-    if (!py) return 'no python3 with torch + torchvision (apt-get install python3-torch python3-torchvision)';
-    return new TorchServer(py, threads);
+    const py = torchPython();
+    if (!py) return NO_TORCH;
+    return new TorchServer(new PinnedTorchChild(py, 'torch_backbone.py', threads));
   }
 
-  time(req: { net?: string; layer?: Record<string, number>; calls?: number }): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.child.stdin.write(`${JSON.stringify({ calls: 1, ...req })}\n`);
-    });
+  async time(req: { net?: string; layer?: Record<string, number>; calls?: number }): Promise<number> {
+    const r = await this.child.ask({ calls: 1, ...req });
+    this.version = r.torch;
+    return r.ms;
   }
 
   close(): void {
-    this.child.stdin.end();
+    this.child.close();
   }
 }
 

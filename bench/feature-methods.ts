@@ -34,14 +34,13 @@
 // official code therefore runs — after the first image batch, Adam updates all three flows'
 // parameters (82 M) at every fiber step, a momentum-only step for the levels not being
 // trained —; `none` (anomalib's, PyTorch ≥ 2) lets Adam skip them.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { backends, setBackend } from '../src/engine/index.js';
 import { getBlas, getThreads, setThreads } from '../src/backend/native.js';
 import type { Batch, Item, Split } from '../src/data/types.js';
 import { createMethod, methods } from '../src/methods/registry.js';
+import { NO_TORCH, PinnedTorchChild, torchPython } from './torch-child.js';
 
 export const FEATURE_METHODS = ['rd4ad', 'cflow'] as const;
 export type FeatureMethod = (typeof FEATURE_METHODS)[number];
@@ -208,61 +207,11 @@ export async function oursStep(m: FeatureMethod, o: Pick<FeatureBenchOptions, 'b
   return best;
 }
 
-function python(): string | null {
-  const py = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  return spawnSync(py, ['-c', 'import torch, torchvision'], { encoding: 'utf8' }).status === 0 ? py : null;
-}
-
 interface TorchAnswer {
   ms: number;
   all_ms: number[];
   fiber_steps: number | null;
   torch: string;
-}
-
-/**
- * A scripts/torch_feature_step.py --mode serve child for one thread count, its OpenMP and
- * OpenBLAS pools pinned to it. `step(req)` asks for `steps` timed image batches (the first
- * request for a model also builds it and runs a warm-up batch) and answers the best.
- */
-class TorchServer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private buffer = '';
-  private stderr = '';
-  private readonly waiting: Array<{ resolve: (a: TorchAnswer) => void; reject: (e: Error) => void }> = [];
-
-  constructor(py: string, readonly threads: number) {
-    const script = fileURLToPath(new URL('../scripts/torch_feature_step.py', import.meta.url));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-    this.child = spawn(py, [script, '--mode', 'serve', '--threads', String(threads)], { env });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
-    this.child.stdout.on('data', (d: string) => {
-      this.buffer += d;
-      let i: number;
-      while ((i = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        this.waiting.shift()?.resolve(JSON.parse(line) as TorchAnswer);
-      }
-    });
-    this.child.on('exit', (code) => {
-      const err = new Error(`torch_feature_step.py exited (${code}): ${this.stderr.trim().split('\n').pop() ?? ''}`);
-      for (const w of this.waiting.splice(0)) w.reject(err);
-    });
-  }
-
-  step(req: { method: FeatureMethod; batch: number; size: number; steps: number; zero_grad: ZeroGrad }): Promise<TorchAnswer> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.child.stdin.write(`${JSON.stringify(req)}\n`);
-    });
-  }
-
-  close(): void {
-    this.child.stdin.end();
-  }
 }
 
 const SETTLE_MS = 300;
@@ -289,8 +238,8 @@ export interface FeatureRow {
 }
 
 export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<FeatureRow[]> {
-  const py = o.torch ? python() : null;
-  const noTorch = !o.torch ? 'not asked for (--no-torch)' : py ? null : 'no python3 with torch + torchvision (apt-get install python3-torch python3-torchvision)';
+  const py = o.torch ? torchPython() : null;
+  const noTorch = !o.torch ? 'not asked for (--no-torch)' : py ? null : NO_TORCH;
   const cpuUp = backends().find((b) => b.name === 'cpu')?.available;
   if (cpuUp) setBackend('cpu');
   const before = cpuUp ? getThreads() : 1;
@@ -304,7 +253,9 @@ export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<Featu
       if (why) console.error(`  ${m}: ${why}; PyTorch side only`);
       for (const th of o.threads) {
         if (!why) setThreads(th);
-        const server = py ? new TorchServer(py, th) : null;
+        // scripts/torch_feature_step.py answers `steps` timed image batches (the first request
+        // for a model also builds it and runs a warm-up batch) with the best.
+        const server = py ? new PinnedTorchChild<TorchAnswer>(py, 'torch_feature_step.py', th) : null;
         const row: FeatureRow = { method: m, threads: th, batch: o.batch[m], ours: why ?? Infinity, torch: noTorch ?? Infinity };
         const failed = (e: unknown) => (e as Error).message.split('\n')[0];
         try {
@@ -321,7 +272,7 @@ export async function benchFeatureMethods(o: FeatureBenchOptions): Promise<Featu
             if (server && typeof row.torch === 'number') {
               await settle();
               try {
-                const a = await server.step({ method: m, batch: o.batch[m], size: o.size, steps: o.steps, zero_grad: o.zeroGrad });
+                const a = await server.ask({ method: m, batch: o.batch[m], size: o.size, steps: o.steps, zero_grad: o.zeroGrad });
                 row.torch = Math.min(row.torch, a.ms);
                 row.fiberSteps = a.fiber_steps;
                 version = a.torch;
