@@ -19,6 +19,7 @@
 //   poisson     seamlessClone (Poisson blending) at 224 px: native 1/2 threads vs ts vs cv2.seamlessClone
 //   feature-methods rd4ad and cflow training images/s at 256 px (wide_resnet50_2) vs PyTorch, 1 and 2 threads
 //   attention   scaled dot-product attention forward / forward+backward at U-Net sizes: cpu 1/2 threads, ts, PyTorch
+//   diffusion   AnoDDPM and MONAI U-Net training / denoising step at 64 and 128 px vs PyTorch, 1 and 2 threads, peak RSS
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson', 'ssl', 'feature-methods', 'attention'];
+const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson', 'ssl', 'feature-methods', 'attention', 'diffusion'];
 
 if (local[name]) {
   local[name]();
