@@ -8,9 +8,11 @@ import { calibrateCommand } from './commands/calibrate.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { methodsCommand } from './commands/methods.js';
 import { predictCommand } from './commands/predict.js';
+import { queueCommand } from './commands/queue.js';
 import { testCommand } from './commands/test.js';
 import { trainCommand } from './commands/train.js';
 import { weightsCommand } from './commands/weights.js';
+import { workerCommand } from './commands/worker.js';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(calibrateCommand)
     .command(benchCommand)
     .command(weightsCommand)
+    .command(workerCommand)
+    .command(queueCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()

@@ -7,16 +7,16 @@
 import type { CommandModule } from 'yargs';
 import { backends, currentBackend } from '../../engine/index.js';
 import { hideBin } from 'yargs/helpers';
-import { BenchInterrupted, type BenchSettings, describeImages, runBench } from '../../harness/bench.js';
+import { BenchInterrupted, type BenchSettings, runBench } from '../../harness/bench.js';
 import { QUICK, quickCounts, quickDescription, quickMethods } from '../../harness/quick.js';
-import { writeReport } from '../../harness/report/index.js';
 import type { DatasetSpec } from '../../harness/run-folder.js';
 import { type DataArgs, dataOptions, datasetSpec } from '../data-options.js';
 import { onInterrupt, resumeCommand } from '../interrupt.js';
 import { type MethodArgs, checkMethodName, checkWeightsFlag, methodOptionValues, methodOptions } from '../method-options.js';
 import { type Estimator, estimator } from '../estimate.js';
 import { formatDuration, progressReporter, type ProgressReporter } from '../progress.js';
-import { markdownTable } from '../../harness/summary.js';
+import { benchOutput } from './bench-output.js';
+import { queueBench } from './queue-sweep.js';
 
 interface Args extends DataArgs, MethodArgs {
   methods?: string[];
@@ -26,6 +26,9 @@ interface Args extends DataArgs, MethodArgs {
   quick?: boolean;
   report?: boolean;
   json?: boolean;
+  queue?: string;
+  detach?: boolean;
+  attempts?: number;
 }
 
 /** "a,b c" → ["a", "b", "c"]. */
@@ -51,7 +54,10 @@ export const benchCommand: CommandModule<object, Args> = {
           .option('out', { type: 'string', describe: 'bench folder (default bench-results/<timestamp>); an existing one is continued' })
           .option('quick', { type: 'boolean', describe: 'use the quick reduced setting even with --methods / --datasets' })
           .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report to skip it)' })
-          .option('json', { type: 'boolean', describe: 'print bench.json on stdout instead of the table' }),
+          .option('json', { type: 'boolean', describe: 'print bench.json on stdout instead of the table' })
+          .option('queue', { type: 'string', describe: 'run the sweep on a BullMQ queue: redis://HOST:PORT[/DB]; workers: medianomaly worker --queue URL' })
+          .option('detach', { type: 'boolean', describe: 'with --queue: enqueue and return (see: medianomaly queue status|results)' })
+          .option('attempts', { type: 'number', describe: 'with --queue: tries per job before it ends as failed (default 3, exponential backoff)' }),
       ),
     ) as never,
   handler: async (args) => {
@@ -110,6 +116,11 @@ export const benchCommand: CommandModule<object, Args> = {
       if (cpu && !cpu.available) console.error(`medianomaly: running on the ts reference backend, about 10× slower than the native one: ${cpu.reason}`);
     }
     console.error(`medianomaly: bench folder ${dir}`);
+    if (args.detach && !args.queue) throw new Error('--detach needs --queue redis://HOST:PORT (the sweep goes on without this command only on a queue)');
+    if (args.queue) {
+      await queueBench(settings, dir, { queue: args.queue, detach: args.detach, attempts: args.attempts, report: args.report, json: args.json, t0 });
+      return;
+    }
 
     const interrupt = onInterrupt();
     let reporter: ProgressReporter | null = null;
@@ -141,24 +152,7 @@ export const benchCommand: CommandModule<object, Args> = {
         },
       });
       interrupt.dispose();
-      let reportPath: string | undefined;
-      if (args.report !== false) {
-        console.error('medianomaly: writing the HTML report (example images, one profiled training step per method)');
-        reportPath = await writeReport(result.dir, result.file);
-      }
-      if (args.json) {
-        process.stdout.write(JSON.stringify(result.file, null, 2) + '\n');
-        return;
-      }
-      if (description) console.log(description);
-      // What ran, whatever was asked: the images of each dataset.
-      if (describeImages(result.file.images)) console.log(`Images that ran: ${describeImages(result.file.images)}.`);
-      if (description || describeImages(result.file.images)) console.log('');
-      console.log(markdownTable(result.file.summary));
-      const spread = seeds === 1 ? 'one seed, so no std' : `mean ± sample std over ${seeds} seeds`;
-      console.log(`\nImage AUROC / AP, pixel AP / ⌈Dice⌉ in %, ${spread} (backend ${result.file.environment.backend}).`);
-      console.log(`Written: ${result.dir}/results.md, ${result.dir}/bench.json${reportPath ? `, ${reportPath}` : ''}`);
-      console.log(`Total time ${formatDuration((Date.now() - t0) / 1000)}.`);
+      await benchOutput(result, { report: args.report, json: args.json, t0 });
     } catch (e) {
       (reporter as ProgressReporter | null)?.done();
       interrupt.dispose();
