@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackboneName } from '../models/backbones/base.js';
-import { BACKBONE_NAMES } from '../models/backbones/state.js';
+import { WEIGHTS_ARCHS, type WeightsArch } from '../models/backbones/state.js';
 
 /** torchvision's published ImageNet weights (IMAGENET1K_V1), as its model builders name them. */
 export const TORCHVISION_WEIGHTS: Record<BackboneName, string> = {
@@ -16,28 +16,79 @@ export const TORCHVISION_WEIGHTS: Record<BackboneName, string> = {
 
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
 
+/** torchvision's SqueezeNet 1.1 ImageNet weights (IMAGENET1K_V1): LPIPS-squeeze's trunk. */
+export const SQUEEZENET1_1_WEIGHTS = 'squeezenet1_1-b8a52dc0.pth';
+
+/** LPIPS v0.1's linear layers for the SqueezeNet trunk, as lpips/pretrained_networks.py downloads them. */
+export const LPIPS_SQUEEZE_WEIGHTS = 'squeeze.pth';
+export const LPIPS_BASE_URL = 'https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/';
+/**
+ * The SHA-256 squeeze.pth must have. The LPIPS repository publishes no hash and the file name
+ * carries none, so it is unknown here (null): `weights fetch lpips_squeeze` then refuses to
+ * download unless given the hash to check (`--sha256`), as it refuses any unverifiable file.
+ * Fill it in once the published file's hash has been established.
+ */
+export const LPIPS_SQUEEZE_SHA256: string | null = null;
+
+/** One file `weights fetch` downloads for an architecture. */
+export interface WeightsSource {
+  /** What it holds: a whole backbone, LPIPS's linear layers, or the trunk combined with them. */
+  role: 'backbone' | 'lpips' | 'trunk';
+  file: string;
+  baseUrl: string;
+  /** The full SHA-256 it must have; null: the torch-hub prefix its name carries, if any (fetch.ts). */
+  sha256: string | null;
+}
+
+/** The files `arch`'s cached .safetensors is made from, the first the main one (its record's `source`). */
+export function weightsSources(arch: WeightsArch): WeightsSource[] {
+  if (arch === 'lpips_squeeze') {
+    return [
+      { role: 'lpips', file: LPIPS_SQUEEZE_WEIGHTS, baseUrl: LPIPS_BASE_URL, sha256: LPIPS_SQUEEZE_SHA256 },
+      { role: 'trunk', file: SQUEEZENET1_1_WEIGHTS, baseUrl: TORCHVISION_BASE_URL, sha256: null },
+    ];
+  }
+  return [{ role: 'backbone', file: TORCHVISION_WEIGHTS[arch], baseUrl: TORCHVISION_BASE_URL, sha256: null }];
+}
+
+/** The published files of `arch` in words, for messages. */
+export function describeSources(arch: WeightsArch): string {
+  if (arch === 'lpips_squeeze') return `LPIPS v0.1's ${LPIPS_SQUEEZE_WEIGHTS} and torchvision's ${SQUEEZENET1_1_WEIGHTS}`;
+  return `torchvision's ${TORCHVISION_WEIGHTS[arch]}`;
+}
+
 /** The folder of cached weights: MEDIANOMALY_WEIGHTS, or ~/.cache/medianomaly. */
 export function weightsCacheDir(): string {
   const env = process.env.MEDIANOMALY_WEIGHTS;
   return env ? resolve(env) : join(homedir(), '.cache', 'medianomaly');
 }
 
+export interface SourceRecord {
+  url: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  format: string;
+}
+
 export interface CacheRecord {
-  arch: BackboneName;
+  arch: WeightsArch;
   /** SHA-256 of the cached .safetensors file. */
   sha256: string;
   bytes: number;
-  source: { url: string; file: string; sha256: string; bytes: number; format: string };
+  source: SourceRecord;
+  /** lpips_squeeze: the SqueezeNet file combined with `source`. */
+  trunk?: SourceRecord;
   conversions: { from: string; to: string; count: number }[];
   fetched: string;
 }
 
-export function cachePaths(arch: BackboneName, dir = weightsCacheDir()): { weights: string; record: string } {
+export function cachePaths(arch: WeightsArch, dir = weightsCacheDir()): { weights: string; record: string } {
   return { weights: join(dir, `${arch}.safetensors`), record: join(dir, `${arch}.json`) };
 }
 
 /** The cache record of `arch`, or why there is none usable (not fetched, incomplete, unreadable). */
-export function readCacheRecord(arch: BackboneName, dir = weightsCacheDir()): { record: CacheRecord | null; problem: string | null } {
+export function readCacheRecord(arch: WeightsArch, dir = weightsCacheDir()): { record: CacheRecord | null; problem: string | null } {
   const p = cachePaths(arch, dir);
   const hasWeights = existsSync(p.weights);
   const hasRecord = existsSync(p.record);
@@ -53,7 +104,7 @@ export function readCacheRecord(arch: BackboneName, dir = weightsCacheDir()): { 
 }
 
 export interface CachedWeights {
-  arch: BackboneName;
+  arch: WeightsArch;
   path: string;
   cached: boolean;
   bytes?: number;
@@ -63,9 +114,9 @@ export interface CachedWeights {
   problem?: string;
 }
 
-/** What the cache holds, one row per backbone (nothing is hashed: see resolveWeights for the check). */
+/** What the cache holds, one row per architecture (nothing is hashed: see resolveWeights for the check). */
 export function listCachedWeights(dir = weightsCacheDir()): CachedWeights[] {
-  return BACKBONE_NAMES.map((arch) => {
+  return WEIGHTS_ARCHS.map((arch) => {
     const p = cachePaths(arch, dir);
     const { record, problem } = readCacheRecord(arch, dir);
     if (!record) return { arch, path: p.weights, cached: false, ...(problem ? { problem } : {}) };

@@ -6,8 +6,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { compareState, describeStateCheck, expectedState, type StateCheck } from '../models/backbones/state.js';
-import type { BackboneName } from '../models/backbones/base.js';
-import { checkBackboneName, headPrefix } from '../models/backbones/state.js';
+import { checkWeightsArch, headPrefix, type WeightsArch } from '../models/backbones/state.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensor, type SafetensorsDtype } from '../nn/safetensors-format.js';
 import { parsePth, type PthContent } from './pth/reader.js';
 import { readFileSync } from 'node:fs';
@@ -16,7 +15,7 @@ export type WeightsFormat = 'zip' | 'legacy' | 'safetensors';
 
 /** What `weights check` reports: StateCheck (missing, extra, mis-shaped, ignored classifier, absent num_batches_tracked) and more. */
 export interface WeightsReport extends StateCheck {
-  arch: BackboneName;
+  arch: WeightsArch;
   file: string;
   /** torch.save's zip archive, its legacy (pre-1.6) format, or safetensors. */
   format: WeightsFormat;
@@ -72,7 +71,45 @@ interface Loaded {
   skipped?: Map<string, { shape: number[] }>;
 }
 
-function loadAny(file: string, arch: BackboneName, opts: { key?: string }): Loaded {
+/** The second file of a combined architecture (lpips_squeeze: the SqueezeNet 1.1 checkpoint). */
+export interface TrunkSource {
+  bytes: Uint8Array;
+  /** Its name in messages. */
+  source: string;
+}
+
+function readBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * lpips_squeeze's two published files in one tensor map: squeeze.pth's lin layers and the
+ * trunk's `features.*` (its classifier skipped). A name in both is refused, never chosen.
+ */
+function mergeTrunk(arch: WeightsArch, main: Loaded, trunk: TrunkSource | undefined, source: string): Loaded {
+  if (!trunk) return main;
+  if (arch !== 'lpips_squeeze') throw new Error(`${source}: a trunk file (--trunk) applies to lpips_squeeze only, not ${arch}`);
+  const kind = sniffFormat(trunk.bytes);
+  const t =
+    kind === 'safetensors'
+      ? { tensors: parseSafetensors(trunk.bytes, trunk.source).tensors, skipped: undefined }
+      : parsePth(trunk.bytes, trunk.source, { skip: (n) => n.startsWith(headPrefix(arch)) });
+  const both = [...t.tensors.keys()].filter((k) => main.tensors.has(k));
+  if (both.length) throw new Error(`${source} and the trunk ${trunk.source} both hold ${both.slice(0, 5).join(', ')}${both.length > 5 ? ', …' : ''}: give the LPIPS lin-layer file and the SqueezeNet file, one each`);
+  const skipped = new Map([...(main.skipped ?? []), ...(t.skipped ?? [])]);
+  return { ...main, tensors: new Map([...main.tensors, ...t.tensors]), skipped };
+}
+
+function loadAny(file: string, arch: WeightsArch, opts: { key?: string; trunk?: string }): Loaded {
+  const trunk = opts.trunk ? { bytes: readBytes(opts.trunk), source: opts.trunk } : undefined;
+  return mergeTrunk(arch, loadOne(file, arch, opts), trunk, file);
+}
+
+function loadOne(file: string, arch: WeightsArch, opts: { key?: string }): Loaded {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -134,7 +171,7 @@ function targetDtype(dtype: 'float32' | 'int64'): SafetensorsDtype {
   return dtype === 'int64' ? 'I64' : 'F32';
 }
 
-function report(arch: BackboneName, file: string, loaded: Loaded): WeightsReport {
+function report(arch: WeightsArch, file: string, loaded: Loaded): WeightsReport {
   const check = compareState(arch, loaded.skipped?.size ? new Map<string, { shape: readonly number[] }>([...loaded.tensors, ...loaded.skipped]) : loaded.tensors);
   const expected = new Map(expectedState(arch).map((e) => [e.name, e]));
   const conv = new Map<string, number>();
@@ -168,13 +205,13 @@ function report(arch: BackboneName, file: string, loaded: Loaded): WeightsReport
  * state dict of `arch`: missing, extra and mis-shaped tensors, the classifier it ignores,
  * NaN/Inf, and the dtype conversions an import does. Reads the file; writes nothing.
  */
-export function checkWeights(file: string, arch: BackboneName, opts: { key?: string } = {}): WeightsReport {
-  checkBackboneName(arch, 'checkWeights');
+export function checkWeights(file: string, arch: WeightsArch, opts: { key?: string; trunk?: string } = {}): WeightsReport {
+  checkWeightsArch(arch, 'checkWeights');
   return report(arch, file, loadAny(file, arch, opts));
 }
 
 /** The tensors to write for `arch`: expected order, stored dtypes, classifier dropped, absent num_batches_tracked = 0. */
-function storable(arch: BackboneName, tensors: Map<string, RawTensor>): [string, RawTensor][] {
+function storable(arch: WeightsArch, tensors: Map<string, RawTensor>): [string, RawTensor][] {
   const out: [string, RawTensor][] = [];
   for (const e of expectedState(arch)) {
     const t = tensors.get(e.name);
@@ -208,22 +245,37 @@ export interface ImportResult {
 }
 
 export interface ImportOptions {
-  arch: BackboneName;
+  arch: WeightsArch;
   out: string;
+  /** lpips_squeeze: the SqueezeNet 1.1 checkpoint (torchvision's squeezenet1_1-b8a52dc0.pth) combined with the lin-layer file. */
+  trunk?: string;
   /** Where the state dict sits in a larger checkpoint ('model', 'checkpoint.state_dict'); found alone when there is one. */
   key?: string;
 }
 
 /** Builds the safetensors bytes from a checkpoint held in memory (refuses, with the report's message, one that does not fit). */
-export function convertPth(bytes: Uint8Array, source: string, opts: { arch: BackboneName; key?: string; metadata?: Record<string, string> }): { bytes: Uint8Array; report: WeightsReport } {
-  checkBackboneName(opts.arch, 'importPth');
+export function convertPth(
+  bytes: Uint8Array,
+  source: string,
+  opts: { arch: WeightsArch; key?: string; metadata?: Record<string, string>; trunk?: TrunkSource },
+): { bytes: Uint8Array; report: WeightsReport } {
+  checkWeightsArch(opts.arch, 'importPth');
   const kind = sniffFormat(bytes);
   if (kind === 'safetensors') throw new Error(`${source} is already a safetensors file: check it with medianomaly weights check ${source} --arch ${opts.arch}, and use it as it is`);
   const c = parsePth(bytes, source, { key: opts.key, skip: (n) => n.startsWith(headPrefix(opts.arch)) });
-  const r = report(opts.arch, source, { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped });
-  if (!r.ok) throw new Error(`${source} is ${r.message.startsWith('not ') ? '' : 'unusable: '}${r.message}`);
-  const metadata = { format: 'pt', arch: opts.arch, source: basename(source), source_sha256: sha256OfBytes(bytes), ...(c.key ? { source_key: c.key } : {}), ...opts.metadata };
-  return { bytes: serializeSafetensors(storable(opts.arch, c.tensors), metadata), report: r };
+  const loaded = mergeTrunk(opts.arch, { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped }, opts.trunk, source);
+  const r = report(opts.arch, source, loaded);
+  if (!r.ok) throw new Error(`${source}${opts.trunk ? ` with ${opts.trunk.source}` : ''} is ${r.message.startsWith('not ') ? '' : 'unusable: '}${r.message}`);
+  const metadata = {
+    format: 'pt',
+    arch: opts.arch,
+    source: basename(source),
+    source_sha256: sha256OfBytes(bytes),
+    ...(c.key ? { source_key: c.key } : {}),
+    ...(opts.trunk ? { trunk: basename(opts.trunk.source), trunk_sha256: sha256OfBytes(opts.trunk.bytes) } : {}),
+    ...opts.metadata,
+  };
+  return { bytes: serializeSafetensors(storable(opts.arch, loaded.tensors), metadata), report: r };
 }
 
 /**
@@ -234,13 +286,9 @@ export function convertPth(bytes: Uint8Array, source: string, opts: { arch: Back
  * unpickler: nothing in it runs.
  */
 export function importPth(file: string, opts: ImportOptions): ImportResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  const { bytes: out, report: r } = convertPth(bytes, file, { arch: opts.arch, key: opts.key });
+  const bytes = readBytes(file);
+  const trunk = opts.trunk ? { bytes: readBytes(opts.trunk), source: opts.trunk } : undefined;
+  const { bytes: out, report: r } = convertPth(bytes, file, { arch: opts.arch, key: opts.key, trunk });
   writeFileAtomicSync(opts.out, out);
   return { report: r, out: opts.out, sha256: sha256OfBytes(out), sourceSha256: sha256OfBytes(bytes), bytes: out.length };
 }

@@ -1,24 +1,36 @@
-// `medianomaly weights fetch`: the one place that downloads. It gets torchvision's published
-// file, checks that the SHA-256 of the bytes starts with the hash its file name carries
-// (torch hub's rule: name-<hex>.pth), converts it (checked against the architecture) and
-// caches the .safetensors with a JSON record, atomically. Nothing is cached when any step
-// fails.
+// `medianomaly weights fetch`: the one place that downloads. It gets the published files of an
+// architecture (torchvision's backbone file; for lpips_squeeze LPIPS v0.1's squeeze.pth and
+// torchvision's squeezenet1_1-b8a52dc0.pth), checks each file's SHA-256 — against the full hash
+// the table or --sha256 gives, else against the prefix its name carries (torch hub's rule:
+// name-<hex>.pth) — converts them (checked against the architecture; lpips_squeeze's two in one
+// file) and caches the .safetensors with a JSON record, atomically. A file with no hash to check
+// is refused before anything is downloaded. Nothing is cached when any step fails.
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic.js';
-import type { BackboneName } from '../models/backbones/base.js';
-import { checkBackboneName } from '../models/backbones/state.js';
-import { cachePaths, TORCHVISION_BASE_URL, TORCHVISION_WEIGHTS, weightsCacheDir, type CacheRecord } from './cache.js';
-import { convertPth, sha256OfBytes, type WeightsReport } from './convert.js';
+import { checkWeightsArch, type WeightsArch } from '../models/backbones/state.js';
+import { cachePaths, weightsCacheDir, weightsSources, type CacheRecord, type SourceRecord, type WeightsSource } from './cache.js';
+import { convertPth, sha256OfBytes, sniffFormat, type WeightsReport } from './convert.js';
 
 export interface FetchProgress {
+  /** The file being downloaded (lpips_squeeze downloads two). */
+  file?: string;
   received: number;
   /** From Content-Length; null when the server does not say. */
   total: number | null;
 }
 
 export interface FetchOptions {
-  /** Where to download from: a folder URL holding torchvision's file name, or the full URL of a .pth (default https://download.pytorch.org/models/). */
+  /**
+   * Where to download from: a folder URL holding the published file names (a mirror), or, for
+   * an architecture made of one file, the full URL of a .pth (default: where each file is
+   * published, https://download.pytorch.org/models/ for torchvision's).
+   */
   url?: string;
+  /**
+   * The full SHA-256 the main file must have (the backbone's; LPIPS's squeeze.pth), checked in
+   * place of the prefix in its name; needed for a file whose name carries none.
+   */
+  sha256?: string;
   /** The cache folder (default weightsCacheDir()). */
   cacheDir?: string;
   onProgress?: (p: FetchProgress) => void;
@@ -29,13 +41,15 @@ export interface FetchOptions {
 }
 
 export interface FetchResult {
-  arch: BackboneName;
+  arch: WeightsArch;
   path: string;
   /** SHA-256 of the cached .safetensors. */
   sha256: string;
   url: string;
-  /** SHA-256 of the downloaded .pth. */
+  /** SHA-256 of the downloaded .pth (the main one). */
   sourceSha256: string;
+  /** lpips_squeeze: SHA-256 of the downloaded SqueezeNet file. */
+  trunkSha256?: string;
   report: WeightsReport;
 }
 
@@ -45,17 +59,51 @@ export function hashPrefixOf(fileName: string): string | null {
   return m && m[1].length >= 8 ? m[1] : null;
 }
 
-/** The URL to download `arch` from, given `url` (a folder or a full .pth URL). */
-export function weightsUrl(arch: BackboneName, url = TORCHVISION_BASE_URL): string {
-  if (/\.(pth|pt)(\?.*)?$/.test(url)) return url;
-  return `${url.replace(/\/+$/, '')}/${TORCHVISION_WEIGHTS[arch]}`;
+/** The URL to download `arch`'s main file from, given `url` (a folder or a full .pth URL). */
+export function weightsUrl(arch: WeightsArch, url?: string): string {
+  return sourceUrl(arch, weightsSources(arch)[0], url);
 }
 
-function networkHint(arch: BackboneName): string {
-  return `check the network connection; or download ${TORCHVISION_WEIGHTS[arch]} another way and convert it with: medianomaly weights import ${TORCHVISION_WEIGHTS[arch]} --arch ${arch} --out FILE.safetensors (then give that file as the weights option)`;
+function sourceUrl(arch: WeightsArch, src: WeightsSource, url?: string): string {
+  if (url === undefined) return src.baseUrl + src.file;
+  if (/\.(pth|pt)(\?.*)?$/.test(url)) {
+    if (weightsSources(arch).length > 1) throw new Error(`${arch} is made of ${weightsSources(arch).map((s) => s.file).join(' and ')}: give --url as a folder holding both, not the URL of one file`);
+    return url;
+  }
+  return `${url.replace(/\/+$/, '')}/${src.file}`;
 }
 
-async function download(url: string, arch: BackboneName, opts: FetchOptions): Promise<Uint8Array> {
+/** The import command that converts the published file(s) of `arch` downloaded by hand. */
+function importCommand(arch: WeightsArch): string {
+  const files = weightsSources(arch).map((s) => s.file);
+  return `medianomaly weights import ${files[0]} --arch ${arch}${files[1] ? ` --trunk ${files[1]}` : ''} --out FILE.safetensors`;
+}
+
+function networkHint(arch: WeightsArch): string {
+  const files = weightsSources(arch).map((s) => s.file);
+  return `check the network connection; or download ${files.join(' and ')} another way and convert ${files.length > 1 ? 'them' : 'it'} with: ${importCommand(arch)} (then give that file as the weights option)`;
+}
+
+/** The SHA-256 check for one source, decided before anything is downloaded. */
+function hashCheck(arch: WeightsArch, src: WeightsSource, url: string, main: boolean, given?: string): { full: string } | { prefix: string } {
+  if (main && given !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(given)) throw new Error(`--sha256 must be 64 hex digits (the SHA-256 of ${src.file}), got ${JSON.stringify(given)}`);
+    return { full: given.toLowerCase() };
+  }
+  if (src.sha256) return { full: src.sha256 };
+  const fileName = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  const prefix = hashPrefixOf(fileName);
+  if (prefix) return { prefix };
+  if (src.role === 'lpips') {
+    throw new Error(
+      `${url}: LPIPS publishes no SHA-256 for ${src.file} and its name carries none, so the download could not be verified; nothing was downloaded. ` +
+        `Give the hash you trust with --sha256 (e.g. sha256sum of lpips/weights/v0.1/${src.file} from the lpips package), or download the files yourself and combine them: ${importCommand(arch)}`,
+    );
+  }
+  throw new Error(`${url}: the file name ${JSON.stringify(fileName)} carries no SHA-256 prefix (name-<8+ hex digits>.pth, as torchvision's do), so the download could not be verified; nothing was downloaded`);
+}
+
+async function download(url: string, arch: WeightsArch, file: string, opts: FetchOptions): Promise<Uint8Array> {
   const stallMs = (opts.stallSeconds ?? 60) * 1000;
   const ctl = new AbortController();
   let stalled = false;
@@ -85,7 +133,7 @@ async function download(url: string, arch: BackboneName, opts: FetchOptions): Pr
     const whole = total !== null ? new Uint8Array(total) : null;
     const chunks: Uint8Array[] = [];
     let received = 0;
-    opts.onProgress?.({ received, total });
+    opts.onProgress?.({ file, received, total });
     try {
       if (res.body) {
         const reader = res.body.getReader();
@@ -102,7 +150,7 @@ async function download(url: string, arch: BackboneName, opts: FetchOptions): Pr
             whole.set(value, received);
           } else chunks.push(value);
           received += value.length;
-          opts.onProgress?.({ received, total });
+          opts.onProgress?.({ file, received, total });
         }
       }
     } catch (e) {
@@ -127,29 +175,35 @@ async function download(url: string, arch: BackboneName, opts: FetchOptions): Pr
 }
 
 /**
- * Downloads torchvision's ImageNet weights for `arch`, verifies the SHA-256 prefix its file
- * name carries, converts and checks them, and caches `<cacheDir>/<arch>.safetensors` plus
- * `<arch>.json` (source URL, SHA-256s). Throws (caching nothing) on an HTTP error, a
- * network failure, a hash mismatch or a file that does not fit the architecture.
+ * Downloads the published weights of `arch` (see weightsSources), verifies each file's SHA-256
+ * (full hash, or the prefix its name carries), converts and checks them, and caches
+ * `<cacheDir>/<arch>.safetensors` plus `<arch>.json` (source URLs, SHA-256s). Throws (caching
+ * nothing) on a file with no hash to check (before any download), an HTTP error, a network
+ * failure, a hash mismatch or files that do not fit the architecture.
  */
-export async function fetchWeights(arch: BackboneName, opts: FetchOptions = {}): Promise<FetchResult> {
-  checkBackboneName(arch, 'fetchWeights');
-  const url = weightsUrl(arch, opts.url);
-  const fileName = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
-  const prefix = hashPrefixOf(fileName);
-  if (!prefix) {
-    throw new Error(`${url}: the file name ${JSON.stringify(fileName)} carries no SHA-256 prefix (name-<8+ hex digits>.pth, as torchvision's do), so the download could not be verified; nothing was downloaded`);
-  }
+export async function fetchWeights(arch: WeightsArch, opts: FetchOptions = {}): Promise<FetchResult> {
+  checkWeightsArch(arch, 'fetchWeights');
+  const plan = weightsSources(arch).map((src, i) => {
+    const url = sourceUrl(arch, src, opts.url);
+    return { src, url, fileName: decodeURIComponent(new URL(url).pathname.split('/').pop() ?? ''), check: hashCheck(arch, src, url, i === 0, opts.sha256) };
+  });
   const dir = opts.cacheDir ?? weightsCacheDir();
-  const bytes = await download(url, arch, opts);
-  const sourceSha256 = sha256OfBytes(bytes);
-  if (!sourceSha256.startsWith(prefix)) {
-    throw new Error(
-      `${url}: the SHA-256 of the ${bytes.length} bytes downloaded is ${sourceSha256}, but the file name says it starts with ${prefix}: ` +
-        'the download is corrupt or the file is not the published one; nothing was cached. Run the fetch again, or check --url',
-    );
+  const got: { bytes: Uint8Array; sha: string }[] = [];
+  for (const p of plan) {
+    const bytes = await download(p.url, arch, p.fileName, opts);
+    const sha = sha256OfBytes(bytes);
+    const ok = 'full' in p.check ? sha === p.check.full : sha.startsWith(p.check.prefix);
+    if (!ok) {
+      throw new Error(
+        `${p.url}: the SHA-256 of the ${bytes.length} bytes downloaded is ${sha}, but ${'full' in p.check ? `it must be ${p.check.full}` : `the file name says it starts with ${p.check.prefix}`}: ` +
+          'the download is corrupt or the file is not the published one; nothing was cached. Run the fetch again, or check --url' +
+          ('full' in p.check && opts.sha256 !== undefined ? ' and --sha256' : ''),
+      );
+    }
+    got.push({ bytes, sha });
   }
-  const { bytes: out, report } = convertPth(bytes, fileName, { arch });
+  const trunk = got.length > 1 ? { bytes: got[1].bytes, source: plan[1].fileName } : undefined;
+  const { bytes: out, report } = convertPth(got[0].bytes, plan[0].fileName, { arch, trunk });
   const sha256 = sha256OfBytes(out);
   try {
     mkdirSync(dir, { recursive: true });
@@ -158,14 +212,19 @@ export async function fetchWeights(arch: BackboneName, opts: FetchOptions = {}):
   }
   const paths = cachePaths(arch, dir);
   writeFileAtomicSync(paths.weights, out);
+  const sourceRecord = (i: number): SourceRecord => {
+    const kind = sniffFormat(got[i].bytes.subarray(0, 16));
+    return { url: plan[i].url, file: plan[i].fileName, sha256: got[i].sha, bytes: got[i].bytes.length, format: i === 0 ? report.format : kind === 'zip' ? 'zip' : kind === 'pickle' ? 'legacy' : kind };
+  };
   const record: CacheRecord = {
     arch,
     sha256,
     bytes: out.length,
-    source: { url, file: fileName, sha256: sourceSha256, bytes: bytes.length, format: report.format },
+    source: sourceRecord(0),
+    ...(got.length > 1 ? { trunk: sourceRecord(1) } : {}),
     conversions: report.conversions,
     fetched: new Date().toISOString(),
   };
   writeFileAtomicSync(paths.record, JSON.stringify(record, null, 2) + '\n');
-  return { arch, path: paths.weights, sha256, url, sourceSha256, report };
+  return { arch, path: paths.weights, sha256, url: plan[0].url, sourceSha256: got[0].sha, ...(got.length > 1 ? { trunkSha256: got[1].sha } : {}), report };
 }

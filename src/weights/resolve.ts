@@ -1,9 +1,8 @@
 // Which weights file a backbone loads: the contract methods use (resolveWeights). Nothing
 // here downloads: an absent cached file is an error naming `medianomaly weights fetch`.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import type { BackboneName } from '../models/backbones/base.js';
-import { checkBackboneName, compareState, describeStateCheck } from '../models/backbones/state.js';
-import { cachePaths, readCacheRecord, TORCHVISION_WEIGHTS, weightsCacheDir } from './cache.js';
+import { checkWeightsArch, compareState, describeStateCheck, type WeightsArch } from '../models/backbones/state.js';
+import { cachePaths, describeSources, readCacheRecord, weightsCacheDir } from './cache.js';
 import { sha256OfFile, sniffFormat } from './convert.js';
 
 export interface ResolvedWeights {
@@ -58,22 +57,22 @@ function headerEntries(path: string): { name: string; shape: number[] }[] {
 const OPTION_HINT = 'set the weights option to a .safetensors file made by `medianomaly weights import` (CLI: `--weights FILE.safetensors`) or to random weights (`--weights random`; for tests, not for results)';
 
 /**
- * The safetensors path to load for `arch`: `spec` null/undefined → the cached torchvision
- * file (an error naming `medianomaly weights fetch <arch>` when there is none); 'random' →
+ * The safetensors path to load for `arch`: `spec` null/undefined → the cached file of
+ * `weights fetch` (an error naming `medianomaly weights fetch <arch>` when there is none); 'random' →
  * random weights; a path → that .safetensors file, checked against the architecture (its
  * header only). A .pth is refused with the import command that converts it: conversion is
  * an explicit step, so the file the method records is one the user can see.
  */
-export function resolveWeights(arch: BackboneName, spec?: string | null): ResolvedWeights {
-  checkBackboneName(arch, 'resolveWeights');
+export function resolveWeights(arch: WeightsArch, spec?: string | null): ResolvedWeights {
+  checkWeightsArch(arch, 'resolveWeights');
   if (spec === 'random') return { path: 'random', sha256: null };
   if (spec === null || spec === undefined || spec === '') {
     const dir = weightsCacheDir();
     const { record, problem } = readCacheRecord(arch, dir);
     if (!record) {
       throw new Error(
-        `no ImageNet weights for ${arch} in the weights cache ${dir}${problem ? ` (${problem})` : ''}: download them once with \`medianomaly weights fetch ${arch}\` ` +
-          `(torchvision's ${TORCHVISION_WEIGHTS[arch]}, verified by SHA-256; MEDIANOMALY_WEIGHTS moves the cache), or ${OPTION_HINT}`,
+        `no ${arch === 'lpips_squeeze' ? 'LPIPS-squeeze' : 'ImageNet'} weights for ${arch} in the weights cache ${dir}${problem ? ` (${problem})` : ''}: download them once with \`medianomaly weights fetch ${arch}\` ` +
+          `(${describeSources(arch)}, verified by SHA-256; MEDIANOMALY_WEIGHTS moves the cache), or ${OPTION_HINT}`,
       );
     }
     const path = cachePaths(arch, dir).weights;
@@ -83,12 +82,13 @@ export function resolveWeights(arch: BackboneName, spec?: string | null): Resolv
     }
     return { path, sha256: sha };
   }
-  if (typeof spec !== 'string') throw new TypeError(`weights must be null (the cached torchvision file), 'random' or a .safetensors path, got ${JSON.stringify(spec)}`);
-  if (!existsSync(spec)) throw new Error(`weights file ${spec} does not exist; ${OPTION_HINT}, or leave it unset for the cached torchvision file (\`medianomaly weights fetch ${arch}\`)`);
+  if (typeof spec !== 'string') throw new TypeError(`weights must be null (the cached file of \`weights fetch\`), 'random' or a .safetensors path, got ${JSON.stringify(spec)}`);
+  if (!existsSync(spec)) throw new Error(`weights file ${spec} does not exist; ${OPTION_HINT}, or leave it unset for the cached file (\`medianomaly weights fetch ${arch}\`)`);
   if (!statSync(spec).isFile()) throw new Error(`weights ${spec} is not a file`);
   const kind = sniffFormat(readHead(spec, 16));
   if (kind === 'zip' || kind === 'pickle') {
-    throw new Error(`weights ${spec} is a PyTorch checkpoint; convert it once with \`medianomaly weights import ${spec} --arch ${arch} --out ${spec.replace(/\.(pth|pt|bin|ckpt|tar)$/i, '')}.safetensors\` and give the .safetensors file`);
+    const trunk = arch === 'lpips_squeeze' ? ' --trunk squeezenet1_1-b8a52dc0.pth' : '';
+    throw new Error(`weights ${spec} is a PyTorch checkpoint; convert it once with \`medianomaly weights import ${spec} --arch ${arch}${trunk} --out ${spec.replace(/\.(pth|pt|bin|ckpt|tar)$/i, '')}.safetensors\` and give the .safetensors file`);
   }
   if (kind !== 'safetensors') throw new Error(`weights ${spec} is not a safetensors file; ${OPTION_HINT}`);
   const check = compareState(arch, headerEntries(spec));

@@ -206,6 +206,7 @@ test('fetch: downloads, verifies the SHA-256 prefix of the file name, converts, 
         ['resnet18', true],
         ['wide_resnet50_2', false],
         ['vgg19', false],
+        ['lpips_squeeze', false],
       ],
     );
     assert.is(listed[0].sha256, r.sha256);
@@ -291,7 +292,7 @@ test('resolveWeights: random, nothing cached, a .pth, a missing path, a file for
     throwsMatching(() => resolveWeights('wide_resnet50_2', r18), /not torchvision wide_resnet50_2 weights/, /mis|missing|wrong shape/);
     writeFileSync(join(empty, 'vgg19.safetensors'), 'x');
     throwsMatching(() => resolveWeights('vgg19'), /without .*vgg19\.json/, /interrupted fetch/, /weights fetch vgg19/);
-    throwsMatching(() => resolveWeights('nope' as 'vgg19'), /unknown backbone "nope"/);
+    throwsMatching(() => resolveWeights('nope' as 'vgg19'), /unknown weights architecture "nope"/, /resnet18, wide_resnet50_2, vgg19, lpips_squeeze/);
   } finally {
     delete process.env.MEDIANOMALY_WEIGHTS;
   }

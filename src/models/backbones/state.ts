@@ -13,6 +13,7 @@
 import { RESNET_ARCHS, expansionOf, type ResNetArch } from './resnet.js';
 import { VGG19_CFG } from './vgg.js';
 import type { BackboneName } from './base.js';
+import { lpipsSqueezeState } from '../lpips-state.js';
 
 export interface ExpectedTensor {
   name: string;
@@ -77,6 +78,27 @@ function vggState(): ExpectedTensor[] {
 
 export const BACKBONE_NAMES: readonly BackboneName[] = ['resnet18', 'wide_resnet50_2', 'vgg19'];
 
+/**
+ * What the weights system (import, check, fetch, cache, resolveWeights) handles: the ImageNet
+ * backbones, and `lpips_squeeze` — LPIPS v0.1's SqueezeNet 1.1 trunk and linear layers in one
+ * file (src/models/lpips-state.ts), not a backbone.
+ */
+export type WeightsArch = BackboneName | 'lpips_squeeze';
+
+export const WEIGHTS_ARCHS: readonly WeightsArch[] = [...BACKBONE_NAMES, 'lpips_squeeze'];
+
+export function checkWeightsArch(name: unknown, what = 'weights'): WeightsArch {
+  if (!WEIGHTS_ARCHS.includes(name as WeightsArch)) {
+    throw new RangeError(`${what}: unknown weights architecture ${JSON.stringify(name)}; use one of ${WEIGHTS_ARCHS.join(', ')}`);
+  }
+  return name as WeightsArch;
+}
+
+/** How messages name the network the weights are for. */
+export function archLabel(arch: WeightsArch): string {
+  return arch === 'lpips_squeeze' ? 'LPIPS-squeeze (SqueezeNet 1.1 features + LPIPS v0.1 lin layers)' : `torchvision's ${arch}`;
+}
+
 export function checkBackboneName(name: unknown, what = 'backbones'): BackboneName {
   if (!BACKBONE_NAMES.includes(name as BackboneName)) {
     throw new RangeError(`${what}: unknown backbone ${JSON.stringify(name)}; use one of ${BACKBONE_NAMES.join(', ')}`);
@@ -85,14 +107,15 @@ export function checkBackboneName(name: unknown, what = 'backbones'): BackboneNa
 }
 
 /** torchvision's state-dict names, shapes and dtypes of the backbone (its classifier excepted), in torchvision's order. */
-export function expectedState(name: BackboneName): ExpectedTensor[] {
-  checkBackboneName(name, 'expectedState');
+export function expectedState(name: WeightsArch): ExpectedTensor[] {
+  checkWeightsArch(name, 'expectedState');
+  if (name === 'lpips_squeeze') return lpipsSqueezeState().map((e) => ({ ...e, dtype: 'float32' as const }));
   return name === 'vgg19' ? vggState() : resnetState(RESNET_ARCHS[name]);
 }
 
-/** The prefix of torchvision's classifier, present in its files, unused by features. */
-export function headPrefix(name: BackboneName): string {
-  return name === 'vgg19' ? 'classifier.' : 'fc.';
+/** The prefix of torchvision's classifier, present in its files, unused by features (lpips_squeeze: SqueezeNet's). */
+export function headPrefix(name: WeightsArch): string {
+  return name === 'vgg19' || name === 'lpips_squeeze' ? 'classifier.' : 'fc.';
 }
 
 export interface StateCheck {
@@ -113,7 +136,7 @@ export interface StateCheck {
  * Compares a file's tensors (name → shape) with torchvision's state dict of `arch`. Pure: it
  * reads nothing and allocates no network.
  */
-export function compareState(arch: BackboneName, given: Map<string, { shape: readonly number[] }> | Iterable<{ name: string; shape: readonly number[] }>): StateCheck {
+export function compareState(arch: WeightsArch, given: Map<string, { shape: readonly number[] }> | Iterable<{ name: string; shape: readonly number[] }>): StateCheck {
   const found = given instanceof Map ? given : new Map([...given].map((t) => [t.name, t] as const));
   const expected = expectedState(arch);
   const known = new Set(expected.map((e) => e.name));
@@ -143,7 +166,7 @@ function listed(names: string[], max = 8): string {
 }
 
 /** A one-paragraph account of what is wrong (empty when check.ok). */
-export function describeStateCheck(arch: BackboneName, check: StateCheck): string {
+export function describeStateCheck(arch: WeightsArch, check: StateCheck): string {
   if (check.ok) return '';
   const parts: string[] = [];
   if (check.misshaped.length) {
@@ -151,12 +174,15 @@ export function describeStateCheck(arch: BackboneName, check: StateCheck): strin
       `${check.misshaped.length} tensor(s) with the wrong shape: ` +
         check.misshaped
           .slice(0, 8)
-          .map((m) => `${m.name} is [${m.found.join(', ')}], torchvision's ${arch} has [${m.expected.join(', ')}]`)
+          .map((m) => `${m.name} is [${m.found.join(', ')}], ${archLabel(arch)} has [${m.expected.join(', ')}]`)
           .join('; ') +
         (check.misshaped.length > 8 ? `; … (${check.misshaped.length - 8} more)` : ''),
     );
   }
   if (check.missing.length) parts.push(`${check.missing.length} missing: ${listed(check.missing)}`);
-  if (check.extra.length) parts.push(`${check.extra.length} not in torchvision's ${arch}: ${listed(check.extra)}`);
+  if (check.extra.length) parts.push(`${check.extra.length} not in ${archLabel(arch)}: ${listed(check.extra)}`);
+  if (arch === 'lpips_squeeze') {
+    return `not LPIPS-squeeze weights: ${parts.join('; ')}. Combine LPIPS v0.1's squeeze.pth with torchvision's squeezenet1_1-b8a52dc0.pth: medianomaly weights import squeeze.pth --arch lpips_squeeze --trunk squeezenet1_1-b8a52dc0.pth --out F.safetensors, or medianomaly weights fetch lpips_squeeze`;
+  }
   return `not torchvision ${arch} weights: ${parts.join('; ')}. Convert torchvision's own ${arch} file: medianomaly weights import FILE.pth --arch ${arch} --out F.safetensors, or medianomaly weights fetch ${arch}`;
 }
