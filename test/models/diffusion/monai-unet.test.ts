@@ -142,7 +142,7 @@ function trainingStep(name: 'step' | 'mini'): void {
   assertClose(noise.data, fx(`${name}/noise`), `${name} noise`, { rtol: 0, atol: 0 });
   const out = net.forward(x, new Float32Array(c.config.t));
   const refOut = fx(`${name}/out`);
-  assertClose(out.data, refOut, `${name} output`, scaled(refOut, 2e-4));
+  assertClose(out.data, refOut, `${name} output`, scaled(refOut, 2e-5));
   const loss = mseLoss(out, noise);
   assertClose([loss.item()], [c.loss], `${name} loss`, { rtol: 1e-5, atol: 0 });
   loss.backward();
@@ -164,7 +164,7 @@ function trainingStep(name: 'step' | 'mini'): void {
       compared++;
       continue;
     }
-    assertClose(p.grad!.data, ref, `${name} gradient of ${pname}`, scaled(ref, 5e-4));
+    assertClose(p.grad!.data, ref, `${name} gradient of ${pname}`, scaled(ref, 2e-4));
     compared++;
   }
   const expected = [...raw.keys()].filter((k) => k.startsWith(`${name}/grad/`)).length;
