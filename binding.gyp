@@ -40,6 +40,7 @@
         "native/cpu/cosine.cc",
         "native/cpu/simplex.cc",
         "native/cpu/attention.cc",
+        "native/cpu/group_norm_silu.cc",
         "native/binding/args.cc",
         "native/binding/addon.cc",
         "native/binding/bind_control.cc",
@@ -62,6 +63,7 @@
         "native/binding/bind_cosine.cc",
         "native/binding/bind_simplex.cc",
         "native/binding/bind_attention.cc",
+        "native/binding/bind_group_norm_silu.cc",
         "native/binding/malloc_tuning.cc"
       ],
       "include_dirs": [

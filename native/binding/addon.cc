@@ -56,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_cosine(env, exports);
   register_simplex(env, exports);
   register_attention(env, exports);
+  register_group_norm_silu(env, exports);
   return exports;
 }
 

@@ -33,6 +33,7 @@ void register_coupling(Napi::Env env, Napi::Object exports);
 void register_cosine(Napi::Env env, Napi::Object exports);
 void register_simplex(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
+void register_group_norm_silu(Napi::Env env, Napi::Object exports);
 void register_control(Napi::Env env, Napi::Object exports);
 
 }  // namespace medianomaly::binding

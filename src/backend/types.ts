@@ -409,6 +409,22 @@ export interface KernelTable {
     dbeta: F32 | null,
   ): void;
 
+  /** y = silu(groupNorm(x)) in one pass (the diffusion U-Nets' GN → SiLU): bitwise groupNormForward then unary silu. */
+  groupNormSiluForward(p: GroupNormParams, x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, invstd: F32): void;
+  /** Gradients of y = silu(groupNorm(x)) from the forward's mean / invstd; dx must not share memory with x or dy. */
+  groupNormSiluBackward(
+    p: GroupNormParams,
+    x: F32,
+    dy: F32,
+    mean: F32,
+    invstd: F32,
+    gamma: F32 | null,
+    beta: F32 | null,
+    dx: F32,
+    dgamma: F32 | null,
+    dbeta: F32 | null,
+  ): void;
+
   unary(p: UnaryParams, x: F32, y: F32): void;
   /** dx = dy · f'(x); y is f(x) (some derivatives are cheaper from y). Overwrites dx. */
   unaryBackward(p: UnaryParams, x: F32, y: F32, dy: F32, dx: F32): void;
@@ -553,6 +569,7 @@ export const KERNEL_NAMES = [
   'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',
   'upsampleBilinear2d', 'upsampleBilinear2dBackward', 'upsampleNearest2d', 'upsampleNearest2dBackward',
   'batchNormStats', 'batchNormApply', 'batchNormApplyRelu', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
+  'groupNormSiluForward', 'groupNormSiluBackward',
   'unary', 'unaryBackward', 'binary',
   'reduceSum', 'reduceMax', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward',
   'stridedCopy', 'fill', 'axpy',

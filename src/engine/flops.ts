@@ -26,6 +26,9 @@ export const flopCounter: FlopCounter = {
   batchNormBackward: (p) => 8 * p.N * p.C * p.HW,
   groupNormForward: (p) => 7 * p.N * p.C * p.HW,
   groupNormBackward: (p) => 10 * p.N * p.C * p.HW,
+  // GroupNorm plus SiLU's exp, division and multiply (4) forward; the backward adds the recomputed normalisation (3) and SiLU's derivative (7).
+  groupNormSiluForward: (p) => 11 * p.N * p.C * p.HW,
+  groupNormSiluBackward: (p) => 20 * p.N * p.C * p.HW,
   cosineDistance: (p) => 6 * p.outer * p.mid * p.inner, // three multiply-adds per element
   attentionForward: (p) => 2 * p.batch * p.lq * p.lk * (p.d + p.dv) + 5 * p.batch * p.lq * p.lk, // two products, softmax
   attentionBackward: (p, _q, _k, _v, _w, _g, dq, dk, dv) =>

@@ -14,6 +14,7 @@ export * from './ops/shape.js';
 export * from './ops/linear.js';
 export * from './ops/conv.js';
 export * from './ops/norm.js';
+export { groupNormSilu } from './ops/group-norm-silu.js';
 export * from './ops/pool.js';
 export * from './ops/upsample.js';
 export * from './ops/pad.js';

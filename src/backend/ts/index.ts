@@ -7,6 +7,7 @@ import { binary, unary, unaryBackward } from './elementwise.js';
 import { logSoftmax, logSoftmaxBackward, reduceMax, reduceSum, softmax, softmaxBackward } from './reduce.js';
 import { axpy, fill, stridedCopy } from './copy.js';
 import { batchNormApply, batchNormApplyRelu, batchNormBackward, batchNormStats, groupNormBackward, groupNormForward } from './norm.js';
+import { groupNormSiluBackward, groupNormSiluForward } from './group-norm-silu.js';
 import { pad2d, pad2dBackward } from './pad.js';
 import {
   adaptiveAvgPool2d,
@@ -64,6 +65,8 @@ export const tsKernels: KernelTable = {
   batchNormBackward,
   groupNormForward,
   groupNormBackward,
+  groupNormSiluForward,
+  groupNormSiluBackward,
   adamStep,
   sgdStep,
   knnSearch,
