@@ -25,6 +25,14 @@ export function groupNorm32(channels: number): GroupNorm {
   return new GroupNorm(32, channels, { eps: 1e-5 });
 }
 
+/**
+ * SiLU(GroupNorm32(x)): every norm of the net but the attention's is followed by SiLU, so this
+ * is the one place to swap in a fused kernel.
+ */
+export function normSilu(norm: GroupNorm, x: Tensor): Tensor {
+  return silu(norm.forward(x));
+}
+
 /** A block that takes the timestep embedding as a second input. */
 export interface TimestepBlock {
   forward(x: Tensor, emb: Tensor): Tensor;
@@ -126,7 +134,9 @@ export class ResBlock extends Module implements TimestepBlock {
   readonly inNorm: GroupNorm;
   readonly inConv: Conv2d;
   readonly embLinear: Linear;
-  readonly outLayers: Sequential;
+  readonly outNorm: GroupNorm;
+  readonly dropout: Dropout;
+  readonly outConv: Conv2d;
   readonly skip: Conv2d | null;
   readonly resample: Resample;
 
@@ -139,7 +149,10 @@ export class ResBlock extends Module implements TimestepBlock {
     this.registerModule('in_layers', new Sequential(this.inNorm, new SiLU(), this.inConv));
     this.embLinear = new Linear(embDim, cout, src);
     this.registerModule('embed_layers', new Sequential(new SiLU(), this.embLinear));
-    this.outLayers = this.registerModule('out_layers', new Sequential(groupNorm32(cout), new SiLU(), new Dropout(dropout, src), zeroConv3x3(cout, cout)));
+    this.outNorm = groupNorm32(cout);
+    this.dropout = new Dropout(dropout, src);
+    this.outConv = zeroConv3x3(cout, cout);
+    this.registerModule('out_layers', new Sequential(this.outNorm, new SiLU(), this.dropout, this.outConv));
     this.skip = cin === cout ? null : new Conv2d(cin, cout, 1, src);
     // The reference's skip_connection is nn.Identity when the widths agree: no entry.
     if (this.skip) this.registerModule('skip_connection', this.skip);
@@ -152,12 +165,11 @@ export class ResBlock extends Module implements TimestepBlock {
 
   /** The same with SiLU(e) already applied: the U-Net computes it once for all its blocks. */
   forwardActivated(x: Tensor, siluEmb: Tensor): Tensor {
-    let h = silu(this.inNorm.forward(x));
-    h = this.inConv.forward(resample(h, this.resample));
+    let h = this.inConv.forward(resample(normSilu(this.inNorm, x), this.resample));
     const skipIn = resample(x, this.resample);
     const e = this.embLinear.forward(siluEmb);
     h = h.add(e.reshape([e.shape[0], e.shape[1], 1, 1]));
-    h = this.outLayers.forward(h);
+    h = this.outConv.forward(this.dropout.forward(normSilu(this.outNorm, h)));
     return (this.skip ? this.skip.forward(skipIn) : skipIn).add(h);
   }
 }

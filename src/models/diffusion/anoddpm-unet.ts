@@ -24,8 +24,9 @@ import type { RandomSource } from '../../nn/init.js';
 import { Conv2d } from '../../nn/layers/conv.js';
 import { SiLU } from '../../nn/layers/activation.js';
 import { Sequential } from '../../nn/layers/container.js';
+import { GroupNorm } from '../../nn/layers/norm.js';
 import { Module } from '../../nn/module.js';
-import { AttentionBlock, checkHeads, groupNorm32, joinSkip, ModuleList, ResBlock, TimestepMLP, TimestepSequential, zeroConv3x3, type ResBlockSpec } from './anoddpm-blocks.js';
+import { AttentionBlock, checkHeads, groupNorm32, joinSkip, ModuleList, normSilu, ResBlock, TimestepMLP, TimestepSequential, zeroConv3x3, type ResBlockSpec } from './anoddpm-blocks.js';
 import type { Denoiser } from './denoiser.js';
 
 export interface AnoDDPMUNetOptions {
@@ -226,6 +227,8 @@ export class AnoDDPMUNet extends Module implements Denoiser {
   readonly middle: TimestepSequential;
   readonly up: ModuleList<TimestepSequential>;
   readonly out: Sequential;
+  private readonly outNorm: GroupNorm;
+  private readonly outConv: Conv2d;
 
   constructor(o: AnoDDPMUNetOptions) {
     super();
@@ -238,7 +241,9 @@ export class AnoDDPMUNet extends Module implements Denoiser {
     this.down = this.registerModule('down', new ModuleList(plan.down.map((s) => buildStage(s, E, plan.dropout, src))));
     this.middle = this.registerModule('middle', buildStage(plan.middle, E, plan.dropout, src));
     this.up = this.registerModule('up', new ModuleList(plan.up.map((s) => buildStage(s, E, plan.dropout, src))));
-    this.out = this.registerModule('out', new Sequential(groupNorm32(plan.outWidth), new SiLU(), zeroConv3x3(plan.outWidth, plan.channels)));
+    this.outNorm = groupNorm32(plan.outWidth);
+    this.outConv = zeroConv3x3(plan.outWidth, plan.channels);
+    this.out = this.registerModule('out', new Sequential(this.outNorm, new SiLU(), this.outConv));
     if (o.evalHeads !== undefined) this.setEvalHeads(o.evalHeads);
   }
 
@@ -281,6 +286,6 @@ export class AnoDDPMUNet extends Module implements Denoiser {
     }
     h = this.middle.forward(h, siluEmb);
     for (const stage of this.up.items) h = stage.forward(joinSkip(h, skips.pop()!), siluEmb);
-    return this.out.forward(h);
+    return this.outConv.forward(normSilu(this.outNorm, h));
   }
 }
