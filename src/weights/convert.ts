@@ -6,7 +6,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { compareState, describeStateCheck, expectedState, type StateCheck } from '../models/backbones/state.js';
-import { checkWeightsArch, headPrefix, type WeightsArch } from '../models/backbones/state.js';
+import { checkWeightsArch, ignoredPrefixes, type WeightsArch } from '../models/backbones/state.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensor, type SafetensorsDtype } from '../nn/safetensors-format.js';
 import { parsePth, type PthContent } from './pth/reader.js';
 import { readFileSync } from 'node:fs';
@@ -97,7 +97,7 @@ function mergeTrunk(arch: WeightsArch, main: Loaded, trunk: TrunkSource | undefi
   const t =
     kind === 'safetensors'
       ? { tensors: parseSafetensors(trunk.bytes, trunk.source).tensors, skipped: undefined }
-      : parsePth(trunk.bytes, trunk.source, { skip: (n) => n.startsWith(headPrefix(arch)) });
+      : parsePth(trunk.bytes, trunk.source, { skip: (n) => ignoredPrefixes(arch).some((h) => n.startsWith(h)) });
   const both = [...t.tensors.keys()].filter((k) => main.tensors.has(k));
   if (both.length) throw new Error(`${source} and the trunk ${trunk.source} both hold ${both.slice(0, 5).join(', ')}${both.length > 5 ? ', …' : ''}: give the LPIPS lin-layer file and the SqueezeNet file, one each`);
   const skipped = new Map([...(main.skipped ?? []), ...(t.skipped ?? [])]);
@@ -124,7 +124,7 @@ function loadOne(file: string, arch: WeightsArch, opts: { key?: string }): Loade
   if (kind === 'unknown' && bytes.length > 0) {
     throw new Error(`${file}: neither a PyTorch checkpoint (.pth: a zip archive or a pickle) nor a safetensors file`);
   }
-  const c: PthContent = parsePth(bytes, file, { key: opts.key, skip: (n) => n.startsWith(headPrefix(arch)) });
+  const c: PthContent = parsePth(bytes, file, { key: opts.key, skip: (n) => ignoredPrefixes(arch).some((h) => n.startsWith(h)) });
   return { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped };
 }
 
@@ -262,7 +262,7 @@ export function convertPth(
   checkWeightsArch(opts.arch, 'importPth');
   const kind = sniffFormat(bytes);
   if (kind === 'safetensors') throw new Error(`${source} is already a safetensors file: check it with medianomaly weights check ${source} --arch ${opts.arch}, and use it as it is`);
-  const c = parsePth(bytes, source, { key: opts.key, skip: (n) => n.startsWith(headPrefix(opts.arch)) });
+  const c = parsePth(bytes, source, { key: opts.key, skip: (n) => ignoredPrefixes(opts.arch).some((h) => n.startsWith(h)) });
   const loaded = mergeTrunk(opts.arch, { format: c.format, key: c.key, tensors: c.tensors, skipped: c.skipped }, opts.trunk, source);
   const r = report(opts.arch, source, loaded);
   if (!r.ok) throw new Error(`${source}${opts.trunk ? ` with ${opts.trunk.source}` : ''} is ${r.message.startsWith('not ') ? '' : 'unusable: '}${r.message}`);

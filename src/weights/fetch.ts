@@ -27,10 +27,11 @@ export interface FetchOptions {
    */
   url?: string;
   /**
-   * The full SHA-256 the main file must have (the backbone's; LPIPS's squeeze.pth), checked in
-   * place of the prefix in its name; needed for a file whose name carries none.
+   * The full SHA-256 a file must have, checked in place of the prefix in its name (needed for a
+   * file whose name carries none, LPIPS's squeeze.pth): a string for the main file (the
+   * backbone's; squeeze.pth), or published file name → hash for any of them.
    */
-  sha256?: string;
+  sha256?: string | Record<string, string>;
   /** The cache folder (default weightsCacheDir()). */
   cacheDir?: string;
   onProgress?: (p: FetchProgress) => void;
@@ -85,8 +86,9 @@ function networkHint(arch: WeightsArch): string {
 }
 
 /** The SHA-256 check for one source, decided before anything is downloaded. */
-function hashCheck(arch: WeightsArch, src: WeightsSource, url: string, main: boolean, given?: string): { full: string } | { prefix: string } {
-  if (main && given !== undefined) {
+function hashCheck(arch: WeightsArch, src: WeightsSource, url: string, main: boolean, option?: string | Record<string, string>): { full: string } | { prefix: string } {
+  const given = typeof option === 'string' ? (main ? option : undefined) : option?.[src.file];
+  if (given !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(given)) throw new Error(`--sha256 must be 64 hex digits (the SHA-256 of ${src.file}), got ${JSON.stringify(given)}`);
     return { full: given.toLowerCase() };
   }

@@ -118,6 +118,15 @@ export function headPrefix(name: WeightsArch): string {
   return name === 'vgg19' || name === 'lpips_squeeze' ? 'classifier.' : 'fc.';
 }
 
+/**
+ * Names a file may hold that are accepted and not loaded: the classifier, and for
+ * lpips_squeeze also the scaling layer's constant buffers (`scaling_layer.shift` / `.scale`,
+ * in an LPIPS module's state dict, fixed in the code).
+ */
+export function ignoredPrefixes(name: WeightsArch): string[] {
+  return name === 'lpips_squeeze' ? ['classifier.', 'scaling_layer.'] : [headPrefix(name)];
+}
+
 export interface StateCheck {
   /** True when the file can be loaded: nothing missing (optional entries aside), extra or mis-shaped. */
   ok: boolean;
@@ -126,7 +135,7 @@ export interface StateCheck {
   /** Tensors the file has that the backbone does not know (classifier aside). */
   extra: string[];
   misshaped: { name: string; expected: number[]; found: number[] }[];
-  /** Classifier tensors present in the file and ignored. */
+  /** Classifier tensors (lpips_squeeze: also scaling-layer constants) present in the file and ignored. */
   ignored: string[];
   /** num_batches_tracked entries the file lacks (accepted; left at 0). */
   absentOptional: string[];
@@ -140,7 +149,7 @@ export function compareState(arch: WeightsArch, given: Map<string, { shape: read
   const found = given instanceof Map ? given : new Map([...given].map((t) => [t.name, t] as const));
   const expected = expectedState(arch);
   const known = new Set(expected.map((e) => e.name));
-  const head = headPrefix(arch);
+  const heads = ignoredPrefixes(arch);
   const check: StateCheck = { ok: false, missing: [], extra: [], misshaped: [], ignored: [], absentOptional: [] };
   for (const e of expected) {
     const t = found.get(e.name);
@@ -153,7 +162,7 @@ export function compareState(arch: WeightsArch, given: Map<string, { shape: read
   }
   for (const name of found.keys()) {
     if (known.has(name)) continue;
-    if (name.startsWith(head)) check.ignored.push(name);
+    if (heads.some((h) => name.startsWith(h))) check.ignored.push(name);
     else check.extra.push(name);
   }
   check.ok = !check.missing.length && !check.extra.length && !check.misshaped.length;
