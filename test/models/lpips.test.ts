@@ -32,6 +32,7 @@ import {
   weightsUrl,
 } from '../../src/weights/index.js';
 import { throwsMatching } from '../assert-throws.js';
+import { cli } from '../cli/helpers.js';
 
 const FIX = new URL('../fixtures/diffusion/', import.meta.url).pathname;
 const LIN_PTH = join(FIX, 'lpips-squeeze.pth');
@@ -232,6 +233,22 @@ test('fetch lpips_squeeze (127.0.0.1): refused unverified before any download; w
   } finally {
     delete process.env.MEDIANOMALY_WEIGHTS;
   }
+});
+
+test('CLI: weights import --arch lpips_squeeze --trunk, check, and fetch refused without --sha256 (nothing contacted)', () => {
+  const out = join(tmp, 'cli.safetensors');
+  const env = { MEDIANOMALY_WEIGHTS: join(tmp, 'cli-cache') };
+  const imp = cli(['weights', 'import', LIN_PTH, '--arch', 'lpips_squeeze', '--trunk', TRUNK_PTH, '--out', out], tmp, env);
+  assert.is(imp.code, 0, imp.stdout + imp.stderr);
+  assert.match(imp.stdout, /converted F16 → F32: 50 tensor\(s\)/);
+  assert.match(imp.stdout, /OK: fits LPIPS-squeeze/);
+  const chk = cli(['weights', 'check', out, '--arch', 'lpips_squeeze'], tmp, env);
+  assert.is(chk.code, 0, chk.stdout + chk.stderr);
+  // Port 1 on 127.0.0.1: a download attempt would fail with ECONNREFUSED, not this message.
+  const f = cli(['weights', 'fetch', 'lpips_squeeze', '--url', 'http://127.0.0.1:1/m/'], tmp, env);
+  assert.is(f.code, 1);
+  assert.match(f.stderr, /publishes no SHA-256 for squeeze\.pth/);
+  assert.match(f.stderr, /nothing was downloaded/);
 });
 
 test.run();
