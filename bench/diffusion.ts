@@ -260,15 +260,19 @@ class OurStep {
   }
 }
 
-function bestMs(fn: () => void, warmup: number, steps: number): number {
+/** Best wall ms and best process CPU ms (user + system, all threads) over `steps` calls after `warmup`. */
+function bestMs(fn: () => void, warmup: number, steps: number): { ms: number; cpu: number } {
   for (let i = 0; i < warmup; i++) fn();
-  let best = Infinity;
+  let ms = Infinity, cpu = Infinity;
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    best = Math.min(best, performance.now() - t0);
+    ms = Math.min(ms, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu = Math.min(cpu, (c.user + c.system) / 1000);
   }
-  return best;
+  return { ms, cpu };
 }
 
 // ---------------------------------------------------------------- memory
@@ -319,6 +323,7 @@ function measureMemory(o: DiffusionBenchOptions, py: string | null): { ours: Pea
 
 interface TorchAnswer {
   ms: number;
+  cpu_ms: number;
   params: number;
   torch: string;
 }
@@ -332,6 +337,9 @@ export interface DiffusionRow {
   /** Best ms per step; a string says why there is none. */
   ours: number | string;
   torch: number | string;
+  /** Best process CPU ms per step (all threads). */
+  oursCpu: number;
+  torchCpu: number;
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -369,12 +377,14 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
           if (cpu?.available) setThreads(th);
           for (const pass of o.passes) {
             const batch = o.batch[pass];
-            const row: DiffusionRow = { net, size, pass, batch, threads: th, ours: typeof ours === 'string' ? ours : Infinity, torch: noTorch ?? Infinity };
+            const row: DiffusionRow = { net, size, pass, batch, threads: th, ours: typeof ours === 'string' ? ours : Infinity, torch: noTorch ?? Infinity, oursCpu: Infinity, torchCpu: Infinity };
             for (let r = 0; r < o.rounds; r++) {
               if (typeof ours !== 'string' && typeof row.ours === 'number') {
                 await settle();
                 try {
-                  row.ours = Math.min(row.ours, bestMs(() => ours.run(pass, batch), r === 0 ? o.warmup : 0, o.steps));
+                  const b = bestMs(() => ours.run(pass, batch), r === 0 ? o.warmup : 0, o.steps);
+                  row.ours = Math.min(row.ours, b.ms);
+                  row.oursCpu = Math.min(row.oursCpu, b.cpu);
                 } catch (e) {
                   row.ours = failed(e);
                 }
@@ -385,6 +395,7 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
                 try {
                   const a = await server.ask({ net, size, batch, pass, steps: o.steps, warmup: r === 0 ? o.warmup : 0 });
                   row.torch = Math.min(row.torch, a.ms);
+                  row.torchCpu = Math.min(row.torchCpu, a.cpu_ms);
                   version = a.torch;
                 } catch (e) {
                   row.torch = failed(e);
@@ -420,12 +431,15 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
       `${cpu?.available ? `; cpu ${getBlas().active}` : '; ours on ts'}`,
   );
   console.log(`before: ${loadBefore}; after: ${loadNote()}\n`);
-  console.log('| net | px | step | batch | threads | ours ms | PyTorch ms | ratio |');
-  console.log('|---|---:|---|---:|---:|---:|---:|---:|');
-  const ms = (v: number | string) => (typeof v === 'number' ? v.toFixed(0) : '–');
+  console.log('| net | px | step | batch | threads | ours ms | PyTorch ms | ratio | ours CPU ms | PyTorch CPU ms | CPU ratio |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ms = (v: number | string) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(0) : '–');
+  const ratioOf = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
   for (const r of rows) {
-    const ratio = typeof r.ours === 'number' && typeof r.torch === 'number' ? `${(r.torch / r.ours).toFixed(2)}×` : '–';
-    console.log(`| ${r.net} | ${r.size} | ${r.pass} | ${r.batch} | ${r.threads} | ${ms(r.ours)} | ${ms(r.torch)} | ${ratio} |`);
+    console.log(
+      `| ${r.net} | ${r.size} | ${r.pass} | ${r.batch} | ${r.threads} | ${ms(r.ours)} | ${ms(r.torch)} | ${ratioOf(r.torch, r.ours)} | ` +
+        `${ms(r.oursCpu)} | ${ms(r.torchCpu)} | ${ratioOf(r.torchCpu, r.oursCpu)} |`,
+    );
   }
   const notes = new Set<string>();
   for (const r of rows) {
@@ -434,6 +448,10 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
   }
   for (const n of notes) console.log(`\n${n}`);
   console.log(`\nratio = PyTorch${version ? ` ${version}` : ''} ms / ours ms on the same threads (target ≥ 1.00: ours not slower)`);
+  console.log(
+    'CPU = process CPU time (user + system, all threads) of the same best steps: on an oversubscribed machine the 1-thread CPU ratio is the steadier figure ' +
+      "(wall time there counts the waits for a core); at 2 threads it also counts either side's idle spinning",
+  );
   console.log('train = q-sample + forward + loss + backward + optimiser step (AnoDDPM: clip 1.0 + AdamW; MONAI: Adam); denoise = one noGrad forward + reverse step');
   if (mem) {
     const cell = (p: Peak | string) => (typeof p === 'string' ? `— (${p})` : `${p.peakMB.toFixed(0)} (base ${p.baseMB.toFixed(0)}, model ${p.readyMB.toFixed(0)})`);

@@ -31,7 +31,8 @@ OPENBLAS_NUM_THREADS set to the thread count (bench/torch-child.ts does that):
 
 serve: one JSON request per line on stdin, {"net", "size", "batch", "pass": "train"|"denoise",
   "steps": k, "warmup": w}; the model of (net, size) is built the first time it is asked (one at a
-  time), w untimed steps then k timed ones; answers {"ms": best, "all_ms", "params", "torch"}.
+  time), w untimed steps then k timed ones; answers {"ms": best wall, "cpu_ms": best process CPU
+  time (all threads), "all_ms", "params", "torch"}.
 memory: a fresh process's resident high-water mark (getrusage) around `steps` training steps,
   {"baseMB", "readyMB", "peakMB", "torch"} (bench/memory.ts's footing).
 """
@@ -403,12 +404,14 @@ class Step:
 
 
 def timed(fn, steps):
-    ms = []
+    """Wall ms and process CPU ms (all threads) of each of `steps` calls."""
+    ms, cpu = [], []
     for _ in range(steps):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         ms.append((time.perf_counter() - t) * 1e3)
-    return ms
+        cpu.append((time.process_time() - c) * 1e3)
+    return ms, cpu
 
 
 def serve(threads):
@@ -426,8 +429,9 @@ def serve(threads):
         step, batch = cache[key], int(req.get("batch", 1))
         fn = (lambda: step.train(batch)) if req["pass"] == "train" else (lambda: step.denoise(batch))
         timed(fn, int(req.get("warmup", 1)))
-        ms = timed(fn, int(req.get("steps", 1)))
-        print(json.dumps({"ms": round(min(ms), 2), "all_ms": [round(m, 1) for m in ms], "params": step.params, "torch": torch.__version__}), flush=True)
+        ms, cpu = timed(fn, int(req.get("steps", 1)))
+        print(json.dumps({"ms": round(min(ms), 2), "cpu_ms": round(min(cpu), 2), "all_ms": [round(m, 1) for m in ms], "params": step.params,
+                          "torch": torch.__version__}), flush=True)
 
 
 def rss_mb():
@@ -473,10 +477,10 @@ def main():
     torch.manual_seed(0)
     step = Step(a.net, a.size)
     fn = (lambda: step.train(a.batch)) if a.pass_ == "train" else (lambda: step.denoise(a.batch))
-    warm = timed(fn, 1)[0]
-    ms = timed(fn, a.steps)
+    warm = timed(fn, 1)[0][0]
+    ms, cpu = timed(fn, a.steps)
     print(json.dumps({"net": a.net, "size": a.size, "pass": a.pass_, "batch": a.batch, "threads": a.threads, "warmup_ms": round(warm, 1),
-                      "best_ms": round(min(ms), 2), "params": step.params, "torch": torch.__version__}))
+                      "best_ms": round(min(ms), 2), "best_cpu_ms": round(min(cpu), 2), "params": step.params, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":
