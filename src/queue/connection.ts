@@ -26,7 +26,9 @@ export function redisOptions(a: QueueAddress): RedisOptions {
 export async function probeRedis(url: string): Promise<QueueAddress> {
   const a = parseQueueUrl(url);
   const client = new Redis({ ...redisOptions(a), maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 3000, lazyConnect: true });
-  client.on('error', () => {}); // reported through connect() below
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, ...) says more than the client's "Connection is closed".
+  let cause: Error | null = null;
+  client.on('error', (e: Error) => (cause ??= e));
   try {
     await client.connect();
     const pong = await client.ping();
@@ -36,7 +38,7 @@ export async function probeRedis(url: string): Promise<QueueAddress> {
     if (major && major < 5) throw new Error(`it runs Redis ${/redis_version:([\d.]+)/.exec(info)?.[1]}; BullMQ needs Redis 5 or newer`);
     return a;
   } catch (e) {
-    const why = (e as Error).message;
+    const why = (cause as Error | null)?.message ?? (e as Error).message;
     const hint = /WRONGPASS|NOAUTH|AUTH/i.test(why) ? 'check the user and password in the URL' : 'start it (e.g. redis-server, or apt-get install redis-server) or fix the host and port';
     throw new Error(`--queue: cannot use Redis at ${a.shown}: ${why}; ${hint}`);
   } finally {

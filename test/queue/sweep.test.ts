@@ -1,0 +1,105 @@
+// A sweep on the queue equals the same sweep run locally, number for number: 3 methods ×
+// 2 synthetic datasets × 2 seeds at a tiny budget across 2 worker processes. Enqueuing it
+// again adds nothing, and collecting the results again (re-attach) writes the same files.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { currentBackend } from '../../src/engine/index.js';
+import { type BenchFile, runBench } from '../../src/harness/bench.js';
+import { markdownTable } from '../../src/harness/summary.js';
+import { NO_REDIS, type TestRedis, startRedis } from './redis.js';
+import { BIN, type TestWorker, startWorker } from './workers.js';
+
+const SWEEP = ['bench', '--methods', 'ae,ae-l1,vae', '--datasets', 'synth-brain,synth-cxr', '--seeds', '2', '--epochs', '1', '--size', '32', '--train-count', '8', '--test-count', '4', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
+
+const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const cliAsync = (args: string[]) =>
+  new Promise<ReturnType<typeof cli>>((res) => {
+    // Not spawnSync: the workers' stderr pipes need this event loop while the sweep runs.
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code: number | null) => res({ code, stdout, stderr }));
+  });
+
+/** What must agree between two bench folders: every run's numbers and the table, not timings. */
+function numbers(dir: string) {
+  const f = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchFile;
+  return {
+    status: f.status,
+    settings: f.settings,
+    runs: f.runs.map((r) => ({ ...r, seconds: undefined })),
+    summary: f.summary.map((s) => ({ ...s, trainSeconds: undefined })),
+    images: f.images,
+  };
+}
+
+let redis: TestRedis;
+const workers: TestWorker[] = [];
+
+if (NO_REDIS) {
+  test.skip(NO_REDIS, () => {});
+} else {
+  test.before(async () => {
+    redis = await startRedis();
+  });
+  test.after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await redis?.stop();
+  });
+
+  test('3 methods × 2 datasets × 2 seeds on 2 workers = the local sweep, number for number', async () => {
+    const runs = join(root, 'runs');
+    workers.push(startWorker(redis.url, runs, ['--name', 'w1']), startWorker(redis.url, runs, ['--name', 'w2']));
+    const queued = await cliAsync([...SWEEP, '--queue', redis.url, '--out', join(root, 'queued')]);
+    assert.is(queued.code, 0, queued.stderr);
+    assert.match(queued.stderr, /12 jobs, 12 added, 0 already on the queue/);
+    assert.match(queued.stderr, /12\/12 done/);
+    // Both workers took jobs, and the progress named them.
+    assert.match(queued.stderr, / on w1/);
+    assert.match(queued.stderr, / on w2/);
+    // The local sweep: the local bench (runBench, as `bench` without --queue) on the settings the queued one recorded.
+    const settings = (JSON.parse(readFileSync(join(root, 'queued', 'bench.json'), 'utf8')) as BenchFile).settings;
+    const local = await runBench(join(root, 'local'), settings);
+    assert.equal(numbers(join(root, 'queued')), numbers(join(root, 'local')));
+    assert.is(readFileSync(join(root, 'queued', 'results.md'), 'utf8'), readFileSync(join(root, 'local', 'results.md'), 'utf8'));
+    // The same table on stdout.
+    assert.is(queued.stdout.split('\n').filter((l) => l.startsWith('|')).join('\n'), markdownTable(local.file.summary));
+  });
+
+  test('enqueue twice adds nothing; detach, then re-attach writes the same results', async () => {
+    const again = cli([...SWEEP, '--queue', redis.url, '--detach', '--out', join(root, 'again')]);
+    assert.is(again.code, 0, again.stderr);
+    assert.match(again.stderr, /12 jobs, 0 added, 12 already on the queue/);
+    const sweep = again.stdout.trim();
+    assert.match(sweep, /^[0-9a-f]{12}$/);
+    const status = cli(['queue', 'status', '--queue', redis.url, '--json']);
+    const s = JSON.parse(status.stdout);
+    assert.is(s.sweep, sweep);
+    assert.equal([s.total, s.done, s.failed], [12, 12, 0]);
+    const attached = cli(['queue', 'results', '--queue', redis.url, '--sweep', sweep.slice(0, 6), '--out', join(root, 'again'), '--wait', '--no-report']);
+    assert.is(attached.code, 0, attached.stderr);
+    assert.equal(numbers(join(root, 'again')), numbers(join(root, 'local')));
+    // Once more into the same folder: nothing changes (results are written once).
+    const before = numbers(join(root, 'again'));
+    assert.is(cli(['queue', 'results', '--queue', redis.url, '--out', join(root, 'again'), '--no-report']).code, 0);
+    assert.equal(numbers(join(root, 'again')), before);
+    // No job ran twice: 12 starts across both workers' logs.
+    const starts = workers.map((w) => (w.log().match(/: started \(attempt/g) ?? []).length).reduce((a, b) => a + b, 0);
+    assert.is(starts, 12);
+  });
+}
+
+test.run();
