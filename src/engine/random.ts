@@ -42,6 +42,11 @@ export class Generator extends Xoshiro128 {
     return (a * 67108864 + b) * TWO_POW_M53;
   }
 
+  /** Fills `out` with low + span · uniform(), in order: the same values as a loop of uniform(). */
+  fillUniform(out: Float32Array | Float64Array, low = 0, span = 1): void {
+    this.fillUniform53(out, low, span);
+  }
+
   /** Uniform in [0, 1) with 24 random bits: exactly representable as float32, so never rounds to 1. */
   uniformFloat32(): number {
     return (this.nextUint32() >>> 8) * TWO_POW_M24;

@@ -17,6 +17,8 @@ export function splitmix32Advance(x: number): number {
   return (x + 0x9e3779b9) | 0;
 }
 
+const TWO_POW_M53 = 1 / 9007199254740992;
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
@@ -49,5 +51,38 @@ export class Xoshiro128 {
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
     return result;
+  }
+
+  /**
+   * out[i] = low + span · u_i for i in order, u_i the 53-bit uniform [0, 1) of two successive
+   * outputs (high 27 bits, then 26): the same numbers as that many separate draws, with the
+   * state kept in locals (initialising a 100 M-parameter U-Net draws 200 M outputs).
+   */
+  protected fillUniform53(out: Float32Array | Float64Array, low: number, span: number): void {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      const a = r >>> 5;
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = low + span * ((a * 67108864 + (r >>> 6)) * TWO_POW_M53);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 }

@@ -56,9 +56,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 
 export function uniform<T extends Tensor>(t: T, low = 0, high = 1, src?: RandomSource): T {
   const g = resolveGenerator(src);
-  const d = t.data;
-  const span = high - low;
-  for (let i = 0; i < d.length; i++) d[i] = low + span * g.uniform();
+  g.fillUniform(t.data, low, high - low);
   return t;
 }
 

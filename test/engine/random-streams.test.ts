@@ -48,4 +48,19 @@ test('Rng (synthetic data): keyed streams and named/numbered forks, bit-identica
   }
 });
 
+
+test('Generator.fillUniform: the same values and the same state after as a loop of uniform()', () => {
+  for (const n of [0, 1, 7, 1000]) {
+    const a = new Generator(11);
+    const b = new Generator(11);
+    const f32 = new Float32Array(n);
+    a.fillUniform(f32, -0.25, 0.5);
+    for (let i = 0; i < n; i++) assert.is(f32[i], Math.fround(-0.25 + 0.5 * b.uniform()), `element ${i} of ${n}`);
+    assert.is(a.uniform(), b.uniform(), `state after ${n}`);
+    const f64 = new Float64Array(n);
+    a.fillUniform(f64);
+    for (let i = 0; i < n; i++) assert.is(f64[i], b.uniform());
+  }
+});
+
 test.run();
