@@ -23,6 +23,7 @@
         "native/cpu/conv_kernel.cc",
         "native/cpu/conv_small.cc",
         "native/cpu/conv_winograd.cc",
+        "native/cpu/conv_eval.cc",
         "native/cpu/pad.cc",
         "native/cpu/pool.cc",
         "native/cpu/upsample.cc",

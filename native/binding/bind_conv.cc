@@ -1,4 +1,4 @@
-// conv2d, conv2dBackwardInput, conv2dBackwardWeight.
+// conv2d, conv2dBackwardInput, conv2dBackwardWeight, and the inference path conv2dEvalPack / conv2dEval.
 #include "args.h"
 #include "medianomaly/conv.h"
 #include "register.h"
@@ -95,12 +95,53 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+/** The layer's input and output sizes for conv2dEval (transposed: p's roles swapped). */
+int64_t eval_in_size(const Conv2dParams& p, bool transposed) { return transposed ? y_size(p) : x_size(p); }
+int64_t eval_out_size(const Conv2dParams& p, bool transposed) { return transposed ? x_size(p) : y_size(p); }
+
+Conv2dParams read_eval(const Args& a) {
+  const Conv2dParams p = read_conv(a);
+  if (!conv2d_eval_supported(p)) {
+    a.range_error("only 4×4 kernels with stride 2, padding 1, dilation 1 and groups 1 (p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.groups)");
+  }
+  return p;
+}
+
+Napi::Value Conv2dEvalPack(const Napi::CallbackInfo& info) {
+  Args a(info, "conv2dEvalPack", 3);
+  const Conv2dParams p = read_eval(a);
+  const bool transposed = a.flag("transposed");
+  const F32Arg w = a.f32(1, "w", w_size(p), "K·C·4·4");
+  const F32Arg u = a.f32(2, "u", conv2d_eval_pack_size(p, transposed), "100·⌈Cin/16⌉·16·⌈Cout/16⌉·16");
+  throw_if_failed(a.env(), "conv2dEvalPack", conv2d_eval_pack(p, transposed, w.data, u.data));
+  return a.env().Undefined();
+}
+
+Napi::Value Conv2dEval(const Napi::CallbackInfo& info) {
+  Args a(info, "conv2dEval", 7);
+  const Conv2dParams p = read_eval(a);
+  const bool transposed = a.flag("transposed");
+  const bool relu = a.flag("relu");
+  const int64_t cout = transposed ? p.C : p.K;
+  const F32Arg x = a.f32(1, "x", eval_in_size(p, transposed), transposed ? "N·K·OH·OW" : "N·C·H·W");
+  const F32Arg w = a.f32(2, "w", w_size(p), "K·C·4·4");
+  const F32Arg u = a.f32(3, "u", conv2d_eval_pack_size(p, transposed), "100·⌈Cin/16⌉·16·⌈Cout/16⌉·16");
+  const F32Arg scale = a.f32_or_null(4, "scale", cout, "output channels");
+  const F32Arg shift = a.f32_or_null(5, "shift", cout, "output channels");
+  const F32Arg y = a.f32(6, "y", eval_out_size(p, transposed), transposed ? "N·C·H·W" : "N·K·OH·OW");
+  if (eval_out_size(p, transposed) == 0) return a.env().Undefined();
+  throw_if_failed(a.env(), "conv2dEval", conv2d_eval(p, transposed, x.data, w.data, u.data, scale.data, shift.data, relu, y.data));
+  return a.env().Undefined();
+}
+
 }  // namespace
 
 void register_conv(Napi::Env env, Napi::Object exports) {
   define(env, exports, "conv2d", Conv2d);
   define(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
   define(env, exports, "conv2dBackwardWeight", Conv2dBackwardWeight);
+  define(env, exports, "conv2dEvalPack", Conv2dEvalPack);
+  define(env, exports, "conv2dEval", Conv2dEval);
 }
 
 }  // namespace medianomaly::binding

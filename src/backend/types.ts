@@ -352,6 +352,19 @@ export interface KernelTable {
   conv2dBackwardInput(p: Conv2dParams, dy: F32, w: F32, dx: F32): void;
   /** dw = conv2d's gradient w.r.t. its weight (overwrites dw). */
   conv2dBackwardWeight(p: Conv2dParams, x: F32, dy: F32, dw: F32): void;
+  /**
+   * Inference path for 4×4, stride-2, padding-1 convs (transposed = false: x [N, C, H, W] → y
+   * [N, K, OH, OW]) and transposed convs (true: p as for conv2dBackwardInput, x [N, K, OH, OW] →
+   * y [N, C, H, W]): u (100·⌈Cin/16⌉·16·⌈Cout/16⌉·16 floats) = the filters of w prepared for
+   * conv2dEval on this backend. Overwrites u.
+   */
+  conv2dEvalPack(p: Conv2dParams & { transposed: boolean }, w: F32, u: F32): void;
+  /**
+   * y = relu?(conv(x, w) · scale + shift) per output channel (scale/shift null = 1/0; relu
+   * keeps NaN), u from conv2dEvalPack of w on the same backend. Overwrites y. Within a
+   * float32 bound of conv2d / conv2dBackwardInput (native: Winograd F(4×4, 2×2)).
+   */
+  conv2dEval(p: Conv2dParams & { transposed: boolean; relu: boolean }, x: F32, w: F32, u: F32, scale: F32 | null, shift: F32 | null, y: F32): void;
 
   pad2d(p: Pad2dParams, x: F32, y: F32): void;
   /** dx from dy for pad2d (overwrites dx; reflect/replicate fold border gradients back). */
@@ -563,7 +576,7 @@ export type KernelName = keyof KernelTable;
  */
 export const KERNEL_NAMES = [
   'gemm', 'gemmBatched',
-  'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight',
+  'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dEvalPack', 'conv2dEval',
   'pad2d', 'pad2dBackward',
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
   'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',

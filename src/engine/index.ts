@@ -13,6 +13,7 @@ export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linear.js';
 export * from './ops/conv.js';
+export { conv2dEval, convEvalSupported, type ConvEvalOptions } from './ops/conv-eval.js';
 export * from './ops/norm.js';
 export { groupNormSilu } from './ops/group-norm-silu.js';
 export * from './ops/pool.js';

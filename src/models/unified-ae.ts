@@ -12,6 +12,7 @@ import { Conv2d, ConvTranspose2d } from '../nn/layers/conv.js';
 import { Linear } from '../nn/layers/linear.js';
 import { ReLU } from '../nn/layers/activation.js';
 import { Sequential } from '../nn/layers/container.js';
+import { forwardLayers } from '../nn/layers/eval-fusion.js';
 import { Module } from '../nn/module.js';
 
 export interface UnifiedAEOptions extends RandomSource {
@@ -129,7 +130,7 @@ export class UnifiedAE extends Module {
     if (x.ndim !== 4 || x.shape[1] !== inChannels || x.shape[2] !== size || x.shape[3] !== size) {
       throw new Error(`UnifiedAE: expected input [B, ${inChannels}, ${size}, ${size}], got [${x.shape.join(', ')}]`);
     }
-    return this.encMlp.forward(this.enc.forward(x).flatten(1));
+    return this.encMlp.forward(forwardLayers([...this.enc], x).flatten(1));
   }
 
   /** z [B, latent] → reconstruction [B, outChannels, s, s]. */
@@ -137,7 +138,7 @@ export class UnifiedAE extends Module {
     if (z.ndim !== 2 || z.shape[1] !== this.config.latent) {
       throw new Error(`UnifiedAE.decode: expected z [B, ${this.config.latent}], got [${z.shape.join(', ')}]`);
     }
-    return this.dec.forward(this.decMlp.forward(z).reshape([-1, this.fmChannels, this.fm, this.fm]));
+    return forwardLayers([...this.dec], this.decMlp.forward(z).reshape([-1, this.fmChannels, this.fm, this.fm]));
   }
 
   forward(x: Tensor): Tensor {

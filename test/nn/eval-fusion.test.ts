@@ -1,9 +1,12 @@
 // Eval-time BN + ReLU fusion in Sequential (src/nn/layers/eval-fusion.ts): the same bits as
 // running the layers one by one, the caller's input untouched when the fusion writes in
 // place, and gradients unchanged when a graph is recorded through an eval-mode network.
+// forwardLayers (the unified AE's encoder and decoder) also runs 4×4 stride-2 conv blocks
+// with their BN and ReLU as conv2dEval under noGrad: within a float32 bound of the unfused
+// layers, and following in-place changes of the weights and running statistics.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mseLoss, noGrad, randn, type Tensor } from '../../src/engine/index.js';
+import { mseLoss, noGrad, profile, randn, type Tensor } from '../../src/engine/index.js';
 import { BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear, ReLU, Sequential, type Module } from '../../src/nn/index.js';
 import { UnifiedAE } from '../../src/models/unified-ae.js';
 import { eachBackend } from './helpers/backends.js';
@@ -58,16 +61,82 @@ eachBackend(test, 'conv/convT/linear + BN + ReLU: fused equals unfused bitwise; 
   );
 });
 
-eachBackend(test, 'unified AE eval forward: fused equals unfused bitwise', () => {
+/** max|a − b| ≤ tol · max|b|. */
+function close(a: Tensor, b: Tensor, tol: number, what: string): void {
+  assert.equal(a.shape, b.shape, `${what}: shape`);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < b.size; i++) {
+    scale = Math.max(scale, Math.abs(b.data[i]));
+    worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
+  }
+  assert.ok(worst <= tol * scale, `${what}: max difference ${worst} > ${tol} × ${scale}`);
+}
+
+function unfusedAE(ae: UnifiedAE, x: Tensor): Tensor {
+  const h = unfused(ae.encMlp, unfused(ae.enc, x).flatten(1));
+  return unfused(ae.dec, unfused(ae.decMlp, h).reshape([-1, ae.fmChannels, ae.fm, ae.fm]));
+}
+
+/** Kernel calls per name while fn runs. */
+function kernelCalls(fn: () => void): Map<string, number> {
+  profile.reset();
+  profile.enable();
+  try {
+    fn();
+  } finally {
+    profile.disable();
+  }
+  const calls = new Map(profile.report().map((r) => [r.kernel, r.calls]));
+  profile.reset();
+  return calls;
+}
+
+eachBackend(test, 'unified AE eval forward under noGrad: conv blocks as conv2dEval, close to the unfused layers', () => {
   const ae = new UnifiedAE({ size: 32, hidden: 64, seed: 7 });
   const x = randn([4, 1, 32, 32], { seed: 8 });
   trainStats(ae, x);
-  const fused = noGrad(() => ae.forward(x));
-  const plain = noGrad(() => {
-    const h = unfused(ae.encMlp, unfused(ae.enc, x).flatten(1));
-    return unfused(ae.dec, unfused(ae.decMlp, h).reshape([-1, ae.fmChannels, ae.fm, ae.fm]));
+  let fused: Tensor | null = null;
+  const calls = kernelCalls(() => {
+    fused = noGrad(() => ae.forward(x));
   });
-  identical(fused, plain, 'unified AE');
+  // Blocks 2–4 of the encoder and 1–3 of the decoder (≥ 16 channels each way); the
+  // 1-channel first and last layers stay on conv2d / convTranspose2d.
+  assert.is(calls.get('conv2dEval'), 6, 'conv2dEval calls');
+  assert.is(calls.get('conv2d'), 1, 'conv2d calls');
+  assert.is(calls.get('conv2dBackwardInput'), 1, 'convTranspose2d calls');
+  close(fused!, noGrad(() => unfusedAE(ae, x)), 1e-5, 'unified AE');
+});
+
+eachBackend(test, 'unified AE eval forward with a graph: no conv2dEval, the unfused bits', () => {
+  const ae = new UnifiedAE({ size: 32, hidden: 64, seed: 7 });
+  const x = randn([2, 1, 32, 32], { seed: 8 });
+  trainStats(ae, x);
+  let out: Tensor | null = null;
+  const calls = kernelCalls(() => {
+    out = ae.forward(x);
+  });
+  assert.is(calls.get('conv2dEval'), undefined, 'conv2dEval calls');
+  identical(out!, unfusedAE(ae, x), 'unified AE with grad enabled');
+});
+
+eachBackend(test, 'conv2dEval follows in-place changes of the weights and the BN statistics', () => {
+  const ae = new UnifiedAE({ size: 32, hidden: 64, seed: 7 });
+  const x = randn([2, 1, 32, 32], { seed: 8 });
+  trainStats(ae, x);
+  noGrad(() => ae.forward(x)); // prepares (caches) the packed filters
+  const conv = [...ae.enc][3] as Conv2d;
+  const convT = [...ae.dec][0] as ConvTranspose2d;
+  for (const w of [conv.weight, convT.weight]) for (let i = 0; i < w.size; i += 3) w.data[i] *= -1.5;
+  const bn = [...ae.enc][4] as BatchNorm2d;
+  bn.runningMean!.data[0] += 0.5;
+  bn.runningVar!.data[1] *= 3;
+  close(
+    noGrad(() => ae.forward(x)),
+    noGrad(() => unfusedAE(ae, x)),
+    1e-5,
+    'after in-place changes',
+  );
 });
 
 eachBackend(test, 'eval mode with a graph: BN + ReLU stay differentiable, same gradients', () => {

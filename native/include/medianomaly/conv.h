@@ -53,3 +53,29 @@ Status conv2d_backward_input(const Conv2dParams& p, const float* dy, const float
 Status conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw);
 
 }  // namespace medianomaly
+
+namespace medianomaly {
+
+// Inference path for 4×4, stride-2, padding-1 convs and transposed convs (groups 1,
+// dilation 1: the unified AE's blocks), with a per-channel scale, shift and ReLU applied
+// as outputs are stored (eval BatchNorm + ReLU folded in): Winograd F(4×4, 2×2) on the
+// stride phases (native/cpu/conv_eval.cc), 25 products per 4×4 output block instead of 64.
+// Geometry p is conv2d's (transposed: the conv whose input gradient this is, as in
+// conv2d_backward_input). Results differ from conv2d / conv2d_backward_input by the
+// transforms' roundings (compare within a float32 bound); every thread count gives the same
+// bits, and inputs or weights with a non-finite value take the exact kernels.
+
+/** Whether p is a geometry conv2d_eval runs (4×4, stride 2, padding 1, dilation 1, groups 1). */
+bool conv2d_eval_supported(const Conv2dParams& p);
+/** Floats of the packed filters u for p: 100 · ⌈Cin/16⌉·16 · ⌈Cout/16⌉·16. */
+int64_t conv2d_eval_pack_size(const Conv2dParams& p, bool transposed);
+/** u = the transformed filters of w (conv2d's or conv_transpose2d's weight layout). */
+Status conv2d_eval_pack(const Conv2dParams& p, bool transposed, const float* w, float* u);
+/**
+ * y = relu?(conv(x, w) · scale + shift) per output channel (scale/shift may be null: 1/0),
+ * u = conv2d_eval_pack(p, transposed, w). Overwrites y.
+ */
+Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const float* w, const float* u,
+                   const float* scale, const float* shift, bool relu, float* y);
+
+}  // namespace medianomaly

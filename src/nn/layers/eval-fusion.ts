@@ -3,7 +3,12 @@
 // BN's input is the fresh output of the conv/linear layer just before it — in place, so
 // inference allocates and sweeps one activation per block instead of three. Values are
 // bitwise those of the unfused layers on the same backend.
-import { isGradEnabled, type Tensor } from '../../engine/index.js';
+//
+// forwardLayers goes one step further when no graph is recorded: a 4×4 stride-2 conv or
+// transposed conv (the unified AE's blocks) with its eval BN and ReLU runs as one
+// conv2dEval call, the BN folded into a per-channel scale and shift applied as outputs are
+// stored (native: Winograd F(4×4, 2×2), within a float32 bound of the unfused layers).
+import { conv2dEval, convEvalSupported, isGradEnabled, type Tensor } from '../../engine/index.js';
 import type { Module } from '../module.js';
 import { ReLU } from './activation.js';
 import { Conv2d, ConvTranspose2d } from './conv.js';
@@ -26,4 +31,77 @@ export function runFused(layers: readonly Module[], i: number, x: Tensor): Tenso
   const bn = layers[i] as BatchNormBase;
   const inPlace = i > 0 && !isGradEnabled() && FRESH_OUTPUT.has(layers[i - 1].constructor);
   return bn.forwardRelu(x, inPlace);
+}
+
+/**
+ * Below 16 input or output channels the Winograd path's 16-wide channel vectors and filter
+ * panels are mostly padding (the AE's 1-channel first and last layers): those layers stay
+ * on conv2d / convTranspose2d, whose small-channel kernels are faster there.
+ */
+const MIN_EVAL_CHANNELS = 16;
+
+function evalConv(layer: Module): Conv2d | ConvTranspose2d | null {
+  if (layer.constructor === Conv2d) {
+    const c = layer as Conv2d;
+    return c.paddingMode === 'zeros' && convEvalSupported(c) && Math.min(c.inChannels, c.outChannels) >= MIN_EVAL_CHANNELS ? c : null;
+  }
+  if (layer.constructor === ConvTranspose2d) {
+    const c = layer as ConvTranspose2d;
+    const noOutputPadding = c.outputPadding[0] === 0 && c.outputPadding[1] === 0;
+    return noOutputPadding && convEvalSupported(c) && Math.min(c.inChannels, c.outChannels) >= MIN_EVAL_CHANNELS ? c : null;
+  }
+  return null;
+}
+
+/** BN (eval) as y = x·scale + shift, in float32, with the conv's bias folded into shift. */
+function foldBatchNorm(bn: BatchNormBase, bias: Tensor | null, channels: number): { scale: Float32Array; shift: Float32Array } {
+  const mean = bn.runningMean!.data;
+  const variance = bn.runningVar!.data;
+  const gamma = bn.weight?.data;
+  const beta = bn.bias?.data;
+  const b = bias?.data;
+  const scale = new Float32Array(channels);
+  const shift = new Float32Array(channels);
+  for (let k = 0; k < channels; k++) {
+    const s = Math.fround((gamma ? gamma[k] : 1) / Math.sqrt(variance[k] + bn.eps));
+    scale[k] = s;
+    shift[k] = Math.fround((beta ? beta[k] : 0) + Math.fround((b ? b[k] : 0) - mean[k]) * s);
+  }
+  return { scale, shift };
+}
+
+/**
+ * How many layers from layers[i] run as one conv2dEval call under noGrad (0: none):
+ * conv + BN + ReLU (3), conv + BN (2) or the conv alone (1).
+ */
+function evalSpan(layers: readonly Module[], i: number): number {
+  if (!evalConv(layers[i])) return 0;
+  const bn = layers[i + 1];
+  if (!(bn instanceof BatchNormBase) || !bn.fusableWithRelu) return 1;
+  return layers[i + 2]?.constructor === ReLU ? 3 : 2;
+}
+
+function runEvalSpan(layers: readonly Module[], i: number, span: number, x: Tensor): Tensor {
+  const conv = layers[i] as Conv2d | ConvTranspose2d;
+  const transposed = conv instanceof ConvTranspose2d;
+  if (span === 1) return conv2dEval(x, conv.weight, { transposed, shift: conv.bias?.data ?? null });
+  const { scale, shift } = foldBatchNorm(layers[i + 1] as BatchNormBase, conv.bias, conv.outChannels);
+  return conv2dEval(x, conv.weight, { transposed, scale, shift, relu: span === 3 });
+}
+
+/**
+ * Runs layers in order with the eval fusions: BN + ReLU as one kernel, and under noGrad the
+ * 4×4 stride-2 conv blocks as conv2dEval.
+ */
+export function forwardLayers(layers: readonly Module[], x: Tensor): Tensor {
+  const noGraph = !isGradEnabled();
+  for (let i = 0; i < layers.length; i++) {
+    const span = noGraph ? evalSpan(layers, i) : 0;
+    if (span > 0) {
+      x = runEvalSpan(layers, i, span, x);
+      i += span - 1;
+    } else if (fusesWithNext(layers, i)) x = runFused(layers, i++, x);
+    else x = layers[i].forward(x);
+  }
+  return x;
 }
