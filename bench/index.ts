@@ -20,6 +20,7 @@
 //   feature-methods rd4ad and cflow training images/s at 256 px (wide_resnet50_2) vs PyTorch, 1 and 2 threads
 //   attention   scaled dot-product attention forward / forward+backward at U-Net sizes: cpu 1/2 threads, ts, PyTorch
 //   diffusion   AnoDDPM and MONAI U-Net training / denoising step at 64 and 128 px vs PyTorch, 1 and 2 threads, peak RSS
+//   queue       bench sweeps on the BullMQ queue: overhead per job, 2 workers × 1 thread vs 1 local × 2 threads
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,7 @@ const local: Record<string, () => void> = {
   'ae-memory': () => benchAeMemory(rest[0] ? Number(rest[0]) : 1000),
   memory: () => benchMemory(rest[0] ? rest[0].split(',') : undefined, rest[1] ? Number(rest[1]) : undefined),
 };
-const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson', 'ssl', 'feature-methods', 'attention', 'diffusion'];
+const files = ['gemm', 'backbone', 'patchcore', 'linalg', 'knn', 'coreset', 'data', 'metrics', 'methods', 'worker', 'synthetic', 'ssl-two-stage', 'poisson', 'ssl', 'feature-methods', 'attention', 'diffusion', 'queue'];
 
 if (local[name]) {
   local[name]();
