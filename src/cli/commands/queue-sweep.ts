@@ -9,6 +9,7 @@ import { enqueueSweep } from '../../queue/enqueue.js';
 import { type SweepState, runningLines, stateLine } from '../../queue/state.js';
 import { type SweepRecord, findSweep } from '../../queue/sweeps.js';
 import { watchSweep } from '../../queue/watch.js';
+import { version } from '../../version.js';
 import { benchOutput } from './bench-output.js';
 
 export interface QueueBenchArgs {
@@ -53,6 +54,7 @@ function display(stream: NodeJS.WriteStream = process.stderr): { show: (s: Sweep
 /** Waits for the sweep, then writes and prints its bench folder; a failed job is reported (exit code 1). */
 export async function attachSweep(url: string, sweep: SweepRecord, dir: string, a: { report?: boolean; json?: boolean; t0: number }): Promise<void> {
   const address = await probeRedis(url);
+  if (sweep.version !== version) throw new Error(`sweep ${sweep.id} was enqueued by medianomaly ${sweep.version}, and this is ${version}: write its results with that version`);
   const d = display();
   const interrupt = new AbortController();
   const onSig = () => interrupt.abort();
