@@ -13,6 +13,7 @@ import './reconstruction/vae.js';
 import './reconstruction/ganomaly.js';
 import './reconstruction/dae.js';
 import './reconstruction/fanogan.js';
+import './diffusion/anoddpm.js';
 import './feature-reference/patchcore.js';
 import './feature-reference/padim.js';
 import './feature-reference/resnet18-in.js';

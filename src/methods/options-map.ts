@@ -17,6 +17,7 @@ import type { VAE_OPTIONS } from './reconstruction/vae.js';
 import type { GANOMALY_OPTIONS } from './reconstruction/ganomaly.js';
 import type { DAE_OPTIONS } from './reconstruction/dae.js';
 import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
+import type { ANODDPM_OPTIONS } from './diffusion/anoddpm-options.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
@@ -56,6 +57,7 @@ export interface BuiltinMethodOptions {
   'dae': OptionsOf<Specs<typeof DAE_OPTIONS>>;
   'fanogan': OptionsOf<Specs<typeof FANOGAN_OPTIONS>>;
   'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
+  'anoddpm': OptionsOf<Specs<typeof ANODDPM_OPTIONS>>;
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
   'fae': OptionsOf<Specs<typeof FAE_OPTIONS>>;
@@ -85,6 +87,7 @@ export const BUILTIN_METHOD_NAMES = [
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
   'patchcore', 'padim', 'resnet18-in',
   'fae', 'rd4ad', 'rdpp', 'recontrast',
+  'anoddpm',
   'cflow', 'fastflow',
   'cutpaste-2stage', 'anatpaste',
   'cutpaste', 'fpi', 'pii', 'nsa',
