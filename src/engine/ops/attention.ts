@@ -34,7 +34,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale
   const s = scale ?? 1 / Math.sqrt(D);
   if (typeof s !== 'number' || !Number.isFinite(s)) throw new RangeError(`${op}: scale must be a finite number, got ${String(scale)}`);
   const p: AttentionParams = { batch: B, lq: Lq, lk: Lk, d: D, dv: Dv, scale: s };
-  const out = Tensor.empty([B, Lq, Dv]);
+  const out = Tensor.uninit([B, Lq, Dv]); // attentionForward writes every element
   const n = B * Lq * Lk;
   const recorded = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
   let w: Float32Array;

@@ -135,7 +135,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, b
   checkChannelVector(bias, C, op, 'bias');
   checkEps(eps, op);
   const p = { N, C, HW: prod(x.shape.slice(2)), G: numGroups, eps };
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.uninit(x.shape); // groupNormForward writes every element
   const mean = new Float32Array(N * numGroups);
   const invstd = new Float32Array(N * numGroups);
   if (y.size > 0) kernels().groupNormForward(p, x.data, weight ? weight.data : null, bias ? bias.data : null, y.data, mean, invstd);

@@ -106,7 +106,7 @@ function geometry(x: Tensor, op: string, o: MaxPool2dOptions & AvgPool2dOptions,
 
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   const { p, outShape } = geometry(x, 'maxPool2d', opts, true);
-  const y = Tensor.empty(outShape);
+  const y = Tensor.uninit(outShape); // the kernel writes every element
   const argmax = new Int32Array(y.size);
   if (y.size > 0) kernels().maxPool2d(p, x.data, y.data, argmax);
   return record(y, 'maxPool2d', [x], (g) => {
@@ -118,7 +118,7 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
 
 export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
   const { p, outShape } = geometry(x, 'avgPool2d', opts, false);
-  const y = Tensor.empty(outShape);
+  const y = Tensor.uninit(outShape); // the kernel writes every element
   if (y.size > 0) kernels().avgPool2d(p, x.data, y.data);
   return record(y, 'avgPool2d', [x], (g) => {
     const dx = Tensor.empty(x.shape);

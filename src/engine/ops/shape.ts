@@ -68,7 +68,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 /** A differentiable copy. */
 export function clone(x: Tensor): Tensor {
   checkTensor(x, 'clone', 'input');
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.uninit(x.shape); // every element copied
   copyStrided(x.shape, x.data, stridesOf(x.shape), 0, y.data, stridesOf(x.shape), 0);
   return record(y, 'clone', [x], (g) => [g]);
 }
@@ -83,7 +83,7 @@ export function permute(x: Tensor, dims: number[]): Tensor {
   if (new Set(p).size !== p.length) throw new RangeError(`permute: dims ${JSON.stringify(dims)} repeat a dim`);
   const shape = p.map((d) => x.shape[d]);
   const xs = stridesOf(x.shape);
-  const y = Tensor.empty(shape);
+  const y = Tensor.uninit(shape); // every element copied
   copyStrided(shape, x.data, p.map((d) => xs[d]), 0, y.data, stridesOf(shape), 0);
   return record(y, 'permute', [x], (g) => {
     // Scatter back: walk g in order, writing to the permuted positions of dx.
@@ -124,7 +124,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   const xs = stridesOf(x.shape);
   const srcStrides = xs.slice();
   srcStrides[d] = xs[d] * step;
-  const y = Tensor.empty(shape);
+  const y = Tensor.uninit(shape); // every element copied
   copyStrided(shape, x.data, srcStrides, s0 * xs[d], y.data, stridesOf(shape), 0);
   return record(y, 'slice', [x], (g) => {
     const dx = Tensor.empty(x.shape);
@@ -147,7 +147,7 @@ export function concat(xs: Tensor[], dim: number): Tensor {
   const shape = first.shape.slice();
   shape[d] = xs.reduce((a, t) => a + t.shape[d], 0);
   const ys = stridesOf(shape);
-  const y = Tensor.empty(shape);
+  const y = Tensor.uninit(shape); // the parts cover every element
   const offsets: number[] = [];
   let off = 0;
   for (const t of xs) {

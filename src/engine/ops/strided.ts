@@ -44,14 +44,14 @@ export function copyStrided(
 
 /** A contiguous copy of `x` broadcast to `shape` (stride-0 reads on broadcast dims). */
 export function expandRaw(x: Tensor, shape: readonly number[]): Tensor {
-  const out = Tensor.empty(shape);
+  const out = Tensor.uninit(shape); // the copy writes every element
   copyStrided(shape, x.data, broadcastStrides(x.shape, shape), 0, out.data, stridesOf(shape), 0);
   return out;
 }
 
 /** y = a op b with broadcasting to `shape` (already validated). */
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {
-  const out = Tensor.empty(shape);
+  const out = Tensor.uninit(shape); // the binary kernel calls write every element
   if (out.size === 0) return out;
   const c = collapse(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
   const [as, bs, ys] = c.strides;
