@@ -1,7 +1,7 @@
 // The diffusion U-Nets against PyTorch 1.13 in the same run (issue 12):
 //   npm run bench -- diffusion [--nets anoddpm,monai] [--sizes 64,128] [--threads 1,2]
 //     [--passes train,denoise] [--batch-train 2] [--batch-denoise 4] [--rounds 1] [--steps 1]
-//     [--warmup 1] [--no-memory] [--memory-batch 8] [--profile] [--no-torch]
+//     [--warmup 1] [--no-memory | --memory-only] [--memory-batch 8] [--memory-size 128] [--profile] [--no-torch]
 // Quick look: `npm run bench -- diffusion --nets monai --sizes 64 --threads 1 --no-memory`.
 //
 // Networks: the default AnoDDPM U-Net (C 128, multipliers by size, attention at 32², 16², 8²;
@@ -52,6 +52,8 @@ export interface DiffusionBenchOptions {
   steps: number;
   warmup: number;
   memory: boolean;
+  /** Only the peak-RSS measurement, no timing rows. */
+  memoryOnly: boolean;
   memoryBatch: number;
   memorySize: number;
   profile: boolean;
@@ -68,6 +70,7 @@ export const DEFAULTS: DiffusionBenchOptions = {
   steps: 1,
   warmup: 1,
   memory: true,
+  memoryOnly: false,
   memoryBatch: 8,
   memorySize: 128,
   profile: false,
@@ -76,7 +79,7 @@ export const DEFAULTS: DiffusionBenchOptions = {
 
 const USAGE =
   'diffusion: --nets anoddpm,monai --sizes 64,128 --threads 1,2 --passes train,denoise --batch-train N --batch-denoise N ' +
-  '--rounds N --steps N --warmup N --no-memory --memory-batch N --memory-size S --profile --no-torch';
+  '--rounds N --steps N --warmup N --no-memory --memory-only --memory-batch N --memory-size S --profile --no-torch';
 
 function count(flag: string, v: string | undefined, min = 1): number {
   const n = Number(v);
@@ -152,6 +155,9 @@ export function parseArgs(argv: string[]): DiffusionBenchOptions {
         break;
       case '--no-memory':
         o.memory = false;
+        break;
+      case '--memory-only':
+        o.memory = o.memoryOnly = true;
         break;
       case '--profile':
         o.profile = true;
@@ -368,7 +374,7 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
   };
   const failed = (e: unknown) => (e as Error).message.split('\n')[0];
   try {
-    for (const net of o.nets) {
+    for (const net of o.memoryOnly ? [] : o.nets) {
       for (const size of o.sizes) {
         const built = await buildOurs(net, size);
         const ours = typeof built === 'string' ? built : new OurStep(net, size, built);
