@@ -39,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_control(env, exports);
   register_gemm(env, exports);
   register_conv(env, exports);
+  register_linear_eval(env, exports);
   register_pad(env, exports);
   register_pool(env, exports);
   register_upsample(env, exports);

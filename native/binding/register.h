@@ -16,6 +16,7 @@ void define(Napi::Env env, Napi::Object exports, const char* name, BindingFn fn)
 // test/native/<family>.test.ts.
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_conv(Napi::Env env, Napi::Object exports);
+void register_linear_eval(Napi::Env env, Napi::Object exports);
 void register_pad(Napi::Env env, Napi::Object exports);
 void register_pool(Napi::Env env, Napi::Object exports);
 void register_upsample(Napi::Env env, Napi::Object exports);

@@ -448,7 +448,7 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
               const int64_t ow0 = 4 * tx, cols = std::min<int64_t>(4, g.OW - ow0);
               for (int64_t i = 0; i < 4 && 4 * ty + i < g.OH; ++i) {
                 float* row = yk + (4 * ty + i) * g.OW + ow0;
-                if (cols == 4) std::copy(src + 4 * i, src + 4 * i + 4, row);
+                if (cols == 4) std::memcpy(row, src + 4 * i, 4 * sizeof(float));  // fixed size: inlined
                 else std::copy(src + 4 * i, src + 4 * i + cols, row);
               }
             } else {
@@ -464,7 +464,9 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
                     rowv[2 * jj] = e0[jj];
                     rowv[2 * jj + 1] = e1[jj];
                   }
-                  std::copy(rowv, rowv + cols, yk + oh * g.OW + ow0);
+                  float* dst = yk + oh * g.OW + ow0;
+                  if (cols == 8) std::memcpy(dst, rowv, 8 * sizeof(float));  // fixed size: inlined
+                  else std::copy(rowv, rowv + cols, dst);
                 }
             }
           }

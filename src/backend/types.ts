@@ -17,6 +17,13 @@ export type F64 = Float64Array;
 /** IEEE half values as raw bits (float16 memory banks, the coreset's float16 points). */
 export type U16 = Uint16Array;
 
+/** Inference linear layer: x [N, in] · wᵀ (w [out, in]) with a per-feature epilogue. */
+export interface LinearEvalParams {
+  N: number;
+  in: number;
+  out: number;
+}
+
 /** C = alpha · op(A) · op(B) + beta · C; row-major, op(A) is M×K, op(B) is K×N. */
 export interface GemmParams {
   M: number;
@@ -365,6 +372,14 @@ export interface KernelTable {
    * float32 bound of conv2d / conv2dBackwardInput (native: Winograd F(4×4, 2×2)).
    */
   conv2dEval(p: Conv2dParams & { transposed: boolean; relu: boolean }, x: F32, w: F32, u: F32, scale: F32 | null, shift: F32 | null, y: F32): void;
+  /** u (⌈out/16⌉·16·in floats) = the weight w [out, in] prepared for linearEval on this backend. Overwrites u. */
+  linearEvalPack(p: LinearEvalParams, w: F32, u: F32): void;
+  /**
+   * y [N, out] = relu?((x · wᵀ) · scale + shift) per output feature (scale/shift null = 1/0; relu
+   * keeps NaN), u from linearEvalPack of w on the same backend. Overwrites y. Within a float32
+   * bound of gemm (native: a fixed ascending chain per output, the same on every thread count).
+   */
+  linearEval(p: LinearEvalParams & { relu: boolean }, x: F32, u: F32, scale: F32 | null, shift: F32 | null, y: F32): void;
 
   pad2d(p: Pad2dParams, x: F32, y: F32): void;
   /** dx from dy for pad2d (overwrites dx; reflect/replicate fold border gradients back). */
@@ -577,6 +592,7 @@ export type KernelName = keyof KernelTable;
 export const KERNEL_NAMES = [
   'gemm', 'gemmBatched',
   'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dEvalPack', 'conv2dEval',
+  'linearEvalPack', 'linearEval',
   'pad2d', 'pad2dBackward',
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
   'adaptiveAvgPool2d', 'adaptiveAvgPool2dBackward',

@@ -14,6 +14,7 @@ export * from './ops/shape.js';
 export * from './ops/linear.js';
 export * from './ops/conv.js';
 export { conv2dEval, convEvalSupported, type ConvEvalOptions } from './ops/conv-eval.js';
+export { linearEval, type LinearEvalOptions } from './ops/linear-eval.js';
 export * from './ops/norm.js';
 export { groupNormSilu } from './ops/group-norm-silu.js';
 export * from './ops/pool.js';

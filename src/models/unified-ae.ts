@@ -130,7 +130,7 @@ export class UnifiedAE extends Module {
     if (x.ndim !== 4 || x.shape[1] !== inChannels || x.shape[2] !== size || x.shape[3] !== size) {
       throw new Error(`UnifiedAE: expected input [B, ${inChannels}, ${size}, ${size}], got [${x.shape.join(', ')}]`);
     }
-    return this.encMlp.forward(forwardLayers([...this.enc], x).flatten(1));
+    return forwardLayers([...this.encMlp], forwardLayers([...this.enc], x).flatten(1));
   }
 
   /** z [B, latent] → reconstruction [B, outChannels, s, s]. */
@@ -138,7 +138,7 @@ export class UnifiedAE extends Module {
     if (z.ndim !== 2 || z.shape[1] !== this.config.latent) {
       throw new Error(`UnifiedAE.decode: expected z [B, ${this.config.latent}], got [${z.shape.join(', ')}]`);
     }
-    return forwardLayers([...this.dec], this.decMlp.forward(z).reshape([-1, this.fmChannels, this.fm, this.fm]));
+    return forwardLayers([...this.dec], forwardLayers([...this.decMlp], z).reshape([-1, this.fmChannels, this.fm, this.fm]));
   }
 
   forward(x: Tensor): Tensor {

@@ -105,6 +105,9 @@ eachBackend(test, 'unified AE eval forward under noGrad: conv blocks as conv2dEv
   assert.is(calls.get('conv2dEval'), 6, 'conv2dEval calls');
   assert.is(calls.get('conv2d'), 1, 'conv2d calls');
   assert.is(calls.get('conv2dBackwardInput'), 1, 'convTranspose2d calls');
+  // The four MLP linears (two with their BN1d + ReLU) as linearEval.
+  assert.is(calls.get('linearEval'), 4, 'linearEval calls');
+  assert.is(calls.get('gemm'), undefined, 'gemm calls');
   close(fused!, noGrad(() => unfusedAE(ae, x)), 1e-5, 'unified AE');
 });
 
@@ -117,17 +120,19 @@ eachBackend(test, 'unified AE eval forward with a graph: no conv2dEval, the unfu
     out = ae.forward(x);
   });
   assert.is(calls.get('conv2dEval'), undefined, 'conv2dEval calls');
+  assert.is(calls.get('linearEval'), undefined, 'linearEval calls');
   identical(out!, unfusedAE(ae, x), 'unified AE with grad enabled');
 });
 
-eachBackend(test, 'conv2dEval follows in-place changes of the weights and the BN statistics', () => {
+eachBackend(test, 'conv2dEval and linearEval follow in-place changes of the weights and the BN statistics', () => {
   const ae = new UnifiedAE({ size: 32, hidden: 64, seed: 7 });
   const x = randn([2, 1, 32, 32], { seed: 8 });
   trainStats(ae, x);
   noGrad(() => ae.forward(x)); // prepares (caches) the packed filters
   const conv = [...ae.enc][3] as Conv2d;
   const convT = [...ae.dec][0] as ConvTranspose2d;
-  for (const w of [conv.weight, convT.weight]) for (let i = 0; i < w.size; i += 3) w.data[i] *= -1.5;
+  const lin = [...ae.encMlp][0] as Linear;
+  for (const w of [conv.weight, convT.weight, lin.weight]) for (let i = 0; i < w.size; i += 3) w.data[i] *= -1.5;
   const bn = [...ae.enc][4] as BatchNorm2d;
   bn.runningMean!.data[0] += 0.5;
   bn.runningVar!.data[1] *= 3;

@@ -4,6 +4,7 @@ import type { Backend, KernelTable } from '../types.js';
 import { gemm, gemmBatched } from './gemm.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.js';
 import { conv2dEval, conv2dEvalPack } from './conv-eval.js';
+import { linearEval, linearEvalPack } from './linear-eval.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { logSoftmax, logSoftmaxBackward, reduceMax, reduceSum, softmax, softmaxBackward } from './reduce.js';
 import { axpy, fill, stridedCopy } from './copy.js';
@@ -38,6 +39,8 @@ export const tsKernels: KernelTable = {
   conv2dBackwardWeight,
   conv2dEvalPack,
   conv2dEval,
+  linearEvalPack,
+  linearEval,
   pad2d,
   pad2dBackward,
   maxPool2d,

@@ -6,9 +6,10 @@
 //
 // forwardLayers goes one step further when no graph is recorded: a 4×4 stride-2 conv or
 // transposed conv (the unified AE's blocks) with its eval BN and ReLU runs as one
-// conv2dEval call, the BN folded into a per-channel scale and shift applied as outputs are
-// stored (native: Winograd F(4×4, 2×2), within a float32 bound of the unfused layers).
-import { conv2dEval, convEvalSupported, isGradEnabled, type Tensor } from '../../engine/index.js';
+// conv2dEval call, and a linear layer with its BN1d and ReLU as one linearEval call, the BN
+// folded into a per-channel scale and shift applied as outputs are stored (native: Winograd
+// F(4×4, 2×2) and a pre-packed weight; within a float32 bound of the unfused layers).
+import { conv2dEval, convEvalSupported, isGradEnabled, linearEval, type Tensor } from '../../engine/index.js';
 import type { Module } from '../module.js';
 import { ReLU } from './activation.js';
 import { Conv2d, ConvTranspose2d } from './conv.js';
@@ -71,17 +72,24 @@ function foldBatchNorm(bn: BatchNormBase, bias: Tensor | null, channels: number)
 }
 
 /**
- * How many layers from layers[i] run as one conv2dEval call under noGrad (0: none):
- * conv + BN + ReLU (3), conv + BN (2) or the conv alone (1).
+ * How many layers from layers[i] run as one conv2dEval / linearEval call under noGrad (0:
+ * none): conv or linear + BN + ReLU (3), + BN (2) or alone (1).
  */
 function evalSpan(layers: readonly Module[], i: number): number {
-  if (!evalConv(layers[i])) return 0;
+  if (!evalConv(layers[i]) && layers[i].constructor !== Linear) return 0;
   const bn = layers[i + 1];
   if (!(bn instanceof BatchNormBase) || !bn.fusableWithRelu) return 1;
   return layers[i + 2]?.constructor === ReLU ? 3 : 2;
 }
 
 function runEvalSpan(layers: readonly Module[], i: number, span: number, x: Tensor): Tensor {
+  if (layers[i].constructor === Linear) {
+    const lin = layers[i] as Linear;
+    if (x.ndim !== 2) return runUnfused(layers, i, span, x);
+    if (span === 1) return linearEval(x, lin.weight, { shift: lin.bias?.data ?? null });
+    const { scale, shift } = foldBatchNorm(layers[i + 1] as BatchNormBase, lin.bias, lin.outFeatures);
+    return linearEval(x, lin.weight, { scale, shift, relu: span === 3 });
+  }
   const conv = layers[i] as Conv2d | ConvTranspose2d;
   const transposed = conv instanceof ConvTranspose2d;
   if (span === 1) return conv2dEval(x, conv.weight, { transposed, shift: conv.bias?.data ?? null });
@@ -89,9 +97,15 @@ function runEvalSpan(layers: readonly Module[], i: number, span: number, x: Tens
   return conv2dEval(x, conv.weight, { transposed, scale, shift, relu: span === 3 });
 }
 
+/** The span's layers one by one (an input the fused kernel does not take). */
+function runUnfused(layers: readonly Module[], i: number, span: number, x: Tensor): Tensor {
+  for (let j = i; j < i + span; j++) x = layers[j].forward(x);
+  return x;
+}
+
 /**
  * Runs layers in order with the eval fusions: BN + ReLU as one kernel, and under noGrad the
- * 4×4 stride-2 conv blocks as conv2dEval.
+ * 4×4 stride-2 conv blocks as conv2dEval and the linear layers (2-D input) as linearEval.
  */
 export function forwardLayers(layers: readonly Module[], x: Tensor): Tensor {
   const noGraph = !isGradEnabled();
