@@ -14,6 +14,7 @@ import './reconstruction/ganomaly.js';
 import './reconstruction/dae.js';
 import './reconstruction/fanogan.js';
 import './diffusion/anoddpm.js';
+import './diffusion/autoddpm.js';
 import './feature-reference/patchcore.js';
 import './feature-reference/padim.js';
 import './feature-reference/resnet18-in.js';

@@ -18,6 +18,7 @@ import type { GANOMALY_OPTIONS } from './reconstruction/ganomaly.js';
 import type { DAE_OPTIONS } from './reconstruction/dae.js';
 import type { FANOGAN_OPTIONS } from './reconstruction/fanogan.js';
 import type { ANODDPM_OPTIONS } from './diffusion/anoddpm-options.js';
+import type { AUTODDPM_OPTIONS } from './diffusion/autoddpm.js';
 import type { PATCHCORE_METHOD_OPTIONS } from './feature-reference/patchcore.js';
 import type { PADIM_METHOD_OPTIONS } from './feature-reference/padim.js';
 import type { RESNET18_IN_METHOD_OPTIONS } from './feature-reference/resnet18-in.js';
@@ -56,8 +57,9 @@ export interface BuiltinMethodOptions {
   'ganomaly': OptionsOf<Specs<typeof GANOMALY_OPTIONS>>;
   'dae': OptionsOf<Specs<typeof DAE_OPTIONS>>;
   'fanogan': OptionsOf<Specs<typeof FANOGAN_OPTIONS>>;
-  'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
   'anoddpm': OptionsOf<Specs<typeof ANODDPM_OPTIONS>>;
+  'autoddpm': OptionsOf<Specs<typeof AUTODDPM_OPTIONS>>;
+  'patchcore': OptionsOf<Specs<typeof PATCHCORE_METHOD_OPTIONS>>;
   'padim': OptionsOf<Specs<typeof PADIM_METHOD_OPTIONS>>;
   'resnet18-in': OptionsOf<Specs<typeof RESNET18_IN_METHOD_OPTIONS>>;
   'fae': OptionsOf<Specs<typeof FAE_OPTIONS>>;
@@ -85,9 +87,10 @@ export type MethodName = keyof MethodOptionsMap & string;
 export const BUILTIN_METHOD_NAMES = [
   'ae', 'ae-l1', 'ae-ssim', 'ae-perceptual', 'ae-spatial', 'ae-grad', 'constrained-ae', 'memae', 'ceae', 'aeu',
   'vae', 'vae-elbo', 'vae-kl', 'vae-rec', 'vae-combi', 'ganomaly', 'dae', 'fanogan',
+  'anoddpm',
+  'autoddpm',
   'patchcore', 'padim', 'resnet18-in',
   'fae', 'rd4ad', 'rdpp', 'recontrast',
-  'anoddpm',
   'cflow', 'fastflow',
   'cutpaste-2stage', 'anatpaste',
   'cutpaste', 'fpi', 'pii', 'nsa',

@@ -19,6 +19,7 @@ import { GANOMALY_OPTIONS } from '../../src/methods/reconstruction/ganomaly.js';
 import { DAE_OPTIONS } from '../../src/methods/reconstruction/dae.js';
 import { FANOGAN_OPTIONS } from '../../src/methods/reconstruction/fanogan.js';
 import { ANODDPM_OPTIONS } from '../../src/methods/diffusion/anoddpm-options.js';
+import { AUTODDPM_OPTIONS } from '../../src/methods/diffusion/autoddpm.js';
 import { PATCHCORE_METHOD_OPTIONS } from '../../src/methods/feature-reference/patchcore.js';
 import { PADIM_METHOD_OPTIONS } from '../../src/methods/feature-reference/padim.js';
 import { RESNET18_IN_METHOD_OPTIONS } from '../../src/methods/feature-reference/resnet18-in.js';
@@ -78,8 +79,9 @@ test("each entry's spec list is the one the method registers (so the derived typ
     'vae': aeMethodOptions(VAE_OPTIONS), 'vae-elbo': aeMethodOptions(VAE_OPTIONS), 'vae-kl': aeMethodOptions(VAE_OPTIONS),
     'vae-rec': aeMethodOptions(VAE_OPTIONS), 'vae-combi': aeMethodOptions(VAE_OPTIONS),
     'ganomaly': GANOMALY_OPTIONS, 'dae': DAE_OPTIONS, 'fanogan': FANOGAN_OPTIONS,
-    'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
     'anoddpm': ANODDPM_OPTIONS,
+    'autoddpm': AUTODDPM_OPTIONS,
+    'patchcore': PATCHCORE_METHOD_OPTIONS, 'padim': PADIM_METHOD_OPTIONS, 'resnet18-in': RESNET18_IN_METHOD_OPTIONS,
     'fae': FAE_OPTIONS, 'rd4ad': RD4AD_METHOD_OPTIONS, 'rdpp': RDPP_METHOD_OPTIONS, 'recontrast': RECONTRAST_METHOD_OPTIONS,
     'cflow': CFLOW_OPTIONS, 'fastflow': FASTFLOW_OPTIONS,
     'cutpaste-2stage': CUTPASTE_2STAGE_OPTIONS, 'anatpaste': ANATPASTE_OPTIONS,
