@@ -9,7 +9,7 @@
 //     over the number of cells is the queue's overhead per job (target < 50 ms).
 //  3. 2 workers × 1 thread vs 1 local run × 2 threads on one sweep of small runs.
 //
-//   node --import tsx bench/queue.ts [--jobs 200] [--cells 12] [--skip-scaling]
+//   node --import tsx bench/queue.ts [--jobs 200] [--cells 12] [--rounds 2] [--skip-scaling]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ const argN = (name: string, d: number) => {
 };
 const JOBS = argN('jobs', 200);
 const CELLS = argN('cells', 12);
+const ROUNDS = argN('rounds', 2);
 const BIN = new URL('../bin/medianomaly.js', import.meta.url).pathname;
 
 if (NO_REDIS) {
@@ -79,11 +80,22 @@ function cli(args: string[], env: Record<string, string>): Promise<number> {
   });
 }
 
+/** Resolves once every worker has said it is on the queue. */
+function ready(ws: Array<ReturnType<typeof spawn>>): Promise<void> {
+  return Promise.all(ws.map((w) => new Promise<void>((r) => {
+    let t = '';
+    w.stderr!.on('data', (d) => {
+      t += d;
+      if (/medianomaly: worker .* on /.test(t)) r();
+    });
+  }))).then(() => {});
+}
+
 function workers(n: number, runs: string, threads: string): Array<ReturnType<typeof spawn>> {
   return Array.from({ length: n }, (_, i) =>
     spawn(process.execPath, [BIN, 'worker', '--queue', redis.url, '--runs', runs, '--name', `bench-w${i + 1}`], {
       env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: threads },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );
 }
@@ -96,17 +108,32 @@ try {
   for (const c of [1, 4]) console.log(`queue mechanics: ${JOBS} trivial jobs, ${c} at once: ${(await mechanics(c)).toFixed(1)} ms per job (add, take, store result, complete, seen by the poll)`);
 
   // Many tiny cells: one seed each of `seeds` seeds, so the cells are alike.
-  const tiny = ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', String(CELLS), '--epochs', '1', '--size', '32', '--train-count', '8', '--test-count', '4', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
-  const local = await cli([...tiny, '--out', join(root, 'tiny-local')], { MEDIANOMALY_THREADS: '1' });
+  const tiny = (hidden: number) => ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', String(CELLS), '--epochs', '1', '--size', '32', '--train-count', '8', '--test-count', '4', '--batch-size', '8', '--opt', `hidden=${hidden}`, '--no-report'];
+  // The worker is started and ready first; local and queued runs alternate (the machine's load drifts).
   const w1 = workers(1, join(root, 'tiny-runs'), '1');
-  const queued = await cli([...tiny, '--queue', redis.url, '--out', join(root, 'tiny-queued')], { MEDIANOMALY_THREADS: '1' });
+  await ready(w1);
+  const diffs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const tag = `-r${round}`;
+    const local = await cli([...tiny(32 + round), '--out', join(root, `tiny-local${tag}`)], { MEDIANOMALY_THREADS: '1' });
+    // A fresh sweep each round (another hidden size), so the queue runs every job again.
+    const queued = await cli([...tiny(32 + round), '--queue', redis.url, '--out', join(root, `tiny-queued${tag}`)], { MEDIANOMALY_THREADS: '1' });
+    const local2 = await cli([...tiny(32 + round), '--out', join(root, `tiny-local2${tag}`)], { MEDIANOMALY_THREADS: '1' });
+    const l = (local + local2) / 2;
+    diffs.push((1000 * (queued - l)) / CELLS);
+    console.log(`tiny cells round ${round + 1} (${CELLS} × ae, 8 images, 1 epoch), 1 thread: local ${local.toFixed(1)} / ${local2.toFixed(1)} s, queue with 1 worker ${queued.toFixed(1)} s: ${diffs[round].toFixed(0)} ms per job`);
+  }
   await stop(w1);
-  console.log(`tiny cells (${CELLS} × ae, 8 images, 1 epoch), 1 thread: local ${local.toFixed(1)} s, queue with 1 worker ${queued.toFixed(1)} s: overhead ${((1000 * (queued - local)) / CELLS).toFixed(0)} ms per job (incl. the worker's and the bench's process starts over ${CELLS} jobs)`);
+  diffs.sort((x, y) => x - y);
+  const mid = diffs.length / 2;
+  const median = diffs.length % 2 ? diffs[Math.floor(mid)] : (diffs[mid - 1] + diffs[mid]) / 2;
+  console.log(`queue overhead per tiny job, end to end (median of ${ROUNDS} rounds): ${median.toFixed(0)} ms`);
 
   if (!process.argv.includes('--skip-scaling')) {
     const small = ['bench', '--methods', 'ae,ae-l1', '--datasets', 'synth-brain,synth-cxr', '--seeds', '2', '--epochs', '3', '--size', '32', '--train-count', '64', '--test-count', '16', '--batch-size', '16', '--no-report'];
     const l2 = await cli([...small, '--out', join(root, 'small-local')], { MEDIANOMALY_THREADS: '2' });
     const w2 = workers(2, join(root, 'small-runs'), '1');
+    await ready(w2);
     const q2 = await cli([...small, '--queue', redis.url, '--out', join(root, 'small-queued')], { MEDIANOMALY_THREADS: '1' });
     await stop(w2);
     console.log(`8 small cells (ae, ae-l1 × 2 datasets × 2 seeds, 64 images, 3 epochs): 1 local × 2 threads ${l2.toFixed(1)} s, 2 workers × 1 thread ${q2.toFixed(1)} s: ${(l2 / q2).toFixed(2)}× the local throughput`);
