@@ -39,7 +39,7 @@ import { autoddpmMask, stitch } from './autoddpm-mask.js';
 import { gaussianNoise } from './noise.js';
 import { qSample } from './process.js';
 import { resampleCalls, resampleMasked } from './repaint.js';
-import { partialDiffusion } from './sampling.js';
+import { partialDiffusion, type SamplingStats } from './sampling.js';
 import { linearSchedule, type NoiseSchedule } from './schedule.js';
 
 /** A string option whose default is null (a path, or the absence of one). */
@@ -120,6 +120,8 @@ function lpipsInput(x: Tensor, range: AutoDDPMSettings['lpipsRange']): Tensor {
 export class AutoDDPMMethod extends ReconstructionMethod<MonaiUNet> {
   // 128 px through the default U-Net: about 10 MB of activations per image and level.
   protected override scoreBatchSize = 16;
+  /** U-Net calls, seconds and images/s of the last score() call (reconstruction + re-sampling). */
+  lastSampling: SamplingStats = { unetCalls: 0, seconds: 0, imagesPerSecond: 0 };
   private lpips: LPIPSSqueeze | null = null;
   private lpipsSha256: string | null = null;
   private scheduleMemo: NoiseSchedule | null = null;
@@ -221,7 +223,13 @@ export class AutoDDPMMethod extends ReconstructionMethod<MonaiUNet> {
 
   protected scoreBatch(net: MonaiUNet, x: Tensor, wantReconstructions: boolean, ctx: ScoreContext): BatchScore {
     if (!this.lpips) throw new Error('autoddpm: the method is not trained; call fit() or load() first');
+    const t0 = performance.now();
     const r = autoddpmScore(net, this.lpips, this.schedule, toUnit(x), this.settings, ctx.generator);
+    // Accumulated over the batches of one score() call (ctx.start = 0 begins a new one).
+    const prev = ctx.start === 0 ? { unetCalls: 0, seconds: 0, images: 0 } : { ...this.lastSampling, images: this.lastSampling.imagesPerSecond * this.lastSampling.seconds };
+    const seconds = prev.seconds + (performance.now() - t0) / 1000;
+    const images = prev.images + x.shape[0];
+    this.lastSampling = { unetCalls: prev.unetCalls + r.unetCalls, seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0 };
     const [b, c, h, w] = x.shape;
     const maps = Tensor.empty([b, h, w]);
     channelMean(r.map.data, maps.data, b, c, h * w);

@@ -6,7 +6,8 @@
 // - a mixed mask with a pixel-wise network: the masked pixels follow the m = 1 chain and the
 //   others end as x — the loop's draws and buffers do not leak between regions;
 // - L·R U-Net calls, levels visited L … 1 with R passes each;
-// - the pipeline (autoddpmScore) with a τ no pixel exceeds returns x and a zero map.
+// - the pipeline (autoddpmScore) with a τ no pixel exceeds returns x and a zero map; LPIPS sees
+//   2x − 1, or 4x − 3 with lpipsRange 'head'.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Generator, rand, Tensor } from '../../../src/engine/index.js';
@@ -127,6 +128,14 @@ test('pipeline with a τ no pixel exceeds: the empty mask returns x, the map is 
   // The same generator state, the same numbers.
   const again = autoddpmScore(net, lpips, s, img, { ...base, threshold: -1 }, new Generator(6));
   assert.equal(Array.from(again.map.data), Array.from(own.map.data));
+  // LPIPS input: 2x − 1 by default, HEAD's doubled normalisation 4x − 3 with lpipsRange 'head'.
+  const lin = (t: Tensor, a: number, b: number) => Tensor.fromData(t.data.map((v) => a * v - b), t.shape);
+  assert.equal(Array.from(own.lpips.data), Array.from(lpips.spatialMap(lin(img, 2, 1), lin(own.reconstruction, 2, 1)).data));
+  const head = autoddpmScore(net, lpips, s, img, { ...base, threshold: -1, lpipsRange: 'head' }, new Generator(6));
+  assert.equal(Array.from(head.reconstruction.data), Array.from(own.reconstruction.data), 'the same coarse reconstruction');
+  const expected = lpips.spatialMap(lin(img, 4, 3), lin(own.reconstruction, 4, 3)).data;
+  head.lpips.data.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-6 * Math.max(1, Math.abs(v)), `head map ${k}: ${v} vs ${expected[k]}`));
+  assert.not.equal(Array.from(head.lpips.data), Array.from(own.lpips.data));
 });
 
 test.run();

@@ -18,6 +18,7 @@ import { syntheticDataset } from '../../../src/data/synthetic/index.js';
 import { readSafetensors } from '../../../src/nn/safetensors.js';
 import { auroc, averagePrecision } from '../../../src/metrics/index.js';
 import type { ImageBatch } from '../../../src/methods/types.js';
+import type { AutoDDPMMethod } from '../../../src/methods/diffusion/autoddpm.js';
 import { fastestBackend } from '../helpers.js';
 
 const backend = fastestBackend();
@@ -85,6 +86,9 @@ test(`AutoDDPM-mini on synth-brain 32 px: loss falls, lesions show, same seed sa
   const mean = s.maps![5].reduce((acc, v) => acc + v, 0) / 1024;
   assert.ok(Math.abs(mean - s.scores[5]) <= 1e-6 * Math.max(1e-3, mean));
   assert.ok(s.reconstructions!.every((r) => r.length === 1024 && r.every((v) => v >= -1 && v <= 1)));
+  const sampling = (m as AutoDDPMMethod).lastSampling;
+  assert.is(sampling.unetCalls, 21 + 25, 'one batch of 8: L_rec + 1 + L_inp·R calls');
+  assert.ok(sampling.imagesPerSecond > 0);
 
   // Same seed, same numbers: a one-epoch run repeats the first epoch of this one.
   const again = createMethod('autoddpm', { ...MINI, epochs: 1 });
