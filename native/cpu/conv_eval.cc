@@ -88,6 +88,7 @@ inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
 inline Vec vset(float v) { return _mm256_set1_ps(v); }
 /** max(0, v) keeping NaN (MAXPS returns its second operand when either is NaN). */
 inline Vec vrelu(Vec v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
+inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 constexpr int64_t kVec = 8;
 #else
 struct Vec {
@@ -100,6 +101,7 @@ inline Vec vsub(Vec a, Vec b) { return {a.v - b.v}; }
 inline Vec vmul(Vec a, Vec b) { return {a.v * b.v}; }
 inline Vec vset(float v) { return {v}; }
 inline Vec vrelu(Vec v) { return {v.v < 0.0f ? 0.0f : v.v}; }
+inline Vec vfma(Vec a, Vec b, Vec c) { return {std::fma(a.v, b.v, c.v)}; }
 constexpr int64_t kVec = 1;
 #endif
 
@@ -266,16 +268,6 @@ void gemm_tile(int64_t kc, const float* const a[kRows], const float* b, float* c
 #endif
 }
 
-bool all_finite(const float* v, int64_t n) {
-  // Exponent bits all ones = Inf or NaN; an integer OR-reduction vectorises.
-  uint32_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t b;
-    std::memcpy(&b, v + i, sizeof b);
-    bad |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad == 0;
-}
 
 /** Per-channel scale, shift and ReLU over y [N, K, P] (the fallback's epilogue). */
 void apply_epilogue(const Geometry& g, const float* scale, const float* shift, bool relu, float* y) {
@@ -292,6 +284,92 @@ void apply_epilogue(const Geometry& g, const float* scale, const float* shift, b
       }
     }
   });
+}
+
+bool all_finite(const float* v, int64_t n) {
+  // Exponent bits all ones = Inf or NaN; an integer OR-reduction vectorises.
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, v + i, sizeof b);
+    bad |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+/**
+ * Transposed conv with fewer than kFewOutputs output channels (the AE's 1-channel last layer):
+ * the 16-filter panels of the Winograd path would be mostly padding, so it runs directly,
+ * 8 output columns of one phase at a time. Output (2u + py, 2v + px) of channel k sums
+ *   x[c, u + r, v + s] · w[c, k, 1 − 2r + py, 1 − 2s + px]  over c, r ∈ {py − 1, py}, s ∈ {px − 1, px}
+ * (c, then r, then s ascending), read from a zero-padded copy of the image.
+ */
+constexpr int64_t kFewOutputs = 8;
+
+/** Returns false (having written part of y) when the input holds a non-finite value. */
+bool conv_transpose_few_outputs(const Geometry& g, const float* x, const float* w, const float* scale, const float* shift,
+                                bool relu, float* y) {
+  std::atomic<bool> finite{true};
+  constexpr int64_t kBlk = 2;  // vectors of output columns per pass: 8 independent accumulators
+  const int64_t Hp = g.H + 2, Wp = g.W + 2 + kBlk * kVec;  // zero border, slack for whole vectors
+  parallel_for(g.N, 1, [&](int64_t n0, int64_t n1) {
+    thread_local std::vector<float> xpbuf;
+    xpbuf.resize(static_cast<size_t>(g.C * Hp * Wp));
+    float* xp = xpbuf.data();
+    for (int64_t n = n0; n < n1; ++n) {
+      std::fill(xp, xp + g.C * Hp * Wp, 0.0f);
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t h = 0; h < g.H; ++h) {
+          const float* src = x + ((n * g.C + c) * g.H + h) * g.W;
+          std::copy(src, src + g.W, xp + (c * Hp + h + 1) * Wp + 1);
+        }
+      if (!all_finite(xp, g.C * Hp * Wp)) {
+        finite = false;
+        return;
+      }
+      for (int64_t k = 0; k < g.K; ++k) {
+        const float sc = scale ? scale[k] : 1.0f, sh = shift ? shift[k] : 0.0f;
+        float* yk = y + (n * g.K + k) * g.OH * g.OW;
+        for (int64_t u = 0; u < g.H; ++u)
+          for (int64_t v0 = 0; v0 < g.W; v0 += kBlk * kVec) {
+            Vec acc[kBlk][2][2];
+            for (auto& b : acc)
+              for (auto& a : b) a[0] = a[1] = vset(0.0f);
+            for (int64_t c = 0; c < g.C; ++c) {
+              const float* wc = w + (c * g.K + k) * 16;
+              for (int64_t r = -1; r <= 1; ++r) {
+                const float* row = xp + (c * Hp + u + r + 1) * Wp + 1 + v0;
+                for (int64_t s = -1; s <= 1; ++s)
+                  for (int64_t py = 0; py < 2; ++py) {
+                    if (r != py - 1 && r != py) continue;
+                    for (int64_t px = 0; px < 2; ++px) {
+                      if (s != px - 1 && s != px) continue;
+                      const Vec wv = vset(wc[(1 - 2 * r + py) * 4 + (1 - 2 * s + px)]);
+                      for (int64_t bl = 0; bl < kBlk; ++bl) acc[bl][py][px] = vfma(vload(row + s + bl * kVec), wv, acc[bl][py][px]);
+                    }
+                  }
+              }
+            }
+            // Epilogue, then columns of phases px = 0, 1 interleaved into the output rows.
+            for (int64_t bl = 0; bl < kBlk; ++bl)
+              for (int64_t py = 0; py < 2; ++py) {
+                const int64_t col0 = 2 * (v0 + bl * kVec);
+                if (col0 >= g.OW) break;
+                alignas(32) float e[2][kVec];
+                for (int64_t px = 0; px < 2; ++px) {
+                  Vec r = vadd(vmul(acc[bl][py][px], vset(sc)), vset(sh));
+                  if (relu) r = vrelu(r);
+                  vstore(e[px], r);
+                }
+                float* dst = yk + (2 * u + py) * g.OW + col0;
+                const int64_t cols = std::min<int64_t>(2 * kVec, g.OW - col0);
+                for (int64_t j = 0; j < cols; ++j) dst[j] = e[j % 2][j / 2];
+              }
+          }
+      }
+    }
+  });
+  return finite;
 }
 
 }  // namespace
@@ -351,13 +429,17 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
   const Geometry g(p, transposed);
   if (g.N <= 0 || g.K <= 0 || g.OH <= 0 || g.OW <= 0) return Status::kOk;
   // Non-finite inputs or weights would spread through the transforms (Inf − Inf) to
-  // outputs whose windows do not hold them: those calls take the exact kernels.
-  if (!all_finite(w, g.C * g.K * 16) || !all_finite(x, g.N * g.C * g.H * g.W)) {
+  // outputs whose windows do not hold them (and the direct path multiplies the padding's
+  // zeros): those calls take the exact kernels, which overwrite all of y. The weights are
+  // checked here, the input as it is staged (hot in cache) instead of in a pass of its own.
+  auto exact = [&]() {
     const Status s = transposed ? conv2d_backward_input(p, x, w, y) : conv2d(p, x, w, nullptr, y);
     if (s != Status::kOk) return s;
     if (scale || shift || relu) apply_epilogue(g, scale, shift, relu, y);
     return Status::kOk;
-  }
+  };
+  if (!all_finite(w, g.C * g.K * 16)) return exact();
+  if (transposed && g.K < kFewOutputs) return conv_transpose_few_outputs(g, x, w, scale, shift, relu, y) ? Status::kOk : exact();
 
   const int64_t panels = g.Kp / kLanes;
   const int64_t per_image = g.TH * g.TW, tiles = g.N * per_image;
@@ -373,6 +455,7 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
   const int64_t step = transposed ? 4 : 8;
   const int64_t Wst = std::max(step * g.TW + 2, g.W + 2);
 
+  std::atomic<bool> finite{true};
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     thread_local std::vector<float> vbuf, mbuf, stbuf;
     vbuf.resize(static_cast<size_t>(g.phases * kPoints * chunk * g.J));
@@ -392,6 +475,10 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
         if (tt / g.TW != band) {
           band = tt / g.TW;
           stage_band(x, n, g.C, g.H, g.W, g.Cp, step * ty - 1, R, Wst, st);
+          if (!all_finite(st, R * Wst * g.Cp)) {
+            finite = false;
+            return;
+          }
         }
         // Conv: one output phase, input phases (dy, dx) at depth (2dy + dx)·Cp.
         // Transposed: output phase (py, px) reads the patch shifted by (py, px).
@@ -474,7 +561,7 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
       }
     }
   });
-  return Status::kOk;
+  return finite ? Status::kOk : exact();
 }
 
 }  // namespace medianomaly

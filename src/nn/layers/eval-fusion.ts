@@ -36,10 +36,13 @@ export function runFused(layers: readonly Module[], i: number, x: Tensor): Tenso
 
 /**
  * Below 16 input or output channels the Winograd path's 16-wide channel vectors and filter
- * panels are mostly padding (the AE's 1-channel first and last layers): those layers stay
- * on conv2d / convTranspose2d, whose small-channel kernels are faster there.
+ * panels are mostly padding: the AE's 1-channel first layer stays on conv2d, whose
+ * small-channel kernel is faster there, and transposed convs with fewer than 8 outputs (its
+ * 1-channel last layer) take conv2dEval's direct path.
  */
 const MIN_EVAL_CHANNELS = 16;
+/** Transposed convs with fewer output channels run a direct kernel inside conv2dEval (native). */
+const FEW_OUTPUTS = 8;
 
 function evalConv(layer: Module): Conv2d | ConvTranspose2d | null {
   if (layer.constructor === Conv2d) {
@@ -47,9 +50,11 @@ function evalConv(layer: Module): Conv2d | ConvTranspose2d | null {
     return c.paddingMode === 'zeros' && convEvalSupported(c) && Math.min(c.inChannels, c.outChannels) >= MIN_EVAL_CHANNELS ? c : null;
   }
   if (layer.constructor === ConvTranspose2d) {
+    // Fewer than FEW_OUTPUTS output channels (the AE's last layer): conv2dEval's direct path.
     const c = layer as ConvTranspose2d;
     const noOutputPadding = c.outputPadding[0] === 0 && c.outputPadding[1] === 0;
-    return noOutputPadding && convEvalSupported(c) && Math.min(c.inChannels, c.outChannels) >= MIN_EVAL_CHANNELS ? c : null;
+    const channels = c.inChannels >= MIN_EVAL_CHANNELS && (c.outChannels >= MIN_EVAL_CHANNELS || c.outChannels < FEW_OUTPUTS);
+    return noOutputPadding && convEvalSupported(c) && channels ? c : null;
   }
   return null;
 }
