@@ -43,6 +43,16 @@ export const ANODDPM_OPTIONS = [
   numberOption('simplexPersistence', 0.8, 'simplex noise: amplitude ratio of consecutive octaves (reference 0.8)', { min: 0 }),
   numberOption('simplexFrequency', 64, 'simplex noise: wavelength of the first octave in pixels, halved per octave (reference 64)', { min: 0.001 }),
   booleanOption('simplexShared', false, 'simplex noise: one field for every image of a batch, as the ci-ber/autoDDPM port (false: one per image, as the reference at batch 1)'),
+  stringOption(
+    'network',
+    'anoddpm',
+    "'anoddpm': the reference (Julian-Wyatt/AnoDDPM); 'monai': the ci-ber/autoDDPM port (spec §3.8) on the MONAI U-Net: data in [0, 1], Adam without clipping or EMA, t over all T levels, float32 scheduler with σ² = β̃_t, `level` = L (noised to L, L + 1 U-Net calls; the port uses 200, GenAI_UAD 250), x̂ clamped to [0, 1], map |x − x̂|, simplex one field per batch at z 1000",
+    ['anoddpm', 'monai'],
+  ),
+  stringOption('monaiChannels', '128,256,256', 'network monai: output width of each level, comma separated (reference 128,256,256; multiples of 32)'),
+  stringOption('monaiAttentionLevels', 'false,true,true', 'network monai: self-attention per level, comma separated true/false (reference false,true,true)'),
+  integerOption('monaiResBlocks', 1, 'network monai: resnets per down level (reference 1)', { min: 1 }),
+  integerOption('monaiHeadChannels', 256, 'network monai: channels per attention head (reference 256: one head)', { min: 1 }),
   stringOption('imageScore', 'mean', 'image score = mean of the map (reference has none; the ci-ber port uses the mean) or its max', ['mean', 'max']),
   integerOption('scoreBatchSize', 8, 'test images denoised together (each U-Net call takes them all; memory grows with it)', { min: 1 }),
 ];
