@@ -52,7 +52,12 @@ const info: MethodInfo = {
 function numberList(v: unknown, option: string): number[] | undefined {
   const s = String(v ?? '').trim();
   if (s === '') return undefined;
-  const out = s.split(',').map((p) => Number(p.trim()));
+  // Blank entries are skipped: the CLI reads `--opt x=16` as a number, `--opt x=16,` stays a list.
+  const out = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map(Number);
   if (out.some((n) => !(n > 0) || !Number.isFinite(n))) throw new Error(`anoddpm: option "${option}" must be comma-separated positive numbers (e.g. "1,2,2"), got "${s}"`);
   return out;
 }
