@@ -196,6 +196,29 @@ inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ldd) {
 #endif
 }
 
+/** dst[2j] = a[j], dst[2j + 1] = b[j] for j < n (n ≤ 8 is a full run of 4 or 8 with AVX2). */
+inline void interleave(const float* a, const float* b, int64_t n, float* dst) {
+#if defined(__AVX2__) && defined(__FMA__)
+  if (n == 4) {
+    const __m128 x = _mm_loadu_ps(a), y = _mm_loadu_ps(b);
+    _mm_storeu_ps(dst, _mm_unpacklo_ps(x, y));
+    _mm_storeu_ps(dst + 4, _mm_unpackhi_ps(x, y));
+    return;
+  }
+  if (n == 8) {
+    const __m256 x = _mm256_loadu_ps(a), y = _mm256_loadu_ps(b);
+    const __m256 lo = _mm256_unpacklo_ps(x, y), hi = _mm256_unpackhi_ps(x, y);  // per 128-bit half
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < n; ++j) {
+    dst[2 * j] = a[j];
+    dst[2 * j + 1] = b[j];
+  }
+}
+
 /**
  * The band of input rows r0 … r0 + R − 1 of image n, channel-last: st[(r·Wst + 1 + iw)·Cp + c]
  * = x[n, c, r0 + r, iw], zero outside the image and for c ≥ C.
@@ -363,7 +386,11 @@ bool conv_transpose_few_outputs(const Geometry& g, const float* x, const float* 
                 }
                 float* dst = yk + (2 * u + py) * g.OW + col0;
                 const int64_t cols = std::min<int64_t>(2 * kVec, g.OW - col0);
-                for (int64_t j = 0; j < cols; ++j) dst[j] = e[j % 2][j / 2];
+                if (cols == 2 * kVec) {
+                  interleave(e[0], e[1], kVec, dst);
+                } else {
+                  for (int64_t j = 0; j < cols; ++j) dst[j] = e[j % 2][j / 2];
+                }
               }
           }
       }
@@ -546,14 +573,14 @@ Status conv2d_eval(const Conv2dParams& p, bool transposed, const float* x, const
                   if (oh >= g.OH) continue;
                   const float* e0 = ot[2 * py] + l * 16 + 4 * i;
                   const float* e1 = ot[2 * py + 1] + l * 16 + 4 * i;
-                  alignas(32) float rowv[8];
-                  for (int64_t jj = 0; jj < 4; ++jj) {
-                    rowv[2 * jj] = e0[jj];
-                    rowv[2 * jj + 1] = e1[jj];
-                  }
                   float* dst = yk + oh * g.OW + ow0;
-                  if (cols == 8) std::memcpy(dst, rowv, 8 * sizeof(float));  // fixed size: inlined
-                  else std::copy(rowv, rowv + cols, dst);
+                  if (cols == 8) {
+                    interleave(e0, e1, 4, dst);
+                  } else {
+                    alignas(32) float rowv[8];
+                    interleave(e0, e1, 4, rowv);
+                    std::copy(rowv, rowv + cols, dst);
+                  }
                 }
             }
           }
