@@ -9,6 +9,8 @@ export interface TestWorker {
   log: () => string;
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
+  /** Resolves once the worker is on the queue. */
+  ready(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,12 @@ export function startWorker(url: string, runs: string, extra: string[] = [], env
     child,
     log: () => text,
     exited,
+    async ready() {
+      while (!/medianomaly: worker .* on /.test(text)) {
+        if (child.exitCode !== null) throw new Error(`the worker exited: ${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
