@@ -419,8 +419,10 @@ export async function benchDiffusion(o: DiffusionBenchOptions): Promise<Diffusio
               console.error(`\nour kernel profile: ${net} ${size} px ${pass} batch ${batch}, ${th} thread(s)\n${profile.table()}\n`);
             }
             wasBusy ||= busy();
-            const f = (v: number | string) => (typeof v === 'number' ? `${v.toFixed(0)} ms` : '–');
-            console.error(`  ${net} ${size} px ${pass} batch ${batch} ${th}T: ours ${f(row.ours)}, torch ${f(row.torch)}`);
+            const f = (v: number | string) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(0)} ms` : '–');
+            console.error(
+              `  ${net} ${size} px ${pass} batch ${batch} ${th}T: ours ${f(row.ours)} (CPU ${f(row.oursCpu)}), torch ${f(row.torch)} (CPU ${f(row.torchCpu)})`,
+            );
             rows.push(row);
           }
         }
