@@ -41,13 +41,25 @@ function parseValue(text: string): unknown {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
-/** The method options the flags set (only those given). */
-export function methodOptionValues(a: MethodArgs): Record<string, unknown> {
+/** True when every method of `names` (all registered ones when absent) that has option `name` declares it a string. */
+function isStringOption(name: string, names?: readonly string[]): boolean {
+  const specs = (names ?? methods.names()).flatMap((m) => methods.info(m).options.filter((o) => o.name === name));
+  return specs.length > 0 && specs.every((o) => o.type === 'string');
+}
+
+/**
+ * The method options the flags set (only those given). A value is read as a number or a
+ * boolean unless the option is a string option of the methods named (e.g. a list option
+ * `--opt attentionResolutions=16` stays the text "16").
+ */
+export function methodOptionValues(a: MethodArgs, methodNames?: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const o of a.opt ?? []) {
     const eq = o.indexOf('=');
     if (eq <= 0) throw new Error(`--opt expects name=value (e.g. --opt latent=32), got "${o}"`);
-    out[o.slice(0, eq).trim()] = parseValue(o.slice(eq + 1).trim());
+    const name = o.slice(0, eq).trim();
+    const text = o.slice(eq + 1).trim();
+    out[name] = isStringOption(name, methodNames) ? text : parseValue(text);
   }
   if (a.epochs !== undefined) out.epochs = a.epochs;
   if (a.batchSize !== undefined) out.batchSize = a.batchSize;

@@ -66,7 +66,7 @@ export const benchCommand: CommandModule<object, Args> = {
     let datasetList = names(args.datasets);
     const quick = args.quick === true || (methodList === undefined && datasetList === undefined);
     methodList = methodList?.map(checkMethodName);
-    const options = methodOptionValues(args);
+    const options = methodOptionValues(args, methodList);
     let seeds = args.seeds;
     let description: string | undefined;
     // The data flags of each dataset: as given, or (quick) reduced for every dataset.

@@ -45,7 +45,7 @@ export const trainCommand: CommandModule<object, Args> = {
     if (!Number.isInteger(args.seed) || args.seed < 0) throw new RangeError(`--seed must be a non-negative integer, got ${args.seed}`);
     const dataset = await datasetSpec(args.dataset, args);
     const dir = args.out ?? `runs/${args.method}-${args.dataset}-s${args.seed}`;
-    const options = { ...methodOptionValues(args), seed: args.seed };
+    const options = { ...methodOptionValues(args, [args.method]), seed: args.seed };
     const progress = progressReporter(`${args.method} ${args.dataset} `);
     const interrupt = onInterrupt();
     let estimate: Estimator | null = null;
