@@ -48,7 +48,7 @@ async function mechanics(concurrency: number): Promise<number> {
   const worker = new Worker(
     name,
     async (job) => {
-      await storeResult(client, `${name}-${job.id}`, { record: { method: 'x', dataset: 'y', seed: 0, dir: 'd', metrics: {} as never, seconds: 0 }, worker: 'bench', path: '/nowhere', files: { 'metrics.json': 'e30=' } });
+      await storeResult(client, `${name}-${job.id}`, { record: { method: 'x', dataset: 'y', seed: 0, dir: 'd', metrics: {} as never, seconds: 0 }, worker: 'bench', path: '/nowhere', files: { 'metrics.json': Buffer.from('{}') } });
       return { worker: 'bench' };
     },
     { connection: bullConnection(a), concurrency, lockDuration: 30000, stalledInterval: 30000, maxStalledCount: 3 },

@@ -10,7 +10,7 @@ import { type BenchResult, runBench } from '../harness/bench.js';
 import { METRICS_FILE, RUN_FILE, isRunFolder, readRunFile } from '../harness/run-folder.js';
 import { CHECKPOINT_DIR } from '../harness/run-folder.js';
 import { sweepJobs } from './jobs.js';
-import { readResult, reachable } from './results.js';
+import { readRecord, readResult, reachable } from './results.js';
 import type { SweepRecord } from './sweeps.js';
 
 function complete(dir: string): boolean {
@@ -20,7 +20,9 @@ function complete(dir: string): boolean {
 /** Writes the run folder of one job into `dest` once (temp folder, then rename). */
 async function bringRun(client: Redis, id: string, dest: string): Promise<void> {
   if (complete(dest)) return;
-  const r = await readResult(client, id);
+  // The record first: from a shared runs folder the files need not cross the network.
+  const small = await readRecord(client, id);
+  const r = small && !reachable(small.path) ? await readResult(client, id) : small;
   if (!r) throw new Error(`job ${id} has no stored result; is it finished? (medianomaly queue status)`);
   const tmp = `${dest}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -28,7 +30,7 @@ async function bringRun(client: Redis, id: string, dest: string): Promise<void> 
   if (reachable(r.path)) {
     cpSync(r.path, tmp, { recursive: true, filter: (src) => !src.startsWith(join(r.path, CHECKPOINT_DIR)) });
   } else if (r.files) {
-    for (const [name, b64] of Object.entries(r.files)) writeFileSync(join(tmp, name), Buffer.from(b64, 'base64'));
+    for (const [name, bytes] of Object.entries(r.files)) writeFileSync(join(tmp, name), bytes);
   } else {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`job ${id}: its run folder (${r.path} on ${r.worker}) is too big to travel through Redis and is not reachable here; mount the workers' --runs folder on this machine`);

@@ -1,7 +1,8 @@
 // A finished job's result: the run's record (metrics, seconds, images) and its run
-// folder's files, kept in Redis under one key written with SET NX, so a job that runs
-// twice (a worker thought dead that was only slow) writes its result once and the first
-// stands. The enqueuing machine rebuilds the run folders from these (or, when the runs
+// folder's files, kept in Redis as one hash (the record as JSON, each file as raw bytes:
+// no base64, no multi-megabyte JSON string). It is written under a temporary key and
+// renamed with RENAMENX, so a job that runs twice (a worker thought dead that was only
+// slow) writes its result once, whole, and the first stands. The enqueuing machine rebuilds the run folders from these (or, when the runs
 // folder is shared, copies them from there) and writes the bench folder with the local
 // bench's own code.
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,8 +16,8 @@ export interface JobResult {
   worker: string;
   /** The run folder on the worker's machine (copied from there when it is reachable). */
   path: string;
-  /** The run folder's files (base64), absent when they exceed the inline limit. */
-  files?: Record<string, string>;
+  /** The run folder's files, absent when they exceed the inline limit. */
+  files?: Record<string, Buffer>;
 }
 
 /** Run folders up to this size travel through Redis; larger ones need the shared runs folder. */
@@ -25,8 +26,8 @@ export const INLINE_LIMIT = 64 * 1024 * 1024;
 export const resultKey = (id: string) => `medianomaly:result:${id}`;
 
 /** The files of a finished run folder (not its checkpoint, removed once trained, nor temp files), or null when too big. */
-export function packRunFolder(dir: string): Record<string, string> | null {
-  const files: Record<string, string> = {};
+export function packRunFolder(dir: string): Record<string, Buffer> | null {
+  const files: Record<string, Buffer> = {};
   let bytes = 0;
   for (const f of readdirSync(dir).sort()) {
     const p = join(dir, f);
@@ -34,19 +35,40 @@ export function packRunFolder(dir: string): Record<string, string> | null {
     const b = readFileSync(p);
     bytes += b.length;
     if (bytes > INLINE_LIMIT) return null;
-    files[f] = b.toString('base64');
+    files[f] = b;
   }
   return files;
 }
 
+const FILE_FIELD = 'file:';
+
 /** Stores the result unless one is there; true when this call wrote it. */
 export async function storeResult(client: Redis, id: string, r: JobResult): Promise<boolean> {
-  return (await client.set(resultKey(id), JSON.stringify(r), 'NX')) === 'OK';
+  const key = resultKey(id);
+  const tmp = `${key}:partial:${r.worker}:${process.pid}`;
+  const { files, ...small } = r;
+  const fields: Record<string, string | Buffer> = { result: JSON.stringify(small) };
+  for (const [name, b] of Object.entries(files ?? {})) fields[FILE_FIELD + name] = b;
+  await client.del(tmp);
+  await client.hset(tmp, fields);
+  const moved = await client.renamenx(tmp, key);
+  if (!moved) await client.del(tmp);
+  return moved === 1;
+}
+
+/** The result without its files (HGET of the record alone). */
+export async function readRecord(client: Redis, id: string): Promise<JobResult | null> {
+  const s = await client.hget(resultKey(id), 'result');
+  return s ? (JSON.parse(s) as JobResult) : null;
 }
 
 export async function readResult(client: Redis, id: string): Promise<JobResult | null> {
-  const s = await client.get(resultKey(id));
-  return s ? (JSON.parse(s) as JobResult) : null;
+  const h = await client.hgetallBuffer(resultKey(id));
+  if (!h.result) return null;
+  const r = JSON.parse(h.result.toString('utf8')) as JobResult;
+  const names = Object.keys(h).filter((k) => k.startsWith(FILE_FIELD));
+  if (names.length) r.files = Object.fromEntries(names.map((k) => [k.slice(FILE_FIELD.length), h[k]]));
+  return r;
 }
 
 export async function dropResult(client: Redis, id: string): Promise<void> {

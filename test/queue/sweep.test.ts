@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -97,6 +97,11 @@ if (NO_REDIS) {
     const before = numbers(join(root, 'again'));
     assert.is(cli(['queue', 'results', '--queue', redis.url, '--out', join(root, 'again'), '--no-report']).code, 0);
     assert.equal(numbers(join(root, 'again')), before);
+    // Workers on other machines: their runs folder is not here, the run folders come from Redis.
+    rmSync(join(root, 'runs'), { recursive: true, force: true });
+    assert.is(cli(['queue', 'results', '--queue', redis.url, '--out', join(root, 'from-redis')]).code, 0);
+    assert.equal(numbers(join(root, 'from-redis')), numbers(join(root, 'local')));
+    assert.ok(existsSync(join(root, 'from-redis', 'report.html')));
     // No job ran twice: 12 starts across both workers' logs.
     const starts = workers.map((w) => (w.log().match(/: started \(attempt/g) ?? []).length).reduce((a, b) => a + b, 0);
     assert.is(starts, 12);
