@@ -5,6 +5,11 @@
 // Parameter names match PyTorch's module in scripts/torch_ae_step.py (enc.*,
 // enc_mlp.*, dec_mlp.*, dec.*), so its state dicts load unchanged. With depth > 1 the extra
 // 3×3 layers continue the same flat numbering inside `enc` / `dec`.
+//
+// The four stages run through forwardLayers (nn/layers/eval-fusion.ts): in eval mode under
+// noGrad each 4×4 block with its BN and ReLU is one conv2dEval call and each MLP linear with
+// its BN1d and ReLU one linearEval call (within a float32 bound of the layers one by one);
+// with a graph, or in train mode, the layers run as usual.
 import type { Tensor } from '../engine/index.js';
 import { resolveGenerator, type RandomSource } from '../nn/init.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/layers/norm.js';
