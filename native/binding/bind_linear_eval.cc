@@ -29,16 +29,17 @@ Napi::Value LinearEvalPack(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LinearEval(const Napi::CallbackInfo& info) {
-  Args a(info, "linearEval", 6);
+  Args a(info, "linearEval", 7);
   LinearEvalParams p = read_linear_eval(a);
   p.relu = a.flag("relu");
   const F32Arg x = a.f32(1, "x", p.N * p.in, "N·in");
-  const F32Arg u = a.f32(2, "u", linear_eval_pack_size(p), "⌈out/16⌉·16·in");
-  const F32Arg scale = a.f32_or_null(3, "scale", p.out, "out");
-  const F32Arg shift = a.f32_or_null(4, "shift", p.out, "out");
-  const F32Arg y = a.f32(5, "y", p.N * p.out, "N·out");
+  const F32Arg w = a.f32(2, "w", p.out * p.in, "out·in");
+  const F32Arg u = a.f32(3, "u", linear_eval_pack_size(p), "⌈out/16⌉·16·in");
+  const F32Arg scale = a.f32_or_null(4, "scale", p.out, "out");
+  const F32Arg shift = a.f32_or_null(5, "shift", p.out, "out");
+  const F32Arg y = a.f32(6, "y", p.N * p.out, "N·out");
   if (p.N * p.out == 0) return a.env().Undefined();
-  throw_if_failed(a.env(), "linearEval", linear_eval(p, x.data, u.data, scale.data, shift.data, y.data));
+  throw_if_failed(a.env(), "linearEval", linear_eval(p, x.data, w.data, u.data, scale.data, shift.data, y.data));
   return a.env().Undefined();
 }
 

@@ -376,10 +376,11 @@ export interface KernelTable {
   linearEvalPack(p: LinearEvalParams, w: F32, u: F32): void;
   /**
    * y [N, out] = relu?((x · wᵀ) · scale + shift) per output feature (scale/shift null = 1/0; relu
-   * keeps NaN), u from linearEvalPack of w on the same backend. Overwrites y. Within a float32
-   * bound of gemm (native: a fixed ascending chain per output, the same on every thread count).
+   * keeps NaN). u is a cache of linearEvalPack(w) on this backend: the kernel checks it against w
+   * and repacks what differs (so any u of the right size gives the same y). Overwrites y. Within a
+   * float32 bound of gemm (native: a fixed ascending chain per output, the same on every thread count).
    */
-  linearEval(p: LinearEvalParams & { relu: boolean }, x: F32, u: F32, scale: F32 | null, shift: F32 | null, y: F32): void;
+  linearEval(p: LinearEvalParams & { relu: boolean }, x: F32, w: F32, u: F32, scale: F32 | null, shift: F32 | null, y: F32): void;
 
   pad2d(p: Pad2dParams, x: F32, y: F32): void;
   /** dx from dy for pad2d (overwrites dx; reflect/replicate fold border gradients back). */

@@ -2,7 +2,7 @@
 // folded into a per-feature scale and shift, and ReLU): native (pre-packed 16-feature panels,
 // native/cpu/linear_eval.cc) against the ts twin (float64 sums, then the epilogue), within the
 // float32 reordering bound on Σ|x·w|; every output written; the same bits on 1 and 2 threads
-// and for a batch as for its rows one by one.
+// and for a batch as for its rows one by one; the packed weight only a cache the kernel checks.
 import * as assert from 'uvu/assert';
 import type { LinearEvalParams } from '../../src/backend/types.js';
 import { reorderTolerance } from '../float32-tolerance.js';
@@ -28,7 +28,7 @@ function lin(k: typeof native, p: Params, i: Inputs, affine = true): Float32Arra
   const u = new Float32Array(Math.ceil(p.out / 16) * 16 * p.in).fill(NaN);
   k.linearEvalPack(p, i.w, u);
   const y = new Float32Array(p.N * p.out).fill(NaN); // every element must be written
-  k.linearEval(p, i.x, u, affine ? i.scale : null, affine ? i.shift : null, y);
+  k.linearEval(p, i.x, i.w, u, affine ? i.scale : null, affine ? i.shift : null, y);
   return y;
 }
 
@@ -86,6 +86,32 @@ it('NaN and Inf propagate (ReLU keeps NaN)', () => {
   const y = lin(native, p, i);
   for (let o = 0; o < p.out; o++) assert.ok(Number.isNaN(y[o]), `row 0 feature ${o}: ${y[o]}`);
   for (let o = 0; o < p.out; o++) assert.ok(!Number.isFinite(y[p.out + o]) || y[p.out + o] === 0, `row 1 feature ${o}: ${y[p.out + o]}`);
+});
+
+it('the packed weight is only a cache: a stale or garbage one is checked and repacked', () => {
+  for (const p of [shapes[0][1], shapes[2][1]]) {
+    const i = inputs(p, 60);
+    const size = Math.ceil(p.out / 16) * 16 * p.in;
+    const fresh = new Float32Array(size);
+    native.linearEvalPack(p, i.w, fresh);
+    const y0 = new Float32Array(p.N * p.out);
+    native.linearEval(p, i.x, i.w, fresh.slice(), null, i.shift, y0);
+    // Garbage, and a cache of other values with one element per panel changed.
+    const garbage = rand(rng(61), size);
+    const y1 = new Float32Array(p.N * p.out).fill(NaN);
+    native.linearEval(p, i.x, i.w, garbage, null, i.shift, y1);
+    identical(y1, y0, 'from a garbage cache');
+    identical(garbage.subarray(0, 16 * p.in), fresh.subarray(0, 16 * p.in), 'the cache was repacked');
+    const w2 = i.w.slice();
+    for (let o = 0; o < p.out; o += 16) w2[o * p.in + (o % p.in)] += 1;
+    const y2 = new Float32Array(p.N * p.out);
+    native.linearEval(p, i.x, w2, fresh, null, i.shift, y2); // fresh holds the old weight
+    const y3 = new Float32Array(p.N * p.out);
+    const u3 = new Float32Array(size);
+    native.linearEvalPack(p, w2, u3);
+    native.linearEval(p, i.x, w2, u3, null, i.shift, y3);
+    identical(y2, y3, 'after an in-place weight change');
+  }
 });
 
 run();

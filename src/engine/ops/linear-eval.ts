@@ -1,9 +1,9 @@
 // Inference-only linear layer with a per-feature scale, shift and ReLU folded into the store
 // (the unified AE's MLP layers with their eval BatchNorm1d): the linearEval kernel, which
-// reads the weight in a prepared form (16-feature panels on the native backend). Preparing it
-// costs as much as repacking it inside a general GEMM, which is the point of caching it: the
-// packed weight is kept per weight tensor and backend and redone whenever the weight's values
-// differ from the copy taken when it was prepared (optimiser steps, state-dict loads).
+// reads the weight in a prepared form (16-feature panels on the native backend). The packed
+// copy is kept per weight tensor and backend; the kernel itself checks it against the weight
+// on every call and repacks whatever changed (optimiser steps, state-dict loads and other
+// in-place writes), so a stale copy is never used and no snapshot of the weight is kept here.
 import { kernelBackend, kernels } from '../../backend/registry.js';
 import type { LinearEvalParams } from '../../backend/types.js';
 import { isGradEnabled } from '../autograd.js';
@@ -22,21 +22,20 @@ export interface LinearEvalOptions {
 
 interface Packed {
   backend: string;
-  values: Buffer;
   u: Float32Array;
 }
 
 const packCache = new WeakMap<Tensor, Packed>();
 
+/** The packed-weight cache of w (packed when first made; the kernel keeps it current). */
 function packedWeight(w: Tensor, p: LinearEvalParams): Float32Array {
-  const backend = kernelBackend('linearEvalPack');
-  const data = w.data;
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const backend = kernelBackend('linearEval');
+  const size = Math.ceil(p.out / 16) * 16 * p.in;
   const hit = packCache.get(w);
-  if (hit && hit.backend === backend && hit.values.equals(bytes)) return hit.u;
-  const u = new Float32Array(Math.ceil(p.out / 16) * 16 * p.in);
-  kernels().linearEvalPack(p, data, u);
-  packCache.set(w, { backend, values: Buffer.from(bytes), u });
+  if (hit && hit.backend === backend && hit.u.length === size) return hit.u;
+  const u = new Float32Array(size);
+  kernels().linearEvalPack(p, w.data, u);
+  packCache.set(w, { backend, u });
   return u;
 }
 
@@ -61,6 +60,6 @@ export function linearEval(x: Tensor, w: Tensor, opts: LinearEvalOptions = {}): 
   }
   const p: LinearEvalParams = { N, in: inF, out };
   const y = Tensor.uninit([N, out]);
-  if (y.size > 0) kernels().linearEval({ ...p, relu: opts.relu ?? false }, x.data, packedWeight(w, p), opts.scale ?? null, opts.shift ?? null, y.data);
+  if (y.size > 0) kernels().linearEval({ ...p, relu: opts.relu ?? false }, x.data, w.data, packedWeight(w, p), opts.scale ?? null, opts.shift ?? null, y.data);
   return y;
 }
