@@ -24,7 +24,7 @@ export const ANODDPM_OPTIONS = [
   stringOption('noise', 'simplex', "noise of training and sampling: 'simplex' (the paper's AnoDDPM, args28) or 'gaussian' (its DDPM baseline, args26)", ['simplex', 'gaussian']),
   stringOption('loss', 'l2', "training loss: 'l2' (reference), 'l1', or 'hybrid' (l2 + the variational bound in bits)", ['l2', 'l1', 'hybrid']),
   stringOption('schedule', 'linear', "β schedule: 'linear' (1e-4 → 0.02, scaled by 1000/T; reference) or 'cosine'", ['linear', 'cosine']),
-  integerOption('T', 1000, 'diffusion steps of the schedule', { min: 21, max: 100000 }),
+  integerOption('timesteps', 1000, 'diffusion steps T of the schedule', { min: 21, max: 100000 }),
   integerOption('level', 250, 'λ: test images are noised to level λ − 1 and denoised in λ steps (λ U-Net calls per image); 250 in the reference ROC code, 200 in its metric code', { min: 1 }),
   booleanOption('trainStart', true, 'train on levels t < min(sampleDistance, T) only (reference train_start); false: all T levels'),
   integerOption('sampleDistance', 800, 'with trainStart, the number of lowest levels trained (reference 800: levels 800–999 never)', { min: 1 }),

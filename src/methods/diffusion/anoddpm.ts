@@ -95,9 +95,9 @@ export class AnoDDPMMethod extends ReconstructionMethod<Net> {
   /** The noise schedule of the current options (reference: float64, σ² = β_t; port: float32, σ² = β̃_t, β unscaled). */
   schedule(): NoiseSchedule {
     const o = this.options;
-    const key = `${o.schedule}:${o.T}:${o.network}`;
+    const key = `${o.schedule}:${o.timesteps}:${o.network}`;
     if (this.scheduleCache?.key !== key) {
-      const T = o.T as number;
+      const T = o.timesteps as number;
       const port = this.port;
       const variance = port ? 'fixed-small' : 'fixed-large';
       const precision = port ? 'float32' : 'float64';
@@ -128,10 +128,10 @@ export class AnoDDPMMethod extends ReconstructionMethod<Net> {
 
   protected buildNetwork(generator: Generator): Net {
     const o = this.options;
-    const T = o.T as number;
+    const T = o.timesteps as number;
     const level = o.level as number;
-    if (this.port && level > T - 1) throw new Error(`anoddpm: with network monai, option "level" (L = ${level}) must be at most T − 1 = ${T - 1}: test images are noised to level L`);
-    if (!this.port && level > T) throw new Error(`anoddpm: option "level" (λ = ${level}) must be at most T = ${T}: test images are noised to level λ − 1`);
+    if (this.port && level > T - 1) throw new Error(`anoddpm: with network monai, option "level" (L = ${level}) must be at most timesteps − 1 = ${T - 1}: test images are noised to level L`);
+    if (!this.port && level > T) throw new Error(`anoddpm: option "level" (λ = ${level}) must be at most timesteps = ${T}: test images are noised to level λ − 1`);
     this.scoreBatchSize = o.scoreBatchSize as number;
     if (this.port) {
       return new MonaiUNet({

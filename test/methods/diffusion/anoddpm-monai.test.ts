@@ -28,7 +28,7 @@ for (const noise of ['gaussian', 'simplex'] as const) {
       monaiChannels: '32,64,64',
       monaiAttentionLevels: 'false,false,true',
       monaiHeadChannels: 64,
-      T: 100,
+      timesteps: 100,
       level: 9,
       batchSize: 8,
       epochs: 3,
@@ -67,7 +67,7 @@ for (const noise of ['gaussian', 'simplex'] as const) {
 }
 
 test('network monai: L must be a level of the schedule', () => {
-  assert.throws(() => createMethod('anoddpm', { network: 'monai', size: 32, T: 100, level: 100 }).validate?.(), /L = 100\) must be at most T − 1 = 99/);
+  assert.throws(() => createMethod('anoddpm', { network: 'monai', size: 32, timesteps: 100, level: 100 }).validate?.(), /L = 100\) must be at most timesteps − 1 = 99/);
   assert.throws(() => createMethod('anoddpm', { network: 'monai', size: 32, monaiAttentionLevels: 'no' }).validate?.(), /true\/false/);
 });
 

@@ -34,7 +34,7 @@ const TINY = {
   numResBlocks: 1,
   attentionResolutions: '16',
   heads: 1,
-  T: 100,
+  timesteps: 100,
   level: 10,
   sampleDistance: 80,
   batchSize: 8,
@@ -57,11 +57,11 @@ function meanSquaredError(a: Float32Array, b: Float32Array): number {
 test('reference defaults (args26/28, λ 250)', () => {
   const d = Object.fromEntries(methods.info('anoddpm').options.map((o) => [o.name, o.default]));
   assert.equal(
-    [d.size, d.baseChannels, d.heads, d.schedule, d.T, d.sampleDistance, d.trainStart, d.batchSize, d.lr, d.loss, d.emaDecay, d.gradClip, d.level, d.noise, d.simplexOctaves, d.simplexPersistence, d.simplexFrequency, d.imageScore],
+    [d.size, d.baseChannels, d.heads, d.schedule, d.timesteps, d.sampleDistance, d.trainStart, d.batchSize, d.lr, d.loss, d.emaDecay, d.gradClip, d.level, d.noise, d.simplexOctaves, d.simplexPersistence, d.simplexFrequency, d.imageScore],
     [256, 128, 2, 'linear', 1000, 800, true, 1, 1e-4, 'l2', 0.9999, 1, 250, 'simplex', 6, 0.8, 64, 'mean'],
   );
   assert.is(methods.info('anoddpm').family, 'image-reconstruction');
-  assert.throws(() => create({ level: 101 }).validate?.(), /"level" \(λ = 101\) must be at most T = 100/);
+  assert.throws(() => create({ level: 101 }).validate?.(), /"level" \(λ = 101\) must be at most timesteps = 100/);
   assert.throws(() => create({ channelMults: '1,x' }).validate?.(), /comma-separated positive numbers/);
 });
 
