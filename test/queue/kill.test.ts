@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { NO_REDIS, type TestRedis, startRedis } from './redis.js';
-import { BIN, type TestWorker, startWorker } from './workers.js';
+import { BIN, startWorker, withQueue } from './workers.js';
 
 // 2 steps an epoch, 14 epochs: long enough to kill in the middle.
 const SWEEP = ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', '1', '--epochs', '14', '--size', '32', '--train-count', '16', '--test-count', '8', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
@@ -46,33 +45,21 @@ function checkpointed(runs: string): number {
   return 0;
 }
 
-let redis: TestRedis;
-const workers: TestWorker[] = [];
-
-if (NO_REDIS) {
-  test.skip(NO_REDIS, () => {});
-} else {
-  test.before(async () => {
-    redis = await startRedis();
-  });
-  test.after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    await redis?.stop();
-  });
+withQueue(test, (fx) => {
 
   test('SIGKILL a worker mid-epoch: another resumes from the checkpoint; the result equals an uninterrupted run', async () => {
     const runs = join(root, 'shared-runs');
-    const a = startWorker(redis.url, runs, ['--name', 'doomed', '--lock-seconds', '1']);
-    workers.push(a);
-    const sweep = run([...SWEEP, '--queue', redis.url, '--out', join(root, 'queued')]);
+    const a = startWorker(fx.redis.url, runs, ['--name', 'doomed', '--lock-seconds', '1']);
+    fx.workers.push(a);
+    const sweep = run([...SWEEP, '--queue', fx.redis.url, '--out', join(root, 'queued')]);
     // Kill as soon as a few epochs are checkpointed: the worker is then inside a later epoch.
     for (let i = 0; i < 600 && checkpointed(runs) < 3; i++) await new Promise((r) => setTimeout(r, 25));
     const at = checkpointed(runs);
     assert.ok(at >= 3 && at < 14, `killed after epoch ${at}`);
     a.child.kill('SIGKILL');
     await a.exited;
-    const b = startWorker(redis.url, runs, ['--name', 'survivor', '--lock-seconds', '1']);
-    workers.push(b);
+    const b = startWorker(fx.redis.url, runs, ['--name', 'survivor', '--lock-seconds', '1']);
+    fx.workers.push(b);
     const q = await sweep;
     assert.is(q.code, 0, q.stderr + b.log());
     const resumed = /resuming from the checkpoint of epoch (\d+)/.exec(b.log());
@@ -88,6 +75,6 @@ if (NO_REDIS) {
     const losses = (d: string) => readFileSync(join(root, d, 'runs', 'ae-synth-brain-s0', 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.epoch, l.loss]);
     assert.equal(losses('queued'), losses('local'));
   });
-}
+});
 
 test.run();

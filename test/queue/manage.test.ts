@@ -16,8 +16,8 @@ import { bullConnection, probeRedis } from '../../src/queue/connection.js';
 import { enqueueSweep } from '../../src/queue/enqueue.js';
 import { QUEUE_NAME, sweepJobs } from '../../src/queue/jobs.js';
 import { parseQueueUrl } from '../../src/queue/url.js';
-import { NO_REDIS, type TestRedis, freePort, startRedis } from './redis.js';
-import { BIN, type TestWorker, startWorker } from './workers.js';
+import { freePort } from './redis.js';
+import { BIN, startWorker, withQueue } from './workers.js';
 
 const ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
 const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-manage-'));
@@ -63,29 +63,17 @@ test('an unreachable Redis is an error at once, from bench --queue and worker al
   assert.match(w.stderr, /cannot use Redis at/);
 });
 
-let redis: TestRedis;
-const workers: TestWorker[] = [];
-
-if (NO_REDIS) {
-  test.skip(NO_REDIS, () => {});
-} else {
-  test.before(async () => {
-    redis = await startRedis();
-  });
-  test.after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    await redis?.stop();
-  });
+withQueue(test, (fx) => {
 
   test('a job of another version: enqueue refuses to mix, a worker fails it with the reason', async () => {
     const job = sweepJobs(SETTINGS)[0];
-    const queue = new Queue(QUEUE_NAME, { connection: bullConnection(parseQueueUrl(redis.url)) });
+    const queue = new Queue(QUEUE_NAME, { connection: bullConnection(parseQueueUrl(fx.redis.url)) });
     await queue.add('ae', { ...job.data, version: '0.0.1-old' }, { jobId: job.id, attempts: 3 });
-    const e = await enqueueSweep(redis.url, SETTINGS).then(() => null, (x: Error) => x);
+    const e = await enqueueSweep(fx.redis.url, SETTINGS).then(() => null, (x: Error) => x);
     assert.ok(e, 'enqueue mixed versions');
     assert.match(e!.message, /holds job .* from medianomaly 0\.0\.1-old, and this is /);
-    const w = startWorker(redis.url, join(root, 'runs-version'), ['--name', 'vcheck']);
-    workers.push(w);
+    const w = startWorker(fx.redis.url, join(root, 'runs-version'), ['--name', 'vcheck']);
+    fx.workers.push(w);
     let state = '';
     for (let i = 0; i < 400 && state !== 'failed'; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -102,36 +90,36 @@ if (NO_REDIS) {
 
   test('a job that keeps failing ends as failed after its retries, is reported, and retry runs it once more', async () => {
     const runs = join(root, 'runs-retry');
-    const e = await enqueueSweep(redis.url, SETTINGS, { attempts: 2, backoffSeconds: 0.1 });
+    const e = await enqueueSweep(fx.redis.url, SETTINGS, { attempts: 2, backoffSeconds: 0.1 });
     assert.is(e.added, 1);
     // Something in the job folder that the run cannot get past: bench.json that is not JSON.
     const jobDir = join(runs, e.jobs[0]);
     mkdirSync(jobDir, { recursive: true });
     writeFileSync(join(jobDir, 'bench.json'), 'not json');
-    const w = startWorker(redis.url, runs, ['--name', 'retrier']);
-    workers.push(w);
-    const first = await run(['queue', 'results', '--queue', redis.url, '--wait', '--out', join(root, 'retry-out'), '--no-report']);
+    const w = startWorker(fx.redis.url, runs, ['--name', 'retrier']);
+    fx.workers.push(w);
+    const first = await run(['queue', 'results', '--queue', fx.redis.url, '--wait', '--out', join(root, 'retry-out'), '--no-report']);
     assert.is(first.code, 1, first.stderr);
     assert.match(first.stderr, /failed: ae-synth-brain-s0-[0-9a-f]{16} after 2 attempts \(last on retrier\): .*JSON/);
     assert.match(first.stderr, /no table was written\. Retry with: medianomaly queue retry/);
     rmSync(join(jobDir, 'bench.json'));
-    const retry = await run(['queue', 'retry', '--queue', redis.url]);
+    const retry = await run(['queue', 'retry', '--queue', fx.redis.url]);
     assert.match(retry.stdout, /1 failed job back on the queue/);
-    const second = await run(['queue', 'results', '--queue', redis.url, '--wait', '--out', join(root, 'retry-out'), '--no-report']);
+    const second = await run(['queue', 'results', '--queue', fx.redis.url, '--wait', '--out', join(root, 'retry-out'), '--no-report']);
     assert.is(second.code, 0, second.stderr);
     assert.match(second.stdout, /\| ae /);
     // Three starts in all (two failed tries, one after the retry), one result.
     assert.is((w.log().match(/: started \(attempt/g) ?? []).length, 3);
     assert.is((w.log().match(/: done,/g) ?? []).length, 1);
-    const client = new Redis(redis.port, '127.0.0.1');
+    const client = new Redis(fx.redis.port, '127.0.0.1');
     assert.equal(await client.keys('medianomaly:result:*'), [`medianomaly:result:${e.jobs[0]}`]);
     client.disconnect();
     // drain --all removes the sweep: enqueuing it again adds its job afresh.
-    const drain = await run(['queue', 'drain', '--all', '--queue', redis.url]);
+    const drain = await run(['queue', 'drain', '--all', '--queue', fx.redis.url]);
     assert.match(drain.stdout, /1 job removed, 0 kept/);
-    const status = await run(['queue', 'status', '--queue', redis.url]);
+    const status = await run(['queue', 'status', '--queue', fx.redis.url]);
     assert.match(status.stderr, /no sweep on redis:\/\/127\.0\.0\.1:\d+\/0/);
   });
-}
+});
 
 test.run();

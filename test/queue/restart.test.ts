@@ -8,41 +8,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { NO_REDIS, type TestRedis, startRedis } from './redis.js';
-import { BIN, type TestWorker, startWorker } from './workers.js';
+import { BIN, startWorker, withQueue } from './workers.js';
 
 const SWEEP = ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', '4', '--epochs', '3', '--size', '32', '--train-count', '16', '--test-count', '8', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
 const ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
 const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-restart-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-let redis: TestRedis;
-const workers: TestWorker[] = [];
-
-if (NO_REDIS) {
-  test.skip(NO_REDIS, () => {});
-} else {
-  test.before(async () => {
-    redis = await startRedis();
-  });
-  test.after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    await redis?.stop();
-  });
+withQueue(test, (fx) => {
 
   test('Redis restarted mid-sweep: the sweep completes, each result once', async () => {
-    const w = startWorker(redis.url, join(root, 'runs'), ['--name', 'steady']);
-    workers.push(w);
+    const w = startWorker(fx.redis.url, join(root, 'runs'), ['--name', 'steady']);
+    fx.workers.push(w);
     let restarted: Promise<void> | null = null;
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-      const child = spawn(process.execPath, [BIN, ...SWEEP, '--queue', redis.url, '--out', join(root, 'out')], { cwd: root, env: ENV });
+      const child = spawn(process.execPath, [BIN, ...SWEEP, '--queue', fx.redis.url, '--out', join(root, 'out')], { cwd: root, env: ENV });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => {
         stderr += d;
         // After the first job is done, with the others waiting or running: stop Redis, start it again.
-        if (!restarted && /1\/4 done/.test(stderr)) restarted = redis.restart(1500);
+        if (!restarted && /1\/4 done/.test(stderr)) restarted = fx.redis.restart(1500);
       });
       child.on('close', (code) => res({ code, stdout, stderr }));
     });
@@ -55,6 +42,6 @@ if (NO_REDIS) {
     assert.equal(f.runs.map((x) => x.seed), [0, 1, 2, 3]);
     assert.is((w.log().match(/: done,/g) ?? []).length, 4);
   });
-}
+});
 
 test.run();

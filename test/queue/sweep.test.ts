@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { NO_REDIS, type TestRedis, startRedis } from './redis.js';
-import { BIN, type TestWorker, startWorker } from './workers.js';
+import { BIN, startWorker, withQueue } from './workers.js';
 
 const SWEEP = ['bench', '--methods', 'ae,ae-l1,vae', '--datasets', 'synth-brain,synth-cxr', '--seeds', '2', '--epochs', '1', '--size', '32', '--train-count', '8', '--test-count', '4', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
 
@@ -45,31 +44,19 @@ function numbers(dir: string) {
   };
 }
 
-let redis: TestRedis;
-const workers: TestWorker[] = [];
-
-if (NO_REDIS) {
-  test.skip(NO_REDIS, () => {});
-} else {
-  test.before(async () => {
-    redis = await startRedis();
-  });
-  test.after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    await redis?.stop();
-  });
+withQueue(test, (fx) => {
 
   test('3 methods × 2 datasets × 2 seeds on 2 workers = the local sweep, number for number', async () => {
     const runs = join(root, 'runs');
-    workers.push(startWorker(redis.url, runs, ['--name', 'w1']), startWorker(redis.url, runs, ['--name', 'w2']));
-    await Promise.all(workers.map((w) => w.ready()));
+    fx.workers.push(startWorker(fx.redis.url, runs, ['--name', 'w1']), startWorker(fx.redis.url, runs, ['--name', 'w2']));
+    await Promise.all(fx.workers.map((w) => w.ready()));
     // The local sweep (`bench` without --queue) runs at the same time: the same numbers whatever the load.
-    const [queued, local] = await Promise.all([cliAsync([...SWEEP, '--queue', redis.url, '--out', join(root, 'queued')]), cliAsync([...SWEEP, '--out', join(root, 'local')])]);
+    const [queued, local] = await Promise.all([cliAsync([...SWEEP, '--queue', fx.redis.url, '--out', join(root, 'queued')]), cliAsync([...SWEEP, '--out', join(root, 'local')])]);
     assert.is(queued.code, 0, queued.stderr);
     assert.match(queued.stderr, /12 jobs, 12 added, 0 already on the queue/);
     assert.match(queued.stderr, /12\/12 done/);
     // Both workers took jobs, and the progress named the worker of each running job.
-    for (const w of workers) assert.ok(/: done,/.test(w.log()), `a worker took no job: ${w.log()}`);
+    for (const w of fx.workers) assert.ok(/: done,/.test(w.log()), `a worker took no job: ${w.log()}`);
     assert.match(queued.stderr, /-s[01] on w[12], /);
     assert.is(local.code, 0, local.stderr);
     assert.equal(numbers(join(root, 'queued')), numbers(join(root, 'local')));
@@ -81,31 +68,31 @@ if (NO_REDIS) {
   });
 
   test('enqueue twice adds nothing; detach, then re-attach writes the same results', async () => {
-    const again = cli([...SWEEP, '--queue', redis.url, '--detach', '--out', join(root, 'again')]);
+    const again = cli([...SWEEP, '--queue', fx.redis.url, '--detach', '--out', join(root, 'again')]);
     assert.is(again.code, 0, again.stderr);
     assert.match(again.stderr, /12 jobs, 0 added, 12 already on the queue/);
     const sweep = again.stdout.trim();
     assert.match(sweep, /^[0-9a-f]{12}$/);
-    const status = cli(['queue', 'status', '--queue', redis.url, '--json']);
+    const status = cli(['queue', 'status', '--queue', fx.redis.url, '--json']);
     const s = JSON.parse(status.stdout);
     assert.is(s.sweep, sweep);
     assert.equal([s.total, s.done, s.failed], [12, 12, 0]);
-    const attached = cli(['queue', 'results', '--queue', redis.url, '--sweep', sweep.slice(0, 6), '--out', join(root, 'again'), '--wait', '--no-report']);
+    const attached = cli(['queue', 'results', '--queue', fx.redis.url, '--sweep', sweep.slice(0, 6), '--out', join(root, 'again'), '--wait', '--no-report']);
     assert.is(attached.code, 0, attached.stderr);
     assert.equal(numbers(join(root, 'again')), numbers(join(root, 'local')));
     // Once more into the same folder: nothing changes (results are written once).
     const before = numbers(join(root, 'again'));
-    assert.is(cli(['queue', 'results', '--queue', redis.url, '--out', join(root, 'again'), '--no-report']).code, 0);
+    assert.is(cli(['queue', 'results', '--queue', fx.redis.url, '--out', join(root, 'again'), '--no-report']).code, 0);
     assert.equal(numbers(join(root, 'again')), before);
     // Workers on other machines: their runs folder is not here, the run folders come from Redis.
     rmSync(join(root, 'runs'), { recursive: true, force: true });
-    assert.is(cli(['queue', 'results', '--queue', redis.url, '--out', join(root, 'from-redis')]).code, 0);
+    assert.is(cli(['queue', 'results', '--queue', fx.redis.url, '--out', join(root, 'from-redis')]).code, 0);
     assert.equal(numbers(join(root, 'from-redis')), numbers(join(root, 'local')));
     assert.ok(existsSync(join(root, 'from-redis', 'report.html')));
     // No job ran twice: 12 starts across both workers' logs.
-    const starts = workers.map((w) => (w.log().match(/: started \(attempt/g) ?? []).length).reduce((a, b) => a + b, 0);
+    const starts = fx.workers.map((w) => (w.log().match(/: started \(attempt/g) ?? []).length).reduce((a, b) => a + b, 0);
     assert.is(starts, 12);
   });
-}
+});
 
 test.run();

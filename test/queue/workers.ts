@@ -1,6 +1,7 @@
 // Worker processes for the queue tests: `medianomaly worker` as users start it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { currentBackend } from '../../src/engine/index.js';
+import { NO_REDIS, startRedis, type TestRedis } from './redis.js';
 
 export const BIN = new URL('../../bin/medianomaly.js', import.meta.url).pathname;
 
@@ -39,4 +40,33 @@ export function startWorker(url: string, runs: string, extra: string[] = [], env
       await exited;
     },
   };
+}
+
+/** The Redis and the workers of one queue test file. */
+export interface QueueFixture {
+  /** Set once the file's tests start. */
+  redis: TestRedis;
+  /** Workers a test starts; every one is stopped after the file's tests. */
+  workers: TestWorker[];
+}
+
+/**
+ * Declares a queue test file's tests (`define`) around its own redis-server, started before
+ * them and stopped, with every worker in `fx.workers`, after them. Where redis-server is
+ * missing, one skipped test says why (CI installs it and sets MEDIANOMALY_REQUIRE_REDIS).
+ */
+export function withQueue(suite: typeof import('uvu').test, define: (fx: QueueFixture) => void): void {
+  if (NO_REDIS) {
+    suite.skip(NO_REDIS, () => {});
+    return;
+  }
+  const fx = { workers: [] } as unknown as QueueFixture;
+  suite.before(async () => {
+    fx.redis = await startRedis();
+  });
+  suite.after(async () => {
+    await Promise.all(fx.workers.map((w) => w.stop()));
+    await fx.redis?.stop();
+  });
+  define(fx);
 }
