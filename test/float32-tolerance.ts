@@ -39,3 +39,15 @@ export function assertReorderClose(actual: ArrayLike<number>, expected: ArrayLik
     if (!(d <= tol)) assert.unreachable(`${what}[${i}]: ${actual[i]} vs ${expected[i]} differ by ${d}, more than the float32 reordering bound ${tol.toExponential(2)}`);
   }
 }
+
+/** Asserts max |got − exp| ≤ atol + rtol·max |exp|: a match to PyTorch relative to the tensor's own scale. */
+export function closeToScale(got: ArrayLike<number>, exp: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-6): void {
+  assert.is(got.length, exp.length, `${what}: length`);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < exp.length; i++) {
+    scale = Math.max(scale, Math.abs(exp[i]!));
+    worst = Math.max(worst, Math.abs(got[i]! - exp[i]!));
+  }
+  assert.ok(worst <= atol + rtol * scale, `${what}: max |difference| ${worst.toExponential(2)} against scale ${scale.toExponential(2)}`);
+}

@@ -13,6 +13,7 @@ import { readSafetensors, toFloat32 } from '../../src/nn/safetensors-format.js';
 import { fillModule, hashU } from './backbones/fill.js';
 import { gradcheck, randt } from '../engine/gradcheck.js';
 import { readFileSync } from 'node:fs';
+import { closeToScale } from '../float32-tolerance.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'draem');
 const index = JSON.parse(readFileSync(join(FIX, 'draem.json'), 'utf8'));
@@ -29,18 +30,6 @@ function want(name: string): Float32Array {
 function uTensor(t: number, shape: number[], scale = 1, offset = 0): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return Tensor.fromData(Float32Array.from(hashU(t, n), (u) => u * scale + offset), shape);
-}
-
-/** max |a − b| ≤ atol + rtol·max |b|. */
-function close(got: ArrayLike<number>, exp: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-6): void {
-  assert.is(got.length, exp.length, `${what}: length`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < exp.length; i++) {
-    scale = Math.max(scale, Math.abs(exp[i]!));
-    worst = Math.max(worst, Math.abs(got[i]! - exp[i]!));
-  }
-  assert.ok(worst <= atol + rtol * scale, `${what}: max |difference| ${worst.toExponential(2)} against scale ${scale.toExponential(2)}`);
 }
 
 function withBackend(name: string, fn: () => void): void {
@@ -109,12 +98,12 @@ for (const backend of BACKENDS) {
       net.eval();
       noGrad(() => {
         const { reconstruction, logits } = net.forward(x);
-        close(reconstruction.data, want('eval/rec'), 'eval reconstruction');
-        close(logits.data, want('eval/logits'), 'eval logits');
+        closeToScale(reconstruction.data, want('eval/rec'), 'eval reconstruction');
+        closeToScale(logits.data, want('eval/logits'), 'eval logits');
         const p = slice(softmax(logits, 1), 1, 1, 2);
         const smooth = avgPool2d(p, { kernelSize: 21, stride: 1, padding: 10 });
         const score = [0, 1].map((i) => Math.max(...smooth.data.subarray(i * S * S, (i + 1) * S * S)));
-        close(score, want('eval/score'), 'image scores');
+        closeToScale(score, want('eval/score'), 'image scores');
       });
 
       // The training loss and its gradients, in eval mode (every gradient) and in training
@@ -130,23 +119,23 @@ for (const backend of BACKENDS) {
         const loss = l2.add(ss).add(fl);
         loss.backward();
         const t = index[tag];
-        close([l2.item(), ss.item(), fl.item(), loss.item()], [t.l2, t.ssim, t.focal, t.loss], `${tag}: loss terms`);
-        close(reconstruction.data, want(`${tag}/rec`), `${tag}: reconstruction`);
+        closeToScale([l2.item(), ss.item(), fl.item(), loss.item()], [t.l2, t.ssim, t.focal, t.loss], `${tag}: loss terms`);
+        closeToScale(reconstruction.data, want(`${tag}/rec`), `${tag}: reconstruction`);
         // Training mode normalises 1 × 1 and 2 × 2 maps over batch 2: float32 reordering moves
         // the logits by ~2e-4 of their scale (eval mode: ~1e-6).
-        close(logits.data, want(`${tag}/logits`), `${tag}: logits`, training ? 2e-3 : 1e-4);
+        closeToScale(logits.data, want(`${tag}/logits`), `${tag}: logits`, training ? 2e-3 : 1e-4);
         const sd = new Map(m.stateEntries().map((e) => [e.name, e.tensor]));
         const g = (k: string) => sd.get(k)!.grad!.data;
-        close(g('discriminative_subnetwork.decoder_segment.fin_out.0.weight'), want(`${tag}/grad_seg_fin`), `${tag}: d loss / d last discriminative conv`, 1e-3);
+        closeToScale(g('discriminative_subnetwork.decoder_segment.fin_out.0.weight'), want(`${tag}/grad_seg_fin`), `${tag}: d loss / d last discriminative conv`, 1e-3);
         if (!training) {
           // (In training mode the reconstructive net's gradients arrive through the whole
           // discriminative backward, as ill-conditioned as the input's.)
-          close(g('reconstructive_subnetwork.decoder.fin_out.0.weight'), want(`${tag}/grad_rec_fin`), `${tag}: d loss / d last reconstructive conv`, rtol);
-          close(xa.grad!.data, want(`${tag}/grad_x`), `${tag}: d loss / d input`, rtol);
-          close(g('reconstructive_subnetwork.encoder.block1.0.weight'), want(`${tag}/grad_rec_conv0`), `${tag}: d loss / d first reconstructive conv`, rtol);
-          close(g('discriminative_subnetwork.encoder_segment.block1.0.weight'), want(`${tag}/grad_seg_conv0`), `${tag}: d loss / d first discriminative conv`, rtol);
+          closeToScale(g('reconstructive_subnetwork.decoder.fin_out.0.weight'), want(`${tag}/grad_rec_fin`), `${tag}: d loss / d last reconstructive conv`, rtol);
+          closeToScale(xa.grad!.data, want(`${tag}/grad_x`), `${tag}: d loss / d input`, rtol);
+          closeToScale(g('reconstructive_subnetwork.encoder.block1.0.weight'), want(`${tag}/grad_rec_conv0`), `${tag}: d loss / d first reconstructive conv`, rtol);
+          closeToScale(g('discriminative_subnetwork.encoder_segment.block1.0.weight'), want(`${tag}/grad_seg_conv0`), `${tag}: d loss / d first discriminative conv`, rtol);
         } else {
-          close(sd.get('reconstructive_subnetwork.encoder.block1.1.running_mean')!.data, want('train/running_mean_rec_bn0'), 'running mean after one training forward');
+          closeToScale(sd.get('reconstructive_subnetwork.encoder.block1.1.running_mean')!.data, want('train/running_mean_rec_bn0'), 'running mean after one training forward');
         }
       };
       step('evalstep', false, 1e-4);
@@ -163,9 +152,9 @@ test('focal loss (γ 2, smooth 1e-5) and its gradient vs PyTorch', () => {
       const n = shape[0] * shape[2] * shape[3];
       const tg = Float32Array.from(hashU(1011, n), (u) => (u > 0 ? 1 : 0));
       const f = focalLoss(softmax(lg, 1), tg);
-      close([f.item()], [index.focal.loss], `focal loss [${backend}]`, 1e-5);
+      closeToScale([f.item()], [index.focal.loss], `focal loss [${backend}]`, 1e-5);
       f.backward();
-      close(lg.grad!.data, want('focal/grad'), `focal gradient [${backend}]`, 1e-4);
+      closeToScale(lg.grad!.data, want('focal/grad'), `focal gradient [${backend}]`, 1e-4);
     });
   }
 });
@@ -189,9 +178,9 @@ test('SSIM loss (11-tap Gaussian, zero padding, range from the reconstruction) v
         const noise = uTensor(1021 + 2 * k, c.shape, c.noise);
         const b = Tensor.fromData(Float32Array.from(a.data, (v, i) => v + noise.data[i]!), c.shape);
         const v = draemSsimLoss(a, b);
-        close([v.item()], [c.loss], `SSIM loss ${name} [${backend}]`, 1e-4);
+        closeToScale([v.item()], [c.loss], `SSIM loss ${name} [${backend}]`, 1e-4);
         v.backward();
-        close(a.grad!.data, want(`ssim/${name}/grad`), `SSIM gradient ${name} [${backend}]`, 1e-3);
+        closeToScale(a.grad!.data, want(`ssim/${name}/grad`), `SSIM gradient ${name} [${backend}]`, 1e-3);
       });
     });
   }

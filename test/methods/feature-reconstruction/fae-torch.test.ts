@@ -16,6 +16,7 @@ import { faeFeatures, faeScoreBatch, faeTrainingLoss, type FaeSettings } from '.
 import { meanScores } from '../../../src/methods/feature-reconstruction/fae-score.js';
 import { readSafetensors, toFloat32 } from '../../../src/nn/safetensors-format.js';
 import { fillModule, fillTensor, hashU } from '../../models/backbones/fill.js';
+import { closeToScale } from '../../float32-tolerance.js';
 
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'fae');
 const index = JSON.parse(readFileSync(join(FIX, 'fae.json'), 'utf8'));
@@ -27,18 +28,6 @@ function want(name: string): Float32Array {
   const t = fixture.tensors.get(name);
   if (!t) throw new Error(`fixture has no ${name}`);
   return toFloat32(t);
-}
-
-/** max |a − b| ≤ atol + rtol·max |b|. */
-function close(got: ArrayLike<number>, exp: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-6): void {
-  assert.is(got.length, exp.length, `${what}: length`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < exp.length; i++) {
-    scale = Math.max(scale, Math.abs(exp[i]!));
-    worst = Math.max(worst, Math.abs(got[i]! - exp[i]!));
-  }
-  assert.ok(worst <= atol + rtol * scale, `${what}: max |difference| ${worst.toExponential(2)} against scale ${scale.toExponential(2)}`);
 }
 
 function scalar(got: number, exp: number, what: string, tol: number): void {
@@ -151,7 +140,7 @@ for (const backend of BACKENDS) {
       scalar(fs2, index.features.sumsq, 'features Σf²', 1e-5 * index.features.sumsq);
       scalar(fs, index.features.sum, 'features Σf', 1e-5 * Math.sqrt(feats.size * index.features.sumsq));
       const step = index.featureStep as number;
-      close(Array.from({ length: Math.ceil(feats.size / step) }, (_, i) => feats.data[i * step]), want('features/sample'), 'features (sampled)', 1e-5);
+      closeToScale(Array.from({ length: Math.ceil(feats.size / step) }, (_, i) => feats.data[i * step]), want('features/sample'), 'features (sampled)', 1e-5);
       // faeFeatures updated the statistics once already: the training loss starts from the filled state again.
       const fresh = build();
       fresh.net.train();
@@ -160,17 +149,17 @@ for (const backend of BACKENDS) {
       loss.backward();
       checkGrads(fresh.net, 'ssim');
       const after = fresh.net.stateDict();
-      for (const name of index.backboneStats as string[]) close(after.get(name)!.data, want(name), name, 1e-5);
+      for (const name of index.backboneStats as string[]) closeToScale(after.get(name)!.data, want(name), name, 1e-5);
       for (const [name, t] of after) {
         if (name.endsWith('num_batches_tracked')) assert.is(t.data[0], 1, name); // one training forward, backbone and AE alike
-        if (name.startsWith('ae.') && (name.endsWith('running_mean') || name.endsWith('running_var'))) close(t.data, want(name), name, 1e-4);
+        if (name.startsWith('ae.') && (name.endsWith('running_mean') || name.endsWith('running_var'))) closeToScale(t.data, want(name), name, 1e-4);
       }
       // Eval mode now uses those statistics: the anomaly maps and both image scores.
       fresh.net.eval();
       for (const lossName of ['ssim', 'mse'] as const) {
         const top = faeScoreBatch(fresh.backbone, fresh.net.ae, x, settings({ loss: lossName }));
         const step = index.mapStep as number;
-        close(top.maps.data.filter((_, i) => i % step === 0), want(`map/${lossName}`), `${lossName} map (sampled)`, 1e-4);
+        closeToScale(top.maps.data.filter((_, i) => i % step === 0), want(`map/${lossName}`), `${lossName} map (sampled)`, 1e-4);
         const ref = index.scores[lossName];
         for (let i = 0; i < index.batch; i++) scalar(top.scores[i], ref.top10[i], `${lossName} top10 score ${i}`, 1e-4 * Math.abs(ref.mean[i]) + 1e-6);
         const mean = meanScores(top.small.data, index.batch); // imageScore=mean's rule, on the same pass

@@ -13,6 +13,7 @@ import { backends, currentBackend, Generator, mseLoss, noGrad, randn, setBackend
 import { AnoDDPMUNet, anoddpmUNetParameterCount, planAnoDDPMUNet, type AnoDDPMUNetOptions } from '../../../src/models/diffusion/anoddpm-unet.js';
 import { readSafetensors, toFloat32 } from '../../../src/nn/safetensors-format.js';
 import { fillModule } from '../backbones/fill.js';
+import { closeToScale } from '../../float32-tolerance.js';
 
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'diffusion');
 const index = JSON.parse(readFileSync(join(FIX, 'anoddpm-unet.json'), 'utf8'));
@@ -26,18 +27,6 @@ function want(name: string): Float32Array {
   const t = fixture.tensors.get(name);
   if (!t) throw new Error(`fixture has no ${name}`);
   return toFloat32(t);
-}
-
-/** max |a − b| ≤ atol + rtol·max |b|. */
-function close(got: ArrayLike<number>, exp: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-6): void {
-  assert.is(got.length, exp.length, `${what}: length`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < exp.length; i++) {
-    scale = Math.max(scale, Math.abs(exp[i]!));
-    worst = Math.max(worst, Math.abs(got[i]! - exp[i]!));
-  }
-  assert.ok(worst <= atol + rtol * scale, `${what}: max |difference| ${worst.toExponential(2)} against scale ${scale.toExponential(2)}`);
 }
 
 function onBackends(name: string, fn: () => void): void {
@@ -110,7 +99,7 @@ onBackends('one training step of the mini net against PyTorch: ε̂, loss and ev
   const net = filledMini();
   const noise = Tensor.fromData(want('noise'), [index.batch, 1, MINI.size, MINI.size]);
   const eps = net.forward(x(), t());
-  close(eps.data, want('eps'), 'ε̂', 1e-4);
+  closeToScale(eps.data, want('eps'), 'ε̂', 1e-4);
   const loss = mseLoss(eps, noise);
   assert.ok(Math.abs(loss.item() - index.loss) <= 1e-5 * index.loss, `loss ${loss.item()} vs ${index.loss}`);
   loss.backward();
@@ -125,7 +114,7 @@ onBackends('one training step of the mini net against PyTorch: ε̂, loss and ev
     const m = Math.min(g.length, n);
     const idx = Array.from({ length: m }, (_, k) => (m === 1 ? 0 : Math.round((k * (g.length - 1)) / (m - 1))));
     // Sampled entries against the gradient's own largest entry.
-    close(
+    closeToScale(
       idx.map((i) => g[i]),
       want(`g.${name}`),
       `${name} sampled gradient`,
@@ -153,10 +142,10 @@ onBackends('evalHeads 1 (the reference\'s detection.py quirk): eval mode runs 1 
   const net = filledMini();
   net.setEvalHeads(1).eval();
   const y1 = noGrad(() => net.forward(x(), t()));
-  close(y1.data, want('eps_eval1'), 'ε̂ with 1 head', 1e-4);
+  closeToScale(y1.data, want('eps_eval1'), 'ε̂ with 1 head', 1e-4);
   net.train();
   const y2 = noGrad(() => net.forward(x(), t()));
-  close(y2.data, want('eps'), 'ε̂ with 2 heads', 1e-4);
+  closeToScale(y2.data, want('eps'), 'ε̂ with 2 heads', 1e-4);
   // The option at construction does the same.
   const viaOption = new AnoDDPMUNet({ ...SMALL, evalHeads: 1, generator: new Generator(0) });
   assert.ok(viaOption.attentionBlocks().every((b) => b.heads === 2 && b.evalHeads === 1));
