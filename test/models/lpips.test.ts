@@ -6,10 +6,8 @@
 // the seeded random weights.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, Generator, tensor, type Tensor } from '../../src/engine/index.js';
@@ -33,6 +31,7 @@ import {
 } from '../../src/weights/index.js';
 import { throwsMatching } from '../assert-throws.js';
 import { cli } from '../cli/helpers.js';
+import { rejection, serve } from '../weights/local-server.js';
 
 const FIX = new URL('../fixtures/diffusion/', import.meta.url).pathname;
 const LIN_PTH = join(FIX, 'lpips-squeeze.pth');
@@ -165,32 +164,11 @@ test('weights table: squeeze.pth from the LPIPS repository (no published hash), 
   throwsMatching(() => weightsUrl('lpips_squeeze', 'http://127.0.0.1:1/squeeze.pth'), /folder holding both/);
 });
 
-async function serve(routes: Record<string, Uint8Array>): Promise<{ base: string; requests: string[]; close: () => Promise<void> }> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const body = routes[req.url ?? ''];
-    if (!body) res.writeHead(404, 'Not Found').end('no');
-    else res.writeHead(200, { 'content-length': String(body.length) }).end(body);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, requests, close: () => new Promise((ok) => server.close(() => ok())) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 test('fetch lpips_squeeze (127.0.0.1): refused unverified before any download; with the hashes: both files checked, combined, cached, resolved', async () => {
   const lin = readFileSync(LIN_PTH);
   const trunk = readFileSync(TRUNK_PTH);
-  const srv = await serve({ '/m/squeeze.pth': lin, '/m/squeezenet1_1-b8a52dc0.pth': trunk });
+  const srv = await serve({ '/m/squeeze.pth': { body: lin }, '/m/squeezenet1_1-b8a52dc0.pth': { body: trunk } });
   const cacheDir = join(tmp, 'cache');
   try {
     const url = `${srv.base}/m/`;

@@ -4,10 +4,8 @@
 // committed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backbones } from '../../src/models/backbones/index.js';
@@ -15,6 +13,7 @@ import { readSafetensors, toFloat32 } from '../../src/nn/safetensors.js';
 import { halfToFloat32 } from '../../src/weights/convert.js';
 import { checkWeights, fetchWeights, hashPrefixOf, importPth, listCachedWeights, resolveWeights, weightsCacheDir, weightsUrl } from '../../src/weights/index.js';
 import { throwsMatching } from '../assert-throws.js';
+import { rejection, serve } from './local-server.js';
 import { writePth, type TensorSpec } from './pth-writer.js';
 
 const FIX = new URL('../fixtures/weights/', import.meta.url).pathname;
@@ -131,42 +130,6 @@ test('import refuses a file that does not fit, naming the tensors, and writes no
 
 // ---- fetch, from 127.0.0.1 ----
 
-interface Served {
-  body?: Uint8Array;
-  status?: number;
-  /** Announce this Content-Length but send only `body` and cut the connection. */
-  cutAt?: number;
-}
-
-async function serve(routes: Record<string, Served>): Promise<{ base: string; requests: string[]; close: () => Promise<void> }> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const r = routes[req.url ?? ''];
-    if (!r) {
-      res.writeHead(404, 'Not Found').end('no');
-      return;
-    }
-    if (r.cutAt !== undefined) {
-      res.writeHead(200, { 'content-length': String(r.body!.length) });
-      res.write(r.body!.subarray(0, r.cutAt), () => res.socket?.destroy());
-      return;
-    }
-    res.writeHead(r.status ?? 200, { 'content-length': String(r.body?.length ?? 0) }).end(r.body ?? new Uint8Array(0));
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, requests, close: () => new Promise((ok) => server.close(() => ok())) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function newCache(name: string): string {
   const d = join(tmp, name);
