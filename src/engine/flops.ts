@@ -13,6 +13,10 @@ export const flopCounter: FlopCounter = {
   conv2d: (p, _x, _w, bias) => 2 * convMacs(p) + (bias ? p.N * p.K * p.OH * p.OW : 0),
   conv2dBackwardInput: (p) => 2 * convMacs(p),
   conv2dBackwardWeight: (p) => 2 * convMacs(p),
+  // The eval paths: the (transposed) convolution's MACs as counted directly (Winograd does
+  // fewer multiplies; the column shows the direct rate), plus scale, shift and ReLU per output.
+  conv2dEval: (p) => 2 * convMacs(p) + 3 * p.N * (p.transposed ? p.C * p.H * p.W : p.K * p.OH * p.OW),
+  linearEval: (p) => 2 * p.N * p.in * p.out + 3 * p.N * p.out,
   maxPool2d: (p) => p.N * p.C * p.OH * p.OW * p.kh * p.kw, // one compare per tap
   avgPool2d: (p) => p.N * p.C * p.OH * p.OW * (p.kh * p.kw + 1),
   avgPool2dBackward: (p) => p.N * p.C * p.OH * p.OW * p.kh * p.kw,
