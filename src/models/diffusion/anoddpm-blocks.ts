@@ -12,6 +12,7 @@ import { defaultLayerInit, type RandomSource } from '../../nn/init.js';
 import { Conv2d } from '../../nn/layers/conv.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { GroupNorm } from '../../nn/layers/norm.js';
+import { groupNormSiluOf } from '../../nn/layers/norm-silu.js';
 import { SiLU } from '../../nn/layers/activation.js';
 import { Dropout } from '../../nn/layers/misc.js';
 import { Sequential } from '../../nn/layers/container.js';
@@ -30,7 +31,7 @@ export function groupNorm32(channels: number): GroupNorm {
  * is the one place to swap in a fused kernel.
  */
 export function normSilu(norm: GroupNorm, x: Tensor): Tensor {
-  return silu(norm.forward(x));
+  return groupNormSiluOf(norm, x);
 }
 
 /** A block that takes the timestep embedding as a second input. */

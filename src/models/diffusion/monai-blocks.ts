@@ -12,6 +12,7 @@ import type { Generator } from '../../engine/index.js';
 import { Conv2d } from '../../nn/layers/conv.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { GroupNorm } from '../../nn/layers/norm.js';
+import { groupNormSiluOf } from '../../nn/layers/norm-silu.js';
 import { Sequential } from '../../nn/layers/container.js';
 import { Module } from '../../nn/module.js';
 
@@ -78,10 +79,10 @@ export class ResnetBlock extends Module {
 
   /** x [B, in, H, W], emb [B, temb] → [B, out, H, W]. */
   forward(x: Tensor, emb: Tensor): Tensor {
-    let h = this.conv1.forward(silu(this.norm1.forward(x)));
+    let h = this.conv1.forward(groupNormSiluOf(this.norm1, x));
     const temb = this.timeEmbProj.forward(silu(emb));
     h = h.add(temb.reshape([temb.shape[0], this.outChannels, 1, 1]));
-    h = this.conv2.forward(silu(this.norm2.forward(h)));
+    h = this.conv2.forward(groupNormSiluOf(this.norm2, h));
     return (this.skipConnection ? this.skipConnection.forward(x) : x).add(h);
   }
 }
