@@ -18,9 +18,8 @@ namespace medianomaly {
 
 namespace {
 
+using norm_planes::group_moments;
 using norm_planes::plane_grad_sums;
-using norm_planes::plane_sq_dev;
-using norm_planes::plane_sum;
 
 #ifdef MEDIANOMALY_VEC_MATH
 
@@ -92,10 +91,8 @@ void group_norm_silu_forward(const GroupNormParams& p, const float* x, const flo
     for (int64_t t = t0; t < t1; ++t) {
       const float* xp = x + t * block;
       float* yp = y + t * block;
-      const double cnt = static_cast<double>(block);
-      const float m = cnt > 0 ? static_cast<float>(plane_sum(xp, block) / cnt) : 0.0f;
-      const double var = cnt > 0 ? plane_sq_dev(xp, block, m) / cnt : 0.0;
-      const float is = static_cast<float>(1.0 / std::sqrt(var + p.eps));
+      float m, is;
+      group_moments(xp, block, p.eps, &m, &is);
       mean[t] = m;
       invstd[t] = is;
       const int64_t g = t % G;

@@ -1,10 +1,11 @@
 // The per-plane sums of the normalisation kernels: Σx, Σ(x − mean)², and Σdy, Σdy·(x − mean)
-// in one pass, in 16 float lanes (two AVX2 accumulators) then double. They are the same
-// code as norm.cc's so that group_norm_silu.cc's statistics and gradient sums are bitwise
-// those of group_norm_forward / group_norm_backward (test/native/group-norm-silu.test.ts
-// checks that they stay so).
+// in one pass, in 16 float lanes (two AVX2 accumulators) then double, and a group's mean and
+// 1/σ. norm.cc and group_norm_silu.cc both use them, so the fused kernel's statistics and
+// gradient sums are bitwise those of group_norm_forward / group_norm_backward
+// (test/native/group-norm-silu.test.ts checks it).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -127,5 +128,14 @@ inline void plane_grad_sums(const float* x, const float* dy, int64_t n, float me
 }
 
 #endif
+
+/** Mean and 1/√(var + eps) (biased variance) of one group's `block` values; 0 and 1/√eps when empty. */
+inline void group_moments(const float* x, int64_t block, double eps, float* mean, float* invstd) {
+  const double cnt = static_cast<double>(block);
+  const float m = cnt > 0 ? static_cast<float>(plane_sum(x, block) / cnt) : 0.0f;
+  const double var = cnt > 0 ? plane_sq_dev(x, block, m) / cnt : 0.0;
+  *mean = m;
+  *invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
+}
 
 }  // namespace medianomaly::norm_planes
