@@ -7,14 +7,7 @@
 import { kernels } from '../../backend/registry.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { fmt, prod } from '../shape-util.js';
-import { checkTensor } from './elementwise.js';
-
-function checkChannels(t: Tensor | null, C: number, arg: string): void {
-  if (!t) return;
-  checkTensor(t, 'groupNormSilu', arg);
-  if (t.ndim !== 1 || t.size !== C) throw new RangeError(`groupNormSilu: ${arg} must have shape [${C}] (one per channel), got ${fmt(t.shape)}`);
-}
+import { groupNormParams } from './norm.js';
 
 /**
  * silu(groupNorm(x, numGroups, weight, bias, eps)) for x [N, C, ...]: statistics per sample
@@ -23,17 +16,8 @@ function checkChannels(t: Tensor | null, C: number, arg: string): void {
  */
 export function groupNormSilu(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   const op = 'groupNormSilu';
-  checkTensor(x, op, 'input');
-  if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${fmt(x.shape)}`);
-  const [N, C] = x.shape;
-  if (typeof numGroups !== 'number' || !Number.isInteger(numGroups) || numGroups < 1) {
-    throw new RangeError(`${op}: numGroups must be a positive integer, got ${String(numGroups)}`);
-  }
-  if (C % numGroups !== 0) throw new RangeError(`${op}: ${C} channels are not divisible into numGroups=${numGroups} groups`);
-  checkChannels(weight, C, 'weight');
-  checkChannels(bias, C, 'bias');
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`${op}: eps must be a non-negative number, got ${String(eps)}`);
-  const p = { N, C, HW: prod(x.shape.slice(2)), G: numGroups, eps };
+  const p = groupNormParams(op, x, numGroups, weight, bias, eps);
+  const { N, C } = p;
   const y = Tensor.uninit(x.shape); // every element written
   const mean = new Float32Array(N * numGroups);
   const invstd = new Float32Array(N * numGroups);

@@ -1,7 +1,7 @@
 // Batch normalisation (BatchNorm1d/2d semantics) and group normalisation, each one
 // autograd node over the backend's fused statistics / apply / backward kernels.
 import { kernels } from '../../backend/registry.js';
-import type { ChannelParams } from '../../backend/types.js';
+import type { ChannelParams, GroupNormParams } from '../../backend/types.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmt, prod } from '../shape-util.js';
@@ -121,9 +121,8 @@ export function batchNorm(
   });
 }
 
-/** Group normalisation of x [N, C, ...]: statistics per sample over each group of C/G channels. */
-export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  const op = 'groupNorm';
+/** The checked kernel geometry of a group normalisation of x [N, C, ...] (groupNorm, groupNormSilu). */
+export function groupNormParams(op: string, x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number): GroupNormParams {
   checkTensor(x, op, 'input');
   if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${fmt(x.shape)}`);
   const [N, C] = x.shape;
@@ -134,7 +133,14 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, b
   checkChannelVector(weight, C, op, 'weight');
   checkChannelVector(bias, C, op, 'bias');
   checkEps(eps, op);
-  const p = { N, C, HW: prod(x.shape.slice(2)), G: numGroups, eps };
+  return { N, C, HW: prod(x.shape.slice(2)), G: numGroups, eps };
+}
+
+/** Group normalisation of x [N, C, ...]: statistics per sample over each group of C/G channels. */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  const op = 'groupNorm';
+  const p = groupNormParams(op, x, numGroups, weight, bias, eps);
+  const { N, C } = p;
   const y = Tensor.uninit(x.shape); // groupNormForward writes every element
   const mean = new Float32Array(N * numGroups);
   const invstd = new Float32Array(N * numGroups);
