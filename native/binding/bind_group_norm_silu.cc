@@ -1,7 +1,6 @@
 // groupNormSiluForward / groupNormSiluBackward: GroupNorm → SiLU fused (diffusion U-Nets).
-#include <string>
-
 #include "args.h"
+#include "group_norm_args.h"
 #include "medianomaly/copy.h"
 #include "medianomaly/group_norm_silu.h"
 #include "register.h"
@@ -10,25 +9,11 @@ namespace medianomaly::binding {
 
 namespace {
 
-GroupNormParams read_params(const Args& a) {
-  GroupNormParams p;
-  p.N = a.size("N");
-  p.C = a.size("C");
-  p.HW = a.size("HW");
-  p.G = a.positive("G");
-  p.eps = a.number("eps");
-  if (!(p.eps >= 0)) a.range_error("p.eps must be ≥ 0, got " + std::to_string(p.eps));
-  if (p.C % p.G != 0) a.range_error("p.C (" + std::to_string(p.C) + ") must be divisible by p.G (" + std::to_string(p.G) + ")");
-  checked_product(a.env(), a.kernel(), {p.N, p.C, p.HW});
-  checked_product(a.env(), a.kernel(), {p.N, p.G});
-  return p;
-}
-
 bool overlaps(const float* a, const float* b, int64_t n) { return n > 0 && a < b + n && b < a + n; }
 
 Napi::Value GroupNormSiluForward(const Napi::CallbackInfo& info) {
   Args a(info, "groupNormSiluForward", 7);
-  GroupNormParams p = read_params(a);
+  GroupNormParams p = read_group_norm(a);
   const int64_t n = p.N * p.C * p.HW;
   const F32Arg x = a.f32(1, "x", n, "N·C·HW");
   const F32Arg gamma = a.f32_or_null(2, "gamma", p.C, "C");
@@ -45,7 +30,7 @@ Napi::Value GroupNormSiluForward(const Napi::CallbackInfo& info) {
 
 Napi::Value GroupNormSiluBackward(const Napi::CallbackInfo& info) {
   Args a(info, "groupNormSiluBackward", 10);
-  const GroupNormParams p = read_params(a);
+  const GroupNormParams p = read_group_norm(a);
   const int64_t n = p.N * p.C * p.HW;
   const F32Arg x = a.f32(1, "x", n, "N·C·HW");
   const F32Arg dy = a.f32(2, "dy", n, "N·C·HW");

@@ -1,5 +1,6 @@
 // batchNormStats / Apply / Backward, groupNormForward / Backward.
 #include "args.h"
+#include "group_norm_args.h"
 #include "medianomaly/copy.h"
 #include "medianomaly/norm.h"
 #include "register.h"
@@ -79,22 +80,9 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
-GroupNormParams read_group(const Args& a) {
-  GroupNormParams p;
-  p.N = a.size("N");
-  p.C = a.size("C");
-  p.HW = a.size("HW");
-  p.G = a.positive("G");
-  p.eps = a.number("eps");
-  if (p.C % p.G != 0) a.range_error("p.C (" + std::to_string(p.C) + ") must be divisible by p.G (" + std::to_string(p.G) + ")");
-  checked_product(a.env(), a.kernel(), {p.N, p.C, p.HW});
-  checked_product(a.env(), a.kernel(), {p.N, p.G});
-  return p;
-}
-
 Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
   Args a(info, "groupNormForward", 7);
-  const GroupNormParams p = read_group(a);
+  const GroupNormParams p = read_group_norm(a);
   const int64_t n = p.N * p.C * p.HW;
   const F32Arg x = a.f32(1, "x", n, "N·C·HW");
   const F32Arg gamma = a.f32_or_null(2, "gamma", p.C, "C");
@@ -112,7 +100,7 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
 
 Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
   Args a(info, "groupNormBackward", 9);
-  const GroupNormParams p = read_group(a);
+  const GroupNormParams p = read_group_norm(a);
   const int64_t n = p.N * p.C * p.HW;
   const F32Arg x = a.f32(1, "x", n, "N·C·HW");
   const F32Arg dy = a.f32(2, "dy", n, "N·C·HW");
