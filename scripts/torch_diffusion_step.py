@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch anchor for bench/diffusion.ts: a training step and a denoising step of the two diffusion
-U-Nets of the diffusion spec (../shared/spec/diffusion.md), written directly in PyTorch.
+U-Nets of AnoDDPM (Julian-Wyatt/AnoDDPM UNet.py) and AutoDDPM (ci-ber/autoDDPM, MONAI-style), written directly in PyTorch.
 
 anoddpm  Julian-Wyatt/AnoDDPM UNet.py (spec §2.1): the guided-diffusion U-Net with base channels C
          (default 128), channel multipliers by image size, 2 res blocks per level, attention at
