@@ -18,7 +18,7 @@ namespace medianomaly {
 
 namespace {
 
-using norm_planes::group_moments;
+using norm_planes::group_norm_apply;
 using norm_planes::plane_grad_sums;
 
 #ifdef MEDIANOMALY_VEC_MATH
@@ -85,23 +85,7 @@ void affine_silu_grad_plane(const float* x, const float* dy, int64_t n, float m,
 
 void group_norm_silu_forward(const GroupNormParams& p, const float* x, const float* gamma, const float* beta, float* y,
                              float* mean, float* invstd) {
-  const int64_t N = p.N, C = p.C, HW = p.HW, G = p.G, Cg = C / G;
-  const int64_t block = Cg * HW;
-  parallel_for(N * G, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const float* xp = x + t * block;
-      float* yp = y + t * block;
-      float m, is;
-      group_moments(xp, block, p.eps, &m, &is);
-      mean[t] = m;
-      invstd[t] = is;
-      const int64_t g = t % G;
-      for (int64_t cl = 0; cl < Cg; ++cl) {
-        const int64_t c = g * Cg + cl;
-        affine_silu_plane(xp + cl * HW, HW, m, is * (gamma ? gamma[c] : 1.0f), beta ? beta[c] : 0.0f, yp + cl * HW);
-      }
-    }
-  });
+  group_norm_apply(p, x, gamma, beta, y, mean, invstd, affine_silu_plane);
 }
 
 void group_norm_silu_backward(const GroupNormParams& p, const float* x, const float* dy, const float* mean,

@@ -16,7 +16,7 @@ namespace medianomaly {
 
 // The per-plane sums (Σx, Σ(x − mean)², Σdy and Σdy·(x − mean)) are shared with
 // group_norm_silu.cc, whose results must be bitwise these kernels'.
-using norm_planes::group_moments;
+using norm_planes::group_norm_apply;
 using norm_planes::plane_grad_sums;
 using norm_planes::plane_sq_dev;
 using norm_planes::plane_sum;
@@ -186,27 +186,10 @@ void batch_norm_backward(const ChannelParams& p, bool training, const float* x, 
 
 void group_norm_forward(const GroupNormParams& p, const float* x, const float* gamma, const float* beta, float* y,
                         float* mean, float* invstd) {
-  const int64_t N = p.N, C = p.C, HW = p.HW, G = p.G, Cg = C / G;
-  const int64_t block = Cg * HW;
-  parallel_for(N * G, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const float* xp = x + t * block;
-      float* yp = y + t * block;
-      float m, is;
-      group_moments(xp, block, p.eps, &m, &is);
-      mean[t] = m;
-      invstd[t] = is;
-      const int64_t g = t % G;
-      for (int64_t cl = 0; cl < Cg; ++cl) {
-        const int64_t c = g * Cg + cl;
-        const float s = is * (gamma ? gamma[c] : 1.0f);
-        const float b = beta ? beta[c] : 0.0f;
-        const float* xr = xp + cl * HW;
-        float* yr = yp + cl * HW;
-        for (int64_t i = 0; i < HW; ++i) yr[i] = (xr[i] - m) * s + b;
-      }
-    }
-  });
+  group_norm_apply(p, x, gamma, beta, y, mean, invstd,
+                   [](const float* xr, int64_t n, float m, float s, float b, float* yr) {
+                     for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) * s + b;
+                   });
 }
 
 void group_norm_backward(const GroupNormParams& p, const float* x, const float* dy, const float* mean,

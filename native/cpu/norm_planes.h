@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdint>
 
+#include "medianomaly/norm.h"
+#include "medianomaly/threadpool.h"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -136,6 +139,33 @@ inline void group_moments(const float* x, int64_t block, double eps, float* mean
   const double var = cnt > 0 ? plane_sq_dev(x, block, m) / cnt : 0.0;
   *mean = m;
   *invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
+}
+
+/**
+ * A group normalisation's forward pass: per (n, g) its moments (stored in mean / invstd),
+ * then plane(x_c, HW, mean, invstd·γ_c, β_c, y_c) for each channel of the group, which
+ * writes the normalised (and for the fused kernels activated) plane.
+ */
+template <typename Plane>
+void group_norm_apply(const GroupNormParams& p, const float* x, const float* gamma, const float* beta, float* y,
+                      float* mean, float* invstd, Plane plane) {
+  const int64_t G = p.G, Cg = p.C / G, HW = p.HW;
+  const int64_t block = Cg * HW;
+  parallel_for(p.N * G, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* xp = x + t * block;
+      float* yp = y + t * block;
+      float m, is;
+      group_moments(xp, block, p.eps, &m, &is);
+      mean[t] = m;
+      invstd[t] = is;
+      const int64_t g = t % G;
+      for (int64_t cl = 0; cl < Cg; ++cl) {
+        const int64_t c = g * Cg + cl;
+        plane(xp + cl * HW, HW, m, is * (gamma ? gamma[c] : 1.0f), beta ? beta[c] : 0.0f, yp + cl * HW);
+      }
+    }
+  });
 }
 
 }  // namespace medianomaly::norm_planes
