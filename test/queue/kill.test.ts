@@ -3,31 +3,20 @@
 // and the result equals an uninterrupted run's; the job completes exactly once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { BIN, startWorker, withQueue } from './workers.js';
+import { BIN, CLI_ENV, runCli, startWorker, withQueue } from './workers.js';
 
 // 2 steps an epoch, 14 epochs: long enough to kill in the middle.
 const SWEEP = ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', '1', '--epochs', '14', '--size', '32', '--train-count', '16', '--test-count', '8', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
-const ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
 
 const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-kill-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, root);
 
 /** The checkpointed epoch of the one run under `runs`, or 0. */
 function checkpointed(runs: string): number {
@@ -67,7 +56,7 @@ withQueue(test, (fx) => {
     assert.is((b.log().match(/: done,/g) ?? []).length, 1);
     assert.not.match(a.log(), /: done,/);
 
-    const local = spawnSync(process.execPath, [BIN, ...SWEEP, '--out', join(root, 'local')], { cwd: root, env: ENV, encoding: 'utf8' });
+    const local = spawnSync(process.execPath, [BIN, ...SWEEP, '--out', join(root, 'local')], { cwd: root, env: CLI_ENV, encoding: 'utf8' });
     assert.is(local.status, 0, local.stderr);
     const read = (d: string) => JSON.parse(readFileSync(join(root, d, 'bench.json'), 'utf8')) as BenchFile;
     assert.equal(read('queued').runs.map((r) => r.metrics), read('local').runs.map((r) => r.metrics));

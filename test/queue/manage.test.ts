@@ -4,35 +4,23 @@
 // duplicating anything.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { currentBackend } from '../../src/engine/index.js';
 import type { BenchSettings } from '../../src/harness/bench.js';
 import { bullConnection, probeRedis } from '../../src/queue/connection.js';
 import { enqueueSweep } from '../../src/queue/enqueue.js';
 import { QUEUE_NAME, sweepJobs } from '../../src/queue/jobs.js';
 import { parseQueueUrl } from '../../src/queue/url.js';
 import { freePort } from './redis.js';
-import { BIN, startWorker, withQueue } from './workers.js';
+import { runCli, startWorker, withQueue } from './workers.js';
 
-const ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
 const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-manage-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, root);
 
 const SETTINGS: BenchSettings = {
   methods: ['ae'],

@@ -2,16 +2,13 @@
 // waiting bench reconnect, no job is lost, and the sweep completes with every result once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { BIN, startWorker, withQueue } from './workers.js';
+import { runCli, startWorker, withQueue } from './workers.js';
 
 const SWEEP = ['bench', '--methods', 'ae', '--datasets', 'synth-brain', '--seeds', '4', '--epochs', '3', '--size', '32', '--train-count', '16', '--test-count', '8', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
-const ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
 const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-restart-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
@@ -21,17 +18,9 @@ withQueue(test, (fx) => {
     const w = startWorker(fx.redis.url, join(root, 'runs'), ['--name', 'steady']);
     fx.workers.push(w);
     let restarted: Promise<void> | null = null;
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-      const child = spawn(process.execPath, [BIN, ...SWEEP, '--queue', fx.redis.url, '--out', join(root, 'out')], { cwd: root, env: ENV });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        // After the first job is done, with the others waiting or running: stop Redis, start it again.
-        if (!restarted && /1\/4 done/.test(stderr)) restarted = fx.redis.restart(1500);
-      });
-      child.on('close', (code) => res({ code, stdout, stderr }));
+    const r = await runCli([...SWEEP, '--queue', fx.redis.url, '--out', join(root, 'out')], root, (stderr) => {
+      // After the first job is done, with the others waiting or running: stop Redis, start it again.
+      if (!restarted && /1\/4 done/.test(stderr)) restarted = fx.redis.restart(1500);
     });
     assert.ok(restarted, `no restart happened: ${r.stderr}`);
     await restarted;

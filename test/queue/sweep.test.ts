@@ -3,14 +3,13 @@
 // again adds nothing, and collecting the results again (re-attach) writes the same files.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { currentBackend } from '../../src/engine/index.js';
 import type { BenchFile } from '../../src/harness/bench.js';
-import { BIN, startWorker, withQueue } from './workers.js';
+import { BIN, CLI_ENV, runCli, startWorker, withQueue } from './workers.js';
 
 const SWEEP = ['bench', '--methods', 'ae,ae-l1,vae', '--datasets', 'synth-brain,synth-cxr', '--seeds', '2', '--epochs', '1', '--size', '32', '--train-count', '8', '--test-count', '4', '--batch-size', '8', '--opt', 'hidden=32', '--no-report'];
 
@@ -18,19 +17,10 @@ const root = mkdtempSync(join(tmpdir(), 'medianomaly-queue-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env: CLI_ENV });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const cliAsync = (args: string[]) =>
-  new Promise<ReturnType<typeof cli>>((res) => {
-    // Not spawnSync: the workers' stderr pipes need this event loop while the sweep runs.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code: number | null) => res({ code, stdout, stderr }));
-  });
+const cliAsync = (args: string[]) => runCli(args, root);
 
 /** What must agree between two bench folders: every run's numbers and the table, not timings. */
 function numbers(dir: string) {

@@ -5,6 +5,33 @@ import { NO_REDIS, startRedis, type TestRedis } from './redis.js';
 
 export const BIN = new URL('../../bin/medianomaly.js', import.meta.url).pathname;
 
+/** The environment of every CLI process of the queue tests: the test's backend on one thread, so local and queued runs compute alike. */
+export const CLI_ENV = { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1' };
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `medianomaly ARGS` in `cwd` to its end, asynchronously (not spawnSync: the workers'
+ * pipes need this event loop meanwhile); onStderr sees the stderr text so far after each chunk.
+ */
+export function runCli(args: string[], cwd: string, onStderr?: (stderr: string) => void): Promise<CliResult> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: CLI_ENV });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      onStderr?.(stderr);
+    });
+    child.on('close', (code: number | null) => res({ code, stdout, stderr }));
+  });
+}
+
 export interface TestWorker {
   child: ChildProcess;
   log: () => string;
@@ -18,7 +45,7 @@ export interface TestWorker {
 /** Starts a worker process on the test's backend (so local and queued runs compute alike). */
 export function startWorker(url: string, runs: string, extra: string[] = [], env: Record<string, string> = {}): TestWorker {
   const child = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--runs', runs, ...extra], {
-    env: { ...process.env, FORCE_COLOR: '0', MEDIANOMALY_BACKEND: currentBackend(), MEDIANOMALY_THREADS: '1', ...env },
+    env: { ...CLI_ENV, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let text = '';
